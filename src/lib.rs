@@ -1,0 +1,5 @@
+//! svfap-tui: SVFAP (Sun et al., IEEE TAC 2024) on burn and a terminal workbench around it.
+
+pub mod backend;
+pub mod model;
+pub mod npy;

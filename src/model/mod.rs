@@ -1,0 +1,32 @@
+//! SVFAP on burn (DESIGN §5): configs and presets, the TPSBT encoder and its layers, the
+//! fine-tuning classifier, the MAE pre-trainer, targets, accounting and checkpoints.
+
+pub mod accounting;
+pub mod attention;
+pub mod block;
+pub mod checkpoint;
+pub mod classifier;
+pub mod config;
+pub mod cross_attention;
+pub mod cross_self_block;
+pub mod decoder;
+pub mod drop_path;
+pub mod encoder;
+pub mod init;
+pub mod mlp;
+pub mod patch_embed;
+pub mod pixel_norm;
+pub mod presets;
+pub mod pretrainer;
+pub mod probe;
+pub mod sinusoid;
+pub mod spatial_attention;
+pub mod target;
+pub mod temporal_downsample;
+pub mod tube_mask;
+
+pub use classifier::{ClassifierOutput, SvfapClassifier};
+pub use config::{ClassifierConfig, DecoderConfig, EncoderConfig, HeadActivation, PretrainerConfig, ReconstructionTarget};
+pub use presets::{Preset, preset};
+pub use pretrainer::SvfapPretrainer;
+pub use tube_mask::TubeMask;

@@ -1,0 +1,57 @@
+//! Tubelet embedding (paper §3.1): a Conv3d with kernel = stride = (tubelet, patch, patch),
+//! kept as the released `patch_embed.proj` parameters. Because the kernel equals the stride
+//! it is one matrix product over tubes, which lets the pre-trainer embed only the visible
+//! tubes instead of the whole clip.
+
+use burn::module::Param;
+use burn::nn::conv::{Conv3d, Conv3dConfig};
+use burn::prelude::*;
+use burn::tensor::module::linear;
+
+use super::config::EncoderConfig;
+use super::init::ParamInit;
+
+#[derive(Module, Debug)]
+pub struct PatchEmbed<B: Backend> {
+    pub proj: Conv3d<B>,
+}
+
+impl<B: Backend> PatchEmbed<B> {
+    pub fn new(init: &mut ParamInit, cfg: &EncoderConfig, device: &B::Device) -> Self {
+        let kernel = [cfg.tubelet, cfg.patch, cfg.patch];
+        let mut proj = Conv3dConfig::new([cfg.in_chans, cfg.width], kernel).with_stride(kernel).init(device);
+        proj.weight = Param::from_tensor(init.conv_weight([cfg.width, cfg.in_chans, cfg.tubelet, cfg.patch, cfg.patch], device));
+        proj.bias = Some(Param::from_tensor(init.conv_bias(cfg.width, cfg.patch_dim(), device)));
+        Self { proj }
+    }
+
+    /// Tubes [B, N, in_chans·tubelet·patch²] (channel-major, as the Conv3d weight) → tokens [B, N, C].
+    pub fn forward(&self, tubes: Tensor<B, 3>) -> Tensor<B, 3> {
+        let weight = self.proj.weight.val();
+        let c = weight.dims()[0];
+        let weight = weight.reshape([c, tubes.dims()[2]]).transpose();
+        linear(tubes, weight, self.proj.bias.as_ref().map(|p| p.val()))
+    }
+}
+
+/// Cuts a clip [B, 3, T, H, W] into tubes [B, N, 3·tt·p·p], tokens t-major then row-major,
+/// each tube's values ordered (channel, dt, dy, dx) like the Conv3d weight.
+pub fn tubes_channel_major<B: Backend>(video: Tensor<B, 5>, tubelet: usize, patch: usize) -> Tensor<B, 3> {
+    let [b, ch, t, h, w] = video.dims();
+    let (tt, gh, gw) = (t / tubelet, h / patch, w / patch);
+    video
+        .reshape([b, ch, tt, tubelet, gh, patch, gw, patch])
+        .permute([0, 2, 4, 6, 1, 3, 5, 7])
+        .reshape([b, tt * gh * gw, ch * tubelet * patch * patch])
+}
+
+/// Cuts a clip into tubes ordered (dt, dy, dx, channel) with the channel fastest: the layout
+/// of the released pre-training target (`b c (t p0) (h p1) (w p2) -> b (t h w) (p0 p1 p2) c`).
+pub fn tubes_pixel_major<B: Backend>(video: Tensor<B, 5>, tubelet: usize, patch: usize) -> Tensor<B, 3> {
+    let [b, ch, t, h, w] = video.dims();
+    let (tt, gh, gw) = (t / tubelet, h / patch, w / patch);
+    video
+        .reshape([b, ch, tt, tubelet, gh, patch, gw, patch])
+        .permute([0, 2, 4, 6, 3, 5, 7, 1])
+        .reshape([b, tt * gh * gw, ch * tubelet * patch * patch])
+}
