@@ -1,1 +1,80 @@
-fn main() {}
+//! `svfap-tui`: one binary for SVFAP pre-training, fine-tuning, inference and benchmarks.
+
+mod cli;
+
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "svfap-tui", version, about = "SVFAP (self-supervised video facial affect perceiver) on burn")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Inspect and convert models.
+    #[command(subcommand)]
+    Model(ModelCommand),
+    /// Classify one clip with a fine-tuned checkpoint.
+    Infer(cli::infer::InferArgs),
+    /// Print throughput and memory numbers.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Parameters and GFLOPs of a preset (paper Table 3 convention).
+    Info(cli::model_info::InfoArgs),
+    /// Convert a released PyTorch (.pth) or safetensors checkpoint into our format.
+    Import(cli::model_import::ImportArgs),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Clips/s and peak memory of inference, fine-tuning or pre-training steps.
+    Model(cli::bench_model::BenchModelArgs),
+}
+
+/// Compute backend shared by the commands that run tensors.
+#[derive(Args, Debug, Clone)]
+pub struct BackendArgs {
+    /// Where tensors run: cpu (burn flex) or cuda (build with --features cuda).
+    #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
+    pub backend: BackendKind,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Cpu,
+    Cuda,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => {
+            use clap::CommandFactory;
+            Cli::command().print_help().map_err(Into::into)
+        }
+        Some(Command::Model(ModelCommand::Info(args))) => cli::model_info::run(&args),
+        Some(Command::Model(ModelCommand::Import(args))) => cli::model_import::run(&args),
+        Some(Command::Infer(args)) => cli::infer::run(&args),
+        Some(Command::Bench(BenchCommand::Model(args))) => cli::bench_model::run(&args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Parses `12,6,3` into a list.
+pub fn parse_list(s: &str) -> Result<Vec<usize>, String> {
+    s.split(',').map(|v| v.trim().parse::<usize>().map_err(|e| format!("`{v}`: {e}"))).collect()
+}
+

@@ -211,7 +211,11 @@ pub fn infer_spec(ckpt: &CheckpointTensors, hints: &ArchitectureHints) -> Result
         heads: hints.heads.unwrap_or((width / 64).max(1)),
         mlp_ratio: mlp_hidden / width,
         stage_depths,
-        bottleneck_tokens: if bottleneck_tokens.is_empty() { vec![8] } else { bottleneck_tokens },
+        bottleneck_tokens: match bottleneck_tokens.first() {
+            None => vec![8],
+            Some(&g) if bottleneck_tokens.iter().all(|&x| x == g) => vec![g],
+            Some(_) => bottleneck_tokens,
+        },
         bottleneck_hidden,
         temporal_kernel,
         drop_path: 0.0,
@@ -251,23 +255,24 @@ fn count_indexed(ckpt: &CheckpointTensors, prefix: &str) -> usize {
     (0..).take_while(|i| ckpt.tensors.keys().any(|k| k.starts_with(&format!("{prefix}{i}.")))).count()
 }
 
-/// Splits the cross-self blocks over the later stages: each later stage half the previous
-/// one, as in every published preset ((12, 6, 3), (8, 4, 2)); otherwise ask for the depths.
+/// Splits the cross-self blocks over the later stages. The weights do not record the split,
+/// so: each later stage half the previous one, as in every published preset ((12, 6, 3),
+/// (8, 4, 2)); else an equal split; else the user must give the depths.
 fn split_depths(first: usize, cross_self: usize, later: usize) -> Result<Vec<usize>, String> {
-    let mut depths = vec![first];
-    if later == 1 {
-        depths.push(cross_self);
-    } else if later > 1 {
-        for _ in 0..later {
-            depths.push(depths.last().unwrap() / 2);
-        }
-        if depths[1..].iter().sum::<usize>() != cross_self || depths.contains(&0) {
-            return Err(format!(
-                "{cross_self} cross-self blocks over {later} stages do not follow the halving rule; pass the stage depths"
-            ));
-        }
+    if later <= 1 {
+        return Ok(if later == 1 { vec![first, cross_self] } else { vec![first] });
     }
-    Ok(depths)
+    let mut halving = vec![first];
+    for _ in 0..later {
+        halving.push(halving.last().unwrap() / 2);
+    }
+    if halving[1..].iter().sum::<usize>() == cross_self && !halving.contains(&0) {
+        return Ok(halving);
+    }
+    if cross_self % later == 0 {
+        return Ok(std::iter::once(first).chain(std::iter::repeat_n(cross_self / later, later)).collect());
+    }
+    Err(format!("cannot tell how {cross_self} cross-self blocks split over {later} stages; pass the stage depths"))
 }
 
 /// Our module path → the released key.
@@ -332,8 +337,11 @@ fn check_and_apply<B: Backend, M: ModuleSnapshot<B>>(
     }
     // Re-key the snapshots to our module paths, then apply with the PyTorch → burn adapter
     // (Linear weights transposed, LayerNorm weight/bias → gamma/beta).
+    // Released key → our module path in burn naming (`gamma`/`beta` for LayerNorm): both
+    // collections visit the module in the same order.
+    let burn_paths = model.collect(None, None, true).into_iter().map(|s| s.full_path());
     let ours: HashMap<String, String> =
-        model.collect(None, None, true).into_iter().map(|s| (released_key(kind, &s.full_path()), s.full_path())).collect();
+        expected.iter().map(|(key, _)| key.clone()).zip(burn_paths).collect();
     let snapshots: Vec<TensorSnapshot> = provided
         .into_iter()
         .map(|(key, (snapshot, _))| {
@@ -345,7 +353,8 @@ fn check_and_apply<B: Backend, M: ModuleSnapshot<B>>(
         .collect();
     let count = snapshots.len();
     let result = model.apply(snapshots, None, Some(Box::new(PyTorchToBurnAdapter)), true);
-    if !result.errors.is_empty() || !result.unused.is_empty() {
+    let unintended_missing = result.missing.iter().any(|(path, _)| !fresh(path));
+    if !result.errors.is_empty() || !result.unused.is_empty() || unintended_missing {
         return Err(CheckpointError::Apply { path, reason: format!("{result}") });
     }
     Ok(count)
@@ -400,13 +409,11 @@ fn save<B: Backend, M: ModuleSnapshot<B>>(model: &M, spec: &ModelSpec, path: &Pa
     }
     .map_err(|e| write_err(e.to_string()))?;
     let kind = spec.kind_name();
-    let rename: Vec<(String, String)> = model
-        .collect(None, None, true)
-        .into_iter()
-        .map(|s| (s.full_path(), released_key(kind, &s.full_path())))
-        .filter(|(a, b)| a != b)
-        .map(|(a, b)| (format!("^{}$", regex_escape(&a)), b))
-        .collect();
+    // The inverse of `released_key`, as one pattern per model kind.
+    let (from, to) = match spec {
+        ModelSpec::Classifier(_) => (r"^encoder\.(patch_embed|blocks|temporal_downsamples|spatial_downsamples)\.", "$1."),
+        ModelSpec::Pretrainer(_) => (r"^encoder_norm\.", "encoder.norm."),
+    };
     // Written next to the target and renamed, so a reader never sees half a file.
     let tmp = path.with_extension("safetensors.tmp");
     let mut store = SafetensorsStore::from_file(&tmp)
@@ -414,16 +421,10 @@ fn save<B: Backend, M: ModuleSnapshot<B>>(model: &M, spec: &ModelSpec, path: &Pa
         .skip_enum_variants(true)
         .metadata("format", FORMAT_VERSION)
         .metadata(META_KIND, kind)
-        .metadata(META_CONFIG, config);
-    for (from, to) in rename {
-        store = store.with_key_remapping(&from, &to);
-    }
+        .metadata(META_CONFIG, config)
+        .with_key_remapping(from, to);
     model.save_into(&mut store).map_err(|e| write_err(e.to_string()))?;
     std::fs::rename(&tmp, path).map_err(|e| write_err(e.to_string()))
-}
-
-fn regex_escape(s: &str) -> String {
-    s.replace('.', "\\.")
 }
 
 pub fn save_classifier<B: Backend>(model: &SvfapClassifier<B>, path: &Path) -> Result<(), CheckpointError> {

@@ -1,0 +1,81 @@
+//! `svfap-tui infer`: class probabilities for one clip from a fine-tuned checkpoint.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use burn::prelude::*;
+use burn::tensor::activation::softmax;
+use clap::Args;
+use svfap_tui::backend::Cpu;
+use svfap_tui::model::checkpoint::{ArchitectureHints, ModelSpec, infer_spec, load_classifier, read_checkpoint};
+use svfap_tui::npy;
+
+#[derive(Args, Debug)]
+pub struct InferArgs {
+    /// Fine-tuned checkpoint (ours, or a released .pth/.safetensors).
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// A `.npy` float32 array [3, T, H, W], already normalised (used as is).
+    pub input: PathBuf,
+    /// Class names, comma separated, in label order (e.g. DFEW: happy,sad,neutral,angry,surprise,disgust,fear).
+    #[arg(long, value_delimiter = ',')]
+    pub labels: Option<Vec<String>>,
+    /// Print {"logits": [...], "probs": [...], "features": [...]} on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &InferArgs) -> Result<()> {
+    let ckpt = read_checkpoint(&args.checkpoint)?;
+    let config = match infer_spec(&ckpt, &ArchitectureHints::default())? {
+        ModelSpec::Classifier(c) => c,
+        ModelSpec::Pretrainer(_) => bail!(
+            "{}: is a pre-training checkpoint (it has a decoder); fine-tune it before inference",
+            args.checkpoint.display()
+        ),
+    };
+    let ext = args.input.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    if ext != "npy" {
+        bail!(
+            "{}: video files and frame folders are not yet supported by `infer` (the data pipeline lands with issue 3); \
+             pass a normalised .npy [3, T, H, W] (see `svfap-tui data clip` once available)",
+            args.input.display()
+        );
+    }
+    let array = npy::read_f32(&args.input)?;
+    let e = &config.encoder;
+    let expected = [e.in_chans, e.frames, e.img_size, e.img_size];
+    if array.shape != expected {
+        bail!(
+            "{}: shape {:?} does not match the model's input [3, T, H, W] = {:?}",
+            args.input.display(),
+            array.shape,
+            expected
+        );
+    }
+    if let Some(labels) = &args.labels
+        && labels.len() != config.num_outputs
+    {
+        bail!("--labels has {} names but the model has {} outputs", labels.len(), config.num_outputs);
+    }
+    let device = Default::default();
+    let model = load_classifier::<Cpu>(&config, &ckpt, &device)?;
+    let video = Tensor::<Cpu, 4>::from_data(TensorData::new(array.values, expected), &device).unsqueeze::<5>();
+    let out = model.forward(video);
+    let to_vec = |t: Tensor<Cpu, 2>| t.into_data().to_vec::<f32>().context("reading model output");
+    let logits = to_vec(out.logits.clone())?;
+    let probs = to_vec(softmax(out.logits, 1))?;
+    let features = to_vec(out.features)?;
+    if args.json {
+        let v = serde_json::json!({ "logits": logits, "probs": probs, "features": features });
+        println!("{}", serde_json::to_string(&v)?);
+        return Ok(());
+    }
+    let mut order: Vec<usize> = (0..probs.len()).collect();
+    order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+    for i in order {
+        let name = args.labels.as_ref().map(|l| l[i].clone()).unwrap_or_else(|| format!("class {i}"));
+        println!("{name:>16}  {:6.2}%", probs[i] * 100.0);
+    }
+    Ok(())
+}

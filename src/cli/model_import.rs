@@ -1,0 +1,99 @@
+//! `svfap-tui model import`: a released (or any SVFAP) checkpoint → our format, strictly.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, anyhow};
+use clap::Args;
+use svfap_tui::backend::Cpu;
+use svfap_tui::model::accounting::{classifier_params, pretrainer_params};
+use svfap_tui::model::checkpoint::{
+    ArchitectureHints, ModelSpec, infer_spec, load_classifier, load_pretrainer, read_checkpoint, save_classifier,
+    save_pretrainer,
+};
+use svfap_tui::model::{ClassifierConfig, PretrainerConfig, preset};
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Checkpoint: .pth/.pt (weights under `model`, `module` or top level) or .safetensors.
+    pub checkpoint: PathBuf,
+    /// Output file (.safetensors).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Require this preset's architecture instead of inferring it from the shapes.
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// Attention heads (default: width / 64).
+    #[arg(long)]
+    pub heads: Option<usize>,
+    /// Decoder heads of a pre-training checkpoint (default: decoder width / 64).
+    #[arg(long)]
+    pub decoder_heads: Option<usize>,
+    /// Frame size the model was trained on (positions are not stored; default 160).
+    #[arg(long)]
+    pub img_size: Option<usize>,
+    /// Frames per clip (default 16).
+    #[arg(long)]
+    pub frames: Option<usize>,
+    /// Blocks per stage, e.g. 12,6,3 (default: inferred, later stages halving).
+    #[arg(long, value_parser = crate::parse_list)]
+    pub depths: Option<Vec<usize>>,
+    /// The fine-tuned model pools the fused multi-scale features (paper Table 4).
+    #[arg(long)]
+    pub fuse_multiscale: bool,
+    /// Mask ratio recorded for a pre-training checkpoint (default 0.9).
+    #[arg(long)]
+    pub mask_ratio: Option<f64>,
+}
+
+pub fn run(args: &ImportArgs) -> Result<()> {
+    let ckpt = read_checkpoint(&args.checkpoint)?;
+    let hints = ArchitectureHints {
+        heads: args.heads,
+        decoder_heads: args.decoder_heads,
+        img_size: args.img_size,
+        frames: args.frames,
+        stage_depths: args.depths.clone(),
+        fuse_multiscale: args.fuse_multiscale,
+        mask_ratio: args.mask_ratio,
+    };
+    let inferred = infer_spec(&ckpt, &hints)?;
+    let spec = match &args.preset {
+        None => inferred,
+        Some(name) => {
+            let p = preset(name).map_err(|e| anyhow!(e))?;
+            match inferred {
+                ModelSpec::Classifier(c) => ModelSpec::Classifier(ClassifierConfig { encoder: p.encoder, ..c }),
+                ModelSpec::Pretrainer(c) => ModelSpec::Pretrainer(PretrainerConfig { encoder: p.encoder, decoder: p.decoder, ..c }),
+            }
+        }
+    };
+    let device = Default::default();
+    let (kind, params) = match &spec {
+        ModelSpec::Classifier(config) => {
+            let model = load_classifier::<Cpu>(config, &ckpt, &device)?;
+            save_classifier(&model, &args.out)?;
+            ("fine-tuned classifier", classifier_params(config))
+        }
+        ModelSpec::Pretrainer(config) => {
+            let model = load_pretrainer::<Cpu>(config, &ckpt, &device)?;
+            save_pretrainer(&model, &args.out)?;
+            ("pre-trainer", pretrainer_params(config))
+        }
+    };
+    let e = spec.encoder();
+    let under = ckpt.top_level_key.as_deref().map(|k| format!(" (under `{k}`)")).unwrap_or_default();
+    println!("read     {}{under}: {} tensors", args.checkpoint.display(), ckpt.tensors.len());
+    println!(
+        "model    {kind}: width {}, heads {}, stages {:?}, bottleneck tokens {:?}, {:.2}M parameters",
+        e.width,
+        e.heads,
+        e.stage_depths,
+        e.bottleneck_tokens,
+        params as f64 / 1e6
+    );
+    if let ModelSpec::Classifier(c) = &spec {
+        println!("head     {} outputs", c.num_outputs);
+    }
+    println!("wrote    {}", args.out.display());
+    Ok(())
+}
