@@ -78,6 +78,7 @@ impl ParamInit {
         };
         let mut layer = LinearConfig::new(d_in, d_out).with_bias(bias).init::<B>(device);
         layer.weight = Param::from_tensor(weight);
+        layer.bias = bias.then(|| Param::from_tensor(Tensor::zeros([d_out], device)));
         layer
     }
 
