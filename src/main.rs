@@ -2,11 +2,14 @@
 
 mod cli;
 
-
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "svfap-tui", version, about = "SVFAP (self-supervised video facial affect perceiver) on burn")]
+#[command(
+    name = "svfap-tui",
+    version,
+    about = "SVFAP (self-supervised video facial affect perceiver) on burn"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -75,6 +78,7 @@ fn main() -> std::process::ExitCode {
 
 /// Parses `12,6,3` into a list.
 pub fn parse_list(s: &str) -> Result<Vec<usize>, String> {
-    s.split(',').map(|v| v.trim().parse::<usize>().map_err(|e| format!("`{v}`: {e}"))).collect()
+    s.split(',')
+        .map(|v| v.trim().parse::<usize>().map_err(|e| format!("`{v}`: {e}")))
+        .collect()
 }
-

@@ -15,15 +15,22 @@ pub struct NpyArray {
 
 pub fn read_f32(path: &Path) -> Result<NpyArray> {
     let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    let npy = npyz::NpyFile::new(BufReader::new(file)).with_context(|| format!("{}: not a .npy file", path.display()))?;
+    let npy = npyz::NpyFile::new(BufReader::new(file))
+        .with_context(|| format!("{}: not a .npy file", path.display()))?;
     if npy.order() != npyz::Order::C {
-        bail!("{}: array is in Fortran order; save it C-contiguous (np.ascontiguousarray)", path.display());
+        bail!(
+            "{}: array is in Fortran order; save it C-contiguous (np.ascontiguousarray)",
+            path.display()
+        );
     }
     let dtype = npy.dtype();
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
-    let values = npy
-        .into_vec::<f32>()
-        .with_context(|| format!("{}: dtype {dtype:?} is not float32 (save with .astype(np.float32))", path.display()))?;
+    let values = npy.into_vec::<f32>().with_context(|| {
+        format!(
+            "{}: dtype {dtype:?} is not float32 (save with .astype(np.float32))",
+            path.display()
+        )
+    })?;
     Ok(NpyArray { shape, values })
 }
 
@@ -36,8 +43,12 @@ pub fn write_f32(path: &Path, shape: &[usize], values: &[f32]) -> Result<()> {
         .writer(std::io::BufWriter::new(file))
         .begin_nd()
         .with_context(|| format!("{}: cannot write header", path.display()))?;
-    writer.extend(values.iter().copied()).with_context(|| format!("{}: write failed", path.display()))?;
-    writer.finish().with_context(|| format!("{}: write failed", path.display()))
+    writer
+        .extend(values.iter().copied())
+        .with_context(|| format!("{}: write failed", path.display()))?;
+    writer
+        .finish()
+        .with_context(|| format!("{}: write failed", path.display()))
 }
 
 #[cfg(test)]

@@ -11,7 +11,9 @@ use burn::tensor::Distribution;
 use burn::tensor::backend::AutodiffBackend;
 use clap::{Args, ValueEnum};
 use rand::SeedableRng;
-use svfap_tui::model::{ClassifierConfig, PretrainerConfig, SvfapClassifier, SvfapPretrainer, TubeMask, preset};
+use svfap_tui::model::{
+    ClassifierConfig, PretrainerConfig, SvfapClassifier, SvfapPretrainer, TubeMask, preset,
+};
 
 use crate::{BackendArgs, BackendKind};
 
@@ -47,15 +49,25 @@ pub struct BenchModelArgs {
 
 pub fn run(args: &BenchModelArgs) -> Result<()> {
     match args.backend.backend {
-        BackendKind::Cpu => bench::<svfap_tui::backend::CpuTrain>(args, Default::default(), "cpu (burn flex)"),
+        BackendKind::Cpu => {
+            bench::<svfap_tui::backend::CpuTrain>(args, Default::default(), "cpu (burn flex)")
+        }
         #[cfg(feature = "cuda")]
-        BackendKind::Cuda => bench::<svfap_tui::backend::GpuTrain>(args, Default::default(), "cuda"),
+        BackendKind::Cuda => {
+            bench::<svfap_tui::backend::GpuTrain>(args, Default::default(), "cuda")
+        }
         #[cfg(not(feature = "cuda"))]
-        BackendKind::Cuda => bail!("this binary was built without CUDA; rebuild with `cargo build --release --features cuda`"),
+        BackendKind::Cuda => bail!(
+            "this binary was built without CUDA; rebuild with `cargo build --release --features cuda`"
+        ),
     }
 }
 
-fn bench<B: AutodiffBackend>(args: &BenchModelArgs, device: B::Device, backend_name: &str) -> Result<()> {
+fn bench<B: AutodiffBackend>(
+    args: &BenchModelArgs,
+    device: B::Device,
+    backend_name: &str,
+) -> Result<()> {
     if args.steps == 0 || args.batch == 0 {
         bail!("--steps and --batch must be positive");
     }
@@ -81,10 +93,16 @@ fn bench<B: AutodiffBackend>(args: &BenchModelArgs, device: B::Device, backend_n
                     model.forward(v).logits.sum().into_scalar().to_f32()
                 })
             } else {
-                let mut optim = AdamWConfig::new().with_beta_2(0.999).with_weight_decay(0.05).init();
+                let mut optim = AdamWConfig::new()
+                    .with_beta_2(0.999)
+                    .with_weight_decay(0.05)
+                    .init();
                 let loss_fn = CrossEntropyLossConfig::new().init(&device);
                 let labels = Tensor::<B, 1, Int>::from_data(
-                    TensorData::new((0..args.batch as i64).map(|i| i % 7).collect::<Vec<_>>(), [args.batch]),
+                    TensorData::new(
+                        (0..args.batch as i64).map(|i| i % 7).collect::<Vec<_>>(),
+                        [args.batch],
+                    ),
                     &device,
                 );
                 Box::new(move || {
@@ -107,12 +125,17 @@ fn bench<B: AutodiffBackend>(args: &BenchModelArgs, device: B::Device, backend_n
             };
             config.validate()?;
             let mut model = Some(SvfapPretrainer::<B>::new(&config, 0, &device));
-            let mut optim = AdamWConfig::new().with_beta_2(0.95).with_weight_decay(0.05).init();
+            let mut optim = AdamWConfig::new()
+                .with_beta_2(0.95)
+                .with_weight_decay(0.05)
+                .init();
             let mut rng = rand::rngs::StdRng::seed_from_u64(0);
             let (spatial, masked) = (e.spatial_len(), config.masked_per_slice());
             let batch = args.batch;
             Box::new(move || {
-                let masks: Vec<TubeMask> = (0..batch).map(|_| TubeMask::random(spatial, masked, &mut rng)).collect();
+                let masks: Vec<TubeMask> = (0..batch)
+                    .map(|_| TubeMask::random(spatial, masked, &mut rng))
+                    .collect();
                 let m = model.take().expect("model");
                 let loss = m.loss(video(), &masks).loss;
                 let value = loss.clone().into_scalar().to_f32();
@@ -143,16 +166,31 @@ fn bench<B: AutodiffBackend>(args: &BenchModelArgs, device: B::Device, backend_n
         args.steps,
         rayon_threads()
     );
-    println!("clips/s          {:.2}", (args.batch * args.steps) as f64 / total);
-    println!("step median      {:.1} ms (min {:.1}, max {:.1})", median * 1e3, times[0] * 1e3, times[times.len() - 1] * 1e3);
-    println!("peak RSS         {}", peak_rss().map(|kb| format!("{:.0} MiB", kb as f64 / 1024.0)).unwrap_or_else(|| "unavailable".into()));
+    println!(
+        "clips/s          {:.2}",
+        (args.batch * args.steps) as f64 / total
+    );
+    println!(
+        "step median      {:.1} ms (min {:.1}, max {:.1})",
+        median * 1e3,
+        times[0] * 1e3,
+        times[times.len() - 1] * 1e3
+    );
+    println!(
+        "peak RSS         {}",
+        peak_rss()
+            .map(|kb| format!("{:.0} MiB", kb as f64 / 1024.0))
+            .unwrap_or_else(|| "unavailable".into())
+    );
     println!("last loss/output {last:.5}");
     Ok(())
 }
 
 fn rayon_threads() -> String {
     std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| {
-        std::thread::available_parallelism().map(|n| n.get().to_string()).unwrap_or_else(|_| "?".into())
+        std::thread::available_parallelism()
+            .map(|n| n.get().to_string())
+            .unwrap_or_else(|_| "?".into())
     })
 }
 

@@ -2,12 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use clap::Args;
-use svfap_tui::backend::Cpu;
-use svfap_tui::model::checkpoint::{ArchitectureHints, ModelSpec, infer_spec, load_classifier, read_checkpoint};
+use svfap_tui::model::ClassifierConfig;
+use svfap_tui::model::checkpoint::{
+    ArchitectureHints, CheckpointTensors, ModelSpec, infer_spec, load_classifier, read_checkpoint,
+};
 use svfap_tui::npy;
 
 #[derive(Args, Debug)]
@@ -23,6 +25,8 @@ pub struct InferArgs {
     /// Print {"logits": [...], "probs": [...], "features": [...]} on stdout.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub backend: crate::BackendArgs,
 }
 
 pub fn run(args: &InferArgs) -> Result<()> {
@@ -34,7 +38,12 @@ pub fn run(args: &InferArgs) -> Result<()> {
             args.checkpoint.display()
         ),
     };
-    let ext = args.input.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = args
+        .input
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if ext != "npy" {
         bail!(
             "{}: video files and frame folders are not yet supported by `infer` (the data pipeline lands with issue 3); \
@@ -56,16 +65,26 @@ pub fn run(args: &InferArgs) -> Result<()> {
     if let Some(labels) = &args.labels
         && labels.len() != config.num_outputs
     {
-        bail!("--labels has {} names but the model has {} outputs", labels.len(), config.num_outputs);
+        bail!(
+            "--labels has {} names but the model has {} outputs",
+            labels.len(),
+            config.num_outputs
+        );
     }
-    let device = Default::default();
-    let model = load_classifier::<Cpu>(&config, &ckpt, &device)?;
-    let video = Tensor::<Cpu, 4>::from_data(TensorData::new(array.values, expected), &device).unsqueeze::<5>();
-    let out = model.forward(video);
-    let to_vec = |t: Tensor<Cpu, 2>| t.into_data().to_vec::<f32>().context("reading model output");
-    let logits = to_vec(out.logits.clone())?;
-    let probs = to_vec(softmax(out.logits, 1))?;
-    let features = to_vec(out.features)?;
+    let outputs = match args.backend.backend {
+        crate::BackendKind::Cpu => {
+            classify::<svfap_tui::backend::Cpu>(&config, &ckpt, array.values, expected)?
+        }
+        #[cfg(feature = "cuda")]
+        crate::BackendKind::Cuda => {
+            classify::<svfap_tui::backend::Gpu>(&config, &ckpt, array.values, expected)?
+        }
+        #[cfg(not(feature = "cuda"))]
+        crate::BackendKind::Cuda => bail!(
+            "this binary was built without CUDA; rebuild with `cargo build --release --features cuda`"
+        ),
+    };
+    let [logits, probs, features] = outputs;
     if args.json {
         let v = serde_json::json!({ "logits": logits, "probs": probs, "features": features });
         println!("{}", serde_json::to_string(&v)?);
@@ -74,8 +93,35 @@ pub fn run(args: &InferArgs) -> Result<()> {
     let mut order: Vec<usize> = (0..probs.len()).collect();
     order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
     for i in order {
-        let name = args.labels.as_ref().map(|l| l[i].clone()).unwrap_or_else(|| format!("class {i}"));
+        let name = args
+            .labels
+            .as_ref()
+            .map(|l| l[i].clone())
+            .unwrap_or_else(|| format!("class {i}"));
         println!("{name:>16}  {:6.2}%", probs[i] * 100.0);
     }
     Ok(())
+}
+
+/// Logits, probabilities and features of one clip on backend `B`.
+fn classify<B: Backend>(
+    config: &ClassifierConfig,
+    ckpt: &CheckpointTensors,
+    values: Vec<f32>,
+    shape: [usize; 4],
+) -> Result<[Vec<f32>; 3]> {
+    let device = Default::default();
+    let model = load_classifier::<B>(config, ckpt, &device)?;
+    let video = Tensor::<B, 4>::from_data(TensorData::new(values, shape), &device).unsqueeze::<5>();
+    let out = model.forward(video);
+    let to_vec = |t: Tensor<B, 2>| {
+        t.into_data()
+            .to_vec::<f32>()
+            .map_err(|e| anyhow::anyhow!("reading model output: {e:?}"))
+    };
+    Ok([
+        to_vec(out.logits.clone())?,
+        to_vec(softmax(out.logits, 1))?,
+        to_vec(out.features)?,
+    ])
 }

@@ -7,8 +7,8 @@ use clap::Args;
 use svfap_tui::backend::Cpu;
 use svfap_tui::model::accounting::{classifier_params, pretrainer_params};
 use svfap_tui::model::checkpoint::{
-    ArchitectureHints, ModelSpec, infer_spec, load_classifier, load_pretrainer, read_checkpoint, save_classifier,
-    save_pretrainer,
+    ArchitectureHints, ModelSpec, infer_spec, load_classifier, load_pretrainer, read_checkpoint,
+    save_classifier, save_pretrainer,
 };
 use svfap_tui::model::{ClassifierConfig, PretrainerConfig, preset};
 
@@ -62,8 +62,15 @@ pub fn run(args: &ImportArgs) -> Result<()> {
         Some(name) => {
             let p = preset(name).map_err(|e| anyhow!(e))?;
             match inferred {
-                ModelSpec::Classifier(c) => ModelSpec::Classifier(ClassifierConfig { encoder: p.encoder, ..c }),
-                ModelSpec::Pretrainer(c) => ModelSpec::Pretrainer(PretrainerConfig { encoder: p.encoder, decoder: p.decoder, ..c }),
+                ModelSpec::Classifier(c) => ModelSpec::Classifier(ClassifierConfig {
+                    encoder: p.encoder,
+                    ..c
+                }),
+                ModelSpec::Pretrainer(c) => ModelSpec::Pretrainer(PretrainerConfig {
+                    encoder: p.encoder,
+                    decoder: p.decoder,
+                    ..c
+                }),
             }
         }
     };
@@ -81,8 +88,16 @@ pub fn run(args: &ImportArgs) -> Result<()> {
         }
     };
     let e = spec.encoder();
-    let under = ckpt.top_level_key.as_deref().map(|k| format!(" (under `{k}`)")).unwrap_or_default();
-    println!("read     {}{under}: {} tensors", args.checkpoint.display(), ckpt.tensors.len());
+    let under = ckpt
+        .top_level_key
+        .as_deref()
+        .map(|k| format!(" (under `{k}`)"))
+        .unwrap_or_default();
+    println!(
+        "read     {}{under}: {} tensors",
+        args.checkpoint.display(),
+        ckpt.tensors.len()
+    );
     println!(
         "model    {kind}: width {}, heads {}, stages {:?}, bottleneck tokens {:?}, {:.2}M parameters",
         e.width,

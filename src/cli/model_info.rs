@@ -2,7 +2,9 @@
 
 use anyhow::{Result, anyhow};
 use clap::Args;
-use svfap_tui::model::accounting::{classifier_flops, classifier_params, pretrainer_flops, pretrainer_params};
+use svfap_tui::model::accounting::{
+    classifier_flops, classifier_params, pretrainer_flops, pretrainer_params,
+};
 use svfap_tui::model::{ClassifierConfig, PretrainerConfig, preset};
 
 #[derive(Args, Debug)]
@@ -72,13 +74,19 @@ pub fn run(args: &InfoArgs) -> Result<()> {
         e.grid(),
         e.grid()
     );
-    println!("fine-tune params {ft_params:.1}M ({} classes)", args.classes);
+    println!(
+        "fine-tune params {ft_params:.1}M ({} classes)",
+        args.classes
+    );
     println!("fine-tune FLOPs  {ft_flops:.1} G per clip");
     println!(
         "pre-train params {pt_params:.1}M (decoder {} wide, {} blocks, {} heads)",
         p.decoder.width, p.decoder.depth, p.decoder.heads
     );
-    println!("pre-train FLOPs  {pt_flops:.1} G per clip at mask ratio {}", args.mask_ratio);
+    println!(
+        "pre-train FLOPs  {pt_flops:.1} G per clip at mask ratio {}",
+        args.mask_ratio
+    );
     println!("(FLOPs as fvcore counts them, paper Table 3: one multiply-add = 1 FLOP)");
     Ok(())
 }

@@ -66,10 +66,20 @@ fn attention_core(nq: usize, nk: usize, c: usize) -> f64 {
     2.0 * (nq * nk * c) as f64
 }
 fn block_flops(n: usize, c: usize, h: usize) -> f64 {
-    2.0 * norm(n, c) + linear(n, c, 3 * c) + attention_core(n, n, c) + linear(n, c, c) + linear(n, c, h) + linear(n, h, c)
+    2.0 * norm(n, c)
+        + linear(n, c, 3 * c)
+        + attention_core(n, n, c)
+        + linear(n, c, c)
+        + linear(n, c, h)
+        + linear(n, h, c)
 }
 fn cross_self_flops(nq: usize, nk: usize, c: usize, h: usize) -> f64 {
-    norm(nq, c) + norm(nk, c) + linear(nq, c, c) + linear(nk, c, 2 * c) + attention_core(nq, nk, c) + linear(nq, c, c)
+    norm(nq, c)
+        + norm(nk, c)
+        + linear(nq, c, c)
+        + linear(nk, c, 2 * c)
+        + attention_core(nq, nk, c)
+        + linear(nq, c, c)
         + block_flops(nq, c, h)
 }
 
@@ -87,7 +97,8 @@ fn encoder_flops(e: &EncoderConfig, spatial: usize, embedded_tokens: usize) -> f
             let g = e.stage_bottleneck_tokens(stage);
             let nb = e.stage_temporal_len(stage) * g;
             total += linear(n, c * e.temporal_kernel, c); // temporal Conv1d
-            total += norm(n, c) + linear(n, c, e.bottleneck_hidden) + linear(n, e.bottleneck_hidden, g);
+            total +=
+                norm(n, c) + linear(n, c, e.bottleneck_hidden) + linear(n, e.bottleneck_hidden, g);
             total += (nb * spatial * c) as f64; // Aᵀ·X
             total += (depth - 1) as f64 * cross_self_flops(nb, n, c, h); // on the bottleneck
             total += cross_self_flops(n, nb, c, h); // reverse block
@@ -99,7 +110,9 @@ fn encoder_flops(e: &EncoderConfig, spatial: usize, embedded_tokens: usize) -> f
 /// Fine-tuning FLOPs for one clip.
 pub fn classifier_flops(cfg: &ClassifierConfig) -> f64 {
     let e = &cfg.encoder;
-    encoder_flops(e, e.spatial_len(), e.num_tokens()) + norm(1, e.width) + linear(1, e.width, cfg.num_outputs)
+    encoder_flops(e, e.spatial_len(), e.num_tokens())
+        + norm(1, e.width)
+        + linear(1, e.width, cfg.num_outputs)
 }
 
 /// Pre-training FLOPs for one clip at the configured mask ratio.
@@ -153,7 +166,10 @@ mod tests {
     #[test]
     fn base_matches_paper_table_3() {
         let cfg = classifier("base", 7);
-        assert_eq!(format!("{:.1}", classifier_params(&cfg) as f64 / 1e6), "77.6");
+        assert_eq!(
+            format!("{:.1}", classifier_params(&cfg) as f64 / 1e6),
+            "77.6"
+        );
         assert_eq!(format!("{:.1}", classifier_flops(&cfg) / 1e9), "43.6");
         let p = preset("base").unwrap();
         let pcfg = PretrainerConfig {
@@ -169,7 +185,10 @@ mod tests {
     #[test]
     fn small_matches_paper_table_3() {
         let cfg = classifier("small", 7);
-        assert_eq!(format!("{:.1}", classifier_params(&cfg) as f64 / 1e6), "29.7");
+        assert_eq!(
+            format!("{:.1}", classifier_params(&cfg) as f64 / 1e6),
+            "29.7"
+        );
         assert_eq!(format!("{:.1}", classifier_flops(&cfg) / 1e9), "18.1");
     }
 }

@@ -31,9 +31,16 @@ impl<B: Backend> Attention<B> {
     }
 
     /// `x`: [B, N, C] → [B, N, C]; with `want_weights`, also the softmax weights [B, H, N, N].
-    pub fn forward(&self, x: Tensor<B, 3>, want_weights: bool) -> (Tensor<B, 3>, Option<Tensor<B, 4>>) {
+    pub fn forward(
+        &self,
+        x: Tensor<B, 3>,
+        want_weights: bool,
+    ) -> (Tensor<B, 3>, Option<Tensor<B, 4>>) {
         let q_bias = self.q_bias.val();
-        let bias = Tensor::cat(vec![q_bias.clone(), q_bias.zeros_like(), self.v_bias.val()], 0);
+        let bias = Tensor::cat(
+            vec![q_bias.clone(), q_bias.zeros_like(), self.v_bias.val()],
+            0,
+        );
         let qkv = linear(x, self.qkv.weight.val(), Some(bias));
         let dim = qkv.dims()[2] / 3;
         let heads = |i: usize| split_heads(qkv.clone().narrow(2, i * dim, dim), self.num_heads);
@@ -63,7 +70,10 @@ pub(crate) fn scaled_dot_product<B: Backend>(
     want_weights: bool,
 ) -> (Tensor<B, 4>, Option<Tensor<B, 4>>) {
     if !want_weights {
-        return (attention(q, k, v, None, None, AttentionModuleOptions::default()), None);
+        return (
+            attention(q, k, v, None, None, AttentionModuleOptions::default()),
+            None,
+        );
     }
     let scale = (q.dims()[3] as f64).powf(-0.5);
     let weights = softmax((q * scale).matmul(k.swap_dims(2, 3)), 3);

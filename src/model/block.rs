@@ -36,8 +36,14 @@ impl<B: Backend> Block<B> {
     }
 
     /// [B, N, C] → [B, N, C]; with `want_weights`, also the self-attention [B, H, N, N].
-    pub fn forward(&self, x: Tensor<B, 3>, want_weights: bool) -> (Tensor<B, 3>, Option<Tensor<B, 4>>) {
-        let (attn, weights) = self.attn.forward(self.norm1.forward(x.clone()), want_weights);
+    pub fn forward(
+        &self,
+        x: Tensor<B, 3>,
+        want_weights: bool,
+    ) -> (Tensor<B, 3>, Option<Tensor<B, 4>>) {
+        let (attn, weights) = self
+            .attn
+            .forward(self.norm1.forward(x.clone()), want_weights);
         let x = x + drop_path(attn, self.drop_path);
         let x = x.clone() + drop_path(self.mlp.forward(self.norm2.forward(x)), self.drop_path);
         (x, weights)

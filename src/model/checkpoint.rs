@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use burn::store::{
-    BurnToPyTorchAdapter, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
-    TensorSnapshot,
+    BurnToPyTorchAdapter, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter, PytorchStore,
+    SafetensorsStore, TensorSnapshot,
 };
 use serde::{Deserialize, Serialize};
 
@@ -35,11 +35,25 @@ pub enum CheckpointError {
     #[error("{path}: cannot infer the architecture: {reason}")]
     Infer { path: PathBuf, reason: String },
     #[error("{path}: missing key `{key}` (the model expects shape {expected:?})")]
-    Missing { path: PathBuf, key: String, expected: Vec<usize> },
-    #[error("{path}: key `{key}` has shape {checkpoint:?} in the checkpoint but {model:?} in the model")]
-    ShapeMismatch { path: PathBuf, key: String, checkpoint: Vec<usize>, model: Vec<usize> },
+    Missing {
+        path: PathBuf,
+        key: String,
+        expected: Vec<usize>,
+    },
+    #[error(
+        "{path}: key `{key}` has shape {checkpoint:?} in the checkpoint but {model:?} in the model"
+    )]
+    ShapeMismatch {
+        path: PathBuf,
+        key: String,
+        checkpoint: Vec<usize>,
+        model: Vec<usize>,
+    },
     #[error("{path}: {} unexpected key(s), first `{}` with shape {:?}", .keys.len(), .keys[0].0, .keys[0].1)]
-    Unexpected { path: PathBuf, keys: Vec<(String, Vec<usize>)> },
+    Unexpected {
+        path: PathBuf,
+        keys: Vec<(String, Vec<usize>)>,
+    },
     #[error("{path}: {reason}")]
     Apply { path: PathBuf, reason: String },
     #[error(transparent)]
@@ -84,27 +98,45 @@ impl CheckpointTensors {
         self.tensors.get(key).map(|t| t.shape.to_vec())
     }
     pub fn is_pretrainer(&self) -> bool {
-        self.tensors.keys().any(|k| k.starts_with("decoder.") || k == "mask_token")
+        self.tensors
+            .keys()
+            .any(|k| k.starts_with("decoder.") || k == "mask_token")
     }
 }
 
 /// Reads a `.pth`/`.pt` (weights under `model`, `module` or at the top level) or a
 /// `.safetensors` file.
 pub fn read_checkpoint(path: &Path) -> Result<CheckpointTensors, CheckpointError> {
-    let read_err = |reason: String| CheckpointError::Read { path: path.to_path_buf(), reason };
+    let read_err = |reason: String| CheckpointError::Read {
+        path: path.to_path_buf(),
+        reason,
+    };
     if !path.is_file() {
         return Err(read_err("no such file".into()));
     }
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     match ext.as_str() {
         "safetensors" => {
             let bytes = std::fs::read(path).map_err(|e| read_err(e.to_string()))?;
-            let (_, metadata) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| read_err(e.to_string()))?;
+            let (_, metadata) = safetensors::SafeTensors::read_metadata(&bytes)
+                .map_err(|e| read_err(e.to_string()))?;
             let spec = parse_metadata(metadata.metadata().as_ref()).map_err(read_err)?;
             drop(bytes);
             let mut store = SafetensorsStore::from_file(path);
-            let tensors = store.get_all_snapshots().map_err(|e| read_err(e.to_string()))?.clone();
-            Ok(CheckpointTensors { path: path.to_path_buf(), tensors, top_level_key: None, spec })
+            let tensors = store
+                .get_all_snapshots()
+                .map_err(|e| read_err(e.to_string()))?
+                .clone();
+            Ok(CheckpointTensors {
+                path: path.to_path_buf(),
+                tensors,
+                top_level_key: None,
+                spec,
+            })
         }
         "pth" | "pt" | "bin" | "ckpt" => {
             let mut last_error = String::new();
@@ -127,24 +159,42 @@ pub fn read_checkpoint(path: &Path) -> Result<CheckpointTensors, CheckpointError
                     Err(e) => last_error = e.to_string(),
                 }
             }
-            Err(read_err(format!("no weights under `model`, `module` or the top level ({last_error})")))
+            Err(read_err(format!(
+                "no weights under `model`, `module` or the top level ({last_error})"
+            )))
         }
-        other => Err(read_err(format!("unknown extension `.{other}` (expected .pth, .pt or .safetensors)"))),
+        other => Err(read_err(format!(
+            "unknown extension `.{other}` (expected .pth, .pt or .safetensors)"
+        ))),
     }
 }
 
 fn parse_metadata(metadata: Option<&HashMap<String, String>>) -> Result<Option<ModelSpec>, String> {
-    let Some(meta) = metadata else { return Ok(None) };
-    let (Some(kind), Some(config)) = (meta.get(META_KIND), meta.get(META_CONFIG)) else { return Ok(None) };
+    let Some(meta) = metadata else {
+        return Ok(None);
+    };
+    let (Some(kind), Some(config)) = (meta.get(META_KIND), meta.get(META_CONFIG)) else {
+        return Ok(None);
+    };
     if let Some(format) = meta.get("format")
         && format != FORMAT_VERSION
     {
-        return Err(format!("format {format} is not supported (this build reads format {FORMAT_VERSION})"));
+        return Err(format!(
+            "format {format} is not supported (this build reads format {FORMAT_VERSION})"
+        ));
     }
     let spec = match kind.as_str() {
-        "classifier" => ModelSpec::Classifier(serde_json::from_str(config).map_err(|e| format!("{META_CONFIG}: {e}"))?),
-        "pretrainer" => ModelSpec::Pretrainer(serde_json::from_str(config).map_err(|e| format!("{META_CONFIG}: {e}"))?),
-        other => return Err(format!("{META_KIND} = `{other}` is neither classifier nor pretrainer")),
+        "classifier" => ModelSpec::Classifier(
+            serde_json::from_str(config).map_err(|e| format!("{META_CONFIG}: {e}"))?,
+        ),
+        "pretrainer" => ModelSpec::Pretrainer(
+            serde_json::from_str(config).map_err(|e| format!("{META_CONFIG}: {e}"))?,
+        ),
+        other => {
+            return Err(format!(
+                "{META_KIND} = `{other}` is neither classifier nor pretrainer"
+            ));
+        }
     };
     Ok(Some(spec))
 }
@@ -168,21 +218,38 @@ pub struct ArchitectureHints {
 }
 
 /// Infers the model's configuration from tensor shapes (or reads our own metadata).
-pub fn infer_spec(ckpt: &CheckpointTensors, hints: &ArchitectureHints) -> Result<ModelSpec, CheckpointError> {
+pub fn infer_spec(
+    ckpt: &CheckpointTensors,
+    hints: &ArchitectureHints,
+) -> Result<ModelSpec, CheckpointError> {
     if let Some(spec) = &ckpt.spec {
         return Ok(spec.clone());
     }
-    let infer_err = |reason: String| CheckpointError::Infer { path: ckpt.path.clone(), reason };
+    let infer_err = |reason: String| CheckpointError::Infer {
+        path: ckpt.path.clone(),
+        reason,
+    };
     let pretrainer = ckpt.is_pretrainer();
     let p = if pretrainer { "encoder." } else { "" };
-    let need = |key: String| ckpt.shape(&key).ok_or_else(|| infer_err(format!("no `{key}` tensor")));
+    let need = |key: String| {
+        ckpt.shape(&key)
+            .ok_or_else(|| infer_err(format!("no `{key}` tensor")))
+    };
 
     let proj = need(format!("{p}patch_embed.proj.weight"))?;
     let [width, in_chans, tubelet, patch, _] = proj[..] else {
-        return Err(infer_err(format!("`{p}patch_embed.proj.weight` has shape {proj:?}, expected 5 dims")));
+        return Err(infer_err(format!(
+            "`{p}patch_embed.proj.weight` has shape {proj:?}, expected 5 dims"
+        )));
     };
     let block_count = count_indexed(ckpt, &format!("{p}blocks."));
-    let plain = (0..block_count).take_while(|i| !ckpt.tensors.contains_key(&format!("{p}blocks.{i}.cross_attn.q.weight"))).count();
+    let plain = (0..block_count)
+        .take_while(|i| {
+            !ckpt
+                .tensors
+                .contains_key(&format!("{p}blocks.{i}.cross_attn.q.weight"))
+        })
+        .count();
     let later = count_indexed(ckpt, &format!("{p}temporal_downsamples."));
     let stage_depths = match &hints.stage_depths {
         Some(d) => d.clone(),
@@ -194,12 +261,19 @@ pub fn infer_spec(ckpt: &CheckpointTensors, hints: &ArchitectureHints) -> Result
             later + 1
         )));
     }
-    let temporal_kernel = if later > 0 { need(format!("{p}temporal_downsamples.0.weight"))?[2] } else { 2 };
+    let temporal_kernel = if later > 0 {
+        need(format!("{p}temporal_downsamples.0.weight"))?[2]
+    } else {
+        2
+    };
     let bottleneck_tokens = (0..later)
         .map(|i| need(format!("{p}spatial_downsamples.{i}.mlp.fc2.weight")).map(|s| s[0]))
         .collect::<Result<Vec<_>, _>>()?;
-    let bottleneck_hidden =
-        if later > 0 { need(format!("{p}spatial_downsamples.0.mlp.fc1.weight"))?[0] } else { 128 };
+    let bottleneck_hidden = if later > 0 {
+        need(format!("{p}spatial_downsamples.0.mlp.fc1.weight"))?[0]
+    } else {
+        128
+    };
     let mlp_hidden = need(format!("{p}blocks.0.mlp.fc1.weight"))?[0];
     let encoder = EncoderConfig {
         img_size: hints.img_size.unwrap_or(160),
@@ -252,7 +326,13 @@ pub fn infer_spec(ckpt: &CheckpointTensors, hints: &ArchitectureHints) -> Result
 
 /// Number of `prefix{i}.` groups with consecutive i from 0.
 fn count_indexed(ckpt: &CheckpointTensors, prefix: &str) -> usize {
-    (0..).take_while(|i| ckpt.tensors.keys().any(|k| k.starts_with(&format!("{prefix}{i}.")))).count()
+    (0..)
+        .take_while(|i| {
+            ckpt.tensors
+                .keys()
+                .any(|k| k.starts_with(&format!("{prefix}{i}.")))
+        })
+        .count()
 }
 
 /// Splits the cross-self blocks over the later stages. The weights do not record the split,
@@ -260,7 +340,11 @@ fn count_indexed(ckpt: &CheckpointTensors, prefix: &str) -> usize {
 /// (8, 4, 2)); else an equal split; else the user must give the depths.
 fn split_depths(first: usize, cross_self: usize, later: usize) -> Result<Vec<usize>, String> {
     if later <= 1 {
-        return Ok(if later == 1 { vec![first, cross_self] } else { vec![first] });
+        return Ok(if later == 1 {
+            vec![first, cross_self]
+        } else {
+            vec![first]
+        });
     }
     let mut halving = vec![first];
     for _ in 0..later {
@@ -270,15 +354,22 @@ fn split_depths(first: usize, cross_self: usize, later: usize) -> Result<Vec<usi
         return Ok(halving);
     }
     if cross_self % later == 0 {
-        return Ok(std::iter::once(first).chain(std::iter::repeat_n(cross_self / later, later)).collect());
+        return Ok(std::iter::once(first)
+            .chain(std::iter::repeat_n(cross_self / later, later))
+            .collect());
     }
-    Err(format!("cannot tell how {cross_self} cross-self blocks split over {later} stages; pass the stage depths"))
+    Err(format!(
+        "cannot tell how {cross_self} cross-self blocks split over {later} stages; pass the stage depths"
+    ))
 }
 
 /// Our module path → the released key.
 fn released_key(spec_kind: &str, ours: &str) -> String {
     match spec_kind {
-        "classifier" => ours.strip_prefix("encoder.").map(str::to_string).unwrap_or_else(|| ours.to_string()),
+        "classifier" => ours
+            .strip_prefix("encoder.")
+            .map(str::to_string)
+            .unwrap_or_else(|| ours.to_string()),
         _ => match ours.strip_prefix("encoder_norm.") {
             Some(rest) => format!("encoder.norm.{rest}"),
             None => ours.to_string(),
@@ -287,7 +378,10 @@ fn released_key(spec_kind: &str, ours: &str) -> String {
 }
 
 /// The model's tensors by released key with PyTorch-layout shapes.
-fn expected_shapes<B: Backend, M: ModuleSnapshot<B>>(model: &M, kind: &str) -> Vec<(String, Vec<usize>)> {
+fn expected_shapes<B: Backend, M: ModuleSnapshot<B>>(
+    model: &M,
+    kind: &str,
+) -> Vec<(String, Vec<usize>)> {
     model
         .collect(None, Some(Box::new(BurnToPyTorchAdapter)), true)
         .into_iter()
@@ -317,7 +411,13 @@ fn check_and_apply<B: Backend, M: ModuleSnapshot<B>>(
             continue;
         }
         match provided.get(key) {
-            None => return Err(CheckpointError::Missing { path, key: key.clone(), expected: shape.clone() }),
+            None => {
+                return Err(CheckpointError::Missing {
+                    path,
+                    key: key.clone(),
+                    expected: shape.clone(),
+                });
+            }
             Some((_, got)) if got != shape => {
                 return Err(CheckpointError::ShapeMismatch {
                     path,
@@ -330,18 +430,30 @@ fn check_and_apply<B: Backend, M: ModuleSnapshot<B>>(
         }
     }
     let known: std::collections::HashSet<&String> = expected.iter().map(|(k, _)| k).collect();
-    let unexpected: Vec<(String, Vec<usize>)> =
-        provided.iter().filter(|(k, _)| !known.contains(k)).map(|(k, (_, s))| (k.clone(), s.clone())).collect();
+    let unexpected: Vec<(String, Vec<usize>)> = provided
+        .iter()
+        .filter(|(k, _)| !known.contains(k))
+        .map(|(k, (_, s))| (k.clone(), s.clone()))
+        .collect();
     if !unexpected.is_empty() {
-        return Err(CheckpointError::Unexpected { path, keys: unexpected });
+        return Err(CheckpointError::Unexpected {
+            path,
+            keys: unexpected,
+        });
     }
     // Re-key the snapshots to our module paths, then apply with the PyTorch → burn adapter
     // (Linear weights transposed, LayerNorm weight/bias → gamma/beta).
     // Released key → our module path in burn naming (`gamma`/`beta` for LayerNorm): both
     // collections visit the module in the same order.
-    let burn_paths = model.collect(None, None, true).into_iter().map(|s| s.full_path());
-    let ours: HashMap<String, String> =
-        expected.iter().map(|(key, _)| key.clone()).zip(burn_paths).collect();
+    let burn_paths = model
+        .collect(None, None, true)
+        .into_iter()
+        .map(|s| s.full_path());
+    let ours: HashMap<String, String> = expected
+        .iter()
+        .map(|(key, _)| key.clone())
+        .zip(burn_paths)
+        .collect();
     let snapshots: Vec<TensorSnapshot> = provided
         .into_iter()
         .map(|(key, (snapshot, _))| {
@@ -355,7 +467,10 @@ fn check_and_apply<B: Backend, M: ModuleSnapshot<B>>(
     let result = model.apply(snapshots, None, Some(Box::new(PyTorchToBurnAdapter)), true);
     let unintended_missing = result.missing.iter().any(|(path, _)| !fresh(path));
     if !result.errors.is_empty() || !result.unused.is_empty() || unintended_missing {
-        return Err(CheckpointError::Apply { path, reason: format!("{result}") });
+        return Err(CheckpointError::Apply {
+            path,
+            reason: format!("{result}"),
+        });
     }
     Ok(count)
 }
@@ -368,7 +483,13 @@ pub fn load_classifier<B: Backend>(
 ) -> Result<SvfapClassifier<B>, CheckpointError> {
     config.validate()?;
     let mut model = SvfapClassifier::new(config, 0, device);
-    check_and_apply(&mut model, "classifier", ckpt, |k| Some(k.to_string()), |_| false)?;
+    check_and_apply(
+        &mut model,
+        "classifier",
+        ckpt,
+        |k| Some(k.to_string()),
+        |_| false,
+    )?;
     Ok(model)
 }
 
@@ -380,7 +501,13 @@ pub fn load_pretrainer<B: Backend>(
 ) -> Result<SvfapPretrainer<B>, CheckpointError> {
     config.validate()?;
     let mut model = SvfapPretrainer::new(config, 0, device);
-    check_and_apply(&mut model, "pretrainer", ckpt, |k| Some(k.to_string()), |_| false)?;
+    check_and_apply(
+        &mut model,
+        "pretrainer",
+        ckpt,
+        |k| Some(k.to_string()),
+        |_| false,
+    )?;
     Ok(model)
 }
 
@@ -401,8 +528,15 @@ pub fn init_classifier_from_pretrainer<B: Backend>(
     check_and_apply(model, "classifier", ckpt, select, fresh)
 }
 
-fn save<B: Backend, M: ModuleSnapshot<B>>(model: &M, spec: &ModelSpec, path: &Path) -> Result<(), CheckpointError> {
-    let write_err = |reason: String| CheckpointError::Write { path: path.to_path_buf(), reason };
+fn save<B: Backend, M: ModuleSnapshot<B>>(
+    model: &M,
+    spec: &ModelSpec,
+    path: &Path,
+) -> Result<(), CheckpointError> {
+    let write_err = |reason: String| CheckpointError::Write {
+        path: path.to_path_buf(),
+        reason,
+    };
     let config = match spec {
         ModelSpec::Classifier(c) => serde_json::to_string(c),
         ModelSpec::Pretrainer(c) => serde_json::to_string(c),
@@ -411,7 +545,10 @@ fn save<B: Backend, M: ModuleSnapshot<B>>(model: &M, spec: &ModelSpec, path: &Pa
     let kind = spec.kind_name();
     // The inverse of `released_key`, as one pattern per model kind.
     let (from, to) = match spec {
-        ModelSpec::Classifier(_) => (r"^encoder\.(patch_embed|blocks|temporal_downsamples|spatial_downsamples)\.", "$1."),
+        ModelSpec::Classifier(_) => (
+            r"^encoder\.(patch_embed|blocks|temporal_downsamples|spatial_downsamples)\.",
+            "$1.",
+        ),
         ModelSpec::Pretrainer(_) => (r"^encoder_norm\.", "encoder.norm."),
     };
     // Written next to the target and renamed, so a reader never sees half a file.
@@ -423,14 +560,22 @@ fn save<B: Backend, M: ModuleSnapshot<B>>(model: &M, spec: &ModelSpec, path: &Pa
         .metadata(META_KIND, kind)
         .metadata(META_CONFIG, config)
         .with_key_remapping(from, to);
-    model.save_into(&mut store).map_err(|e| write_err(e.to_string()))?;
+    model
+        .save_into(&mut store)
+        .map_err(|e| write_err(e.to_string()))?;
     std::fs::rename(&tmp, path).map_err(|e| write_err(e.to_string()))
 }
 
-pub fn save_classifier<B: Backend>(model: &SvfapClassifier<B>, path: &Path) -> Result<(), CheckpointError> {
+pub fn save_classifier<B: Backend>(
+    model: &SvfapClassifier<B>,
+    path: &Path,
+) -> Result<(), CheckpointError> {
     save(model, &ModelSpec::Classifier(model.config.clone()), path)
 }
 
-pub fn save_pretrainer<B: Backend>(model: &SvfapPretrainer<B>, path: &Path) -> Result<(), CheckpointError> {
+pub fn save_pretrainer<B: Backend>(
+    model: &SvfapPretrainer<B>,
+    path: &Path,
+) -> Result<(), CheckpointError> {
     save(model, &ModelSpec::Pretrainer(model.config.clone()), path)
 }

@@ -59,14 +59,23 @@ impl<B: Backend> SvfapClassifier<B> {
         let enc = &self.encoder.config;
         let device = video.device();
         let tubes = tubes_channel_major(video, enc.tubelet, enc.patch);
-        let tokens = self.encoder.patch_embed.forward(tubes) + self.positions.tensor(&device).unsqueeze();
+        let tokens =
+            self.encoder.patch_embed.forward(tubes) + self.positions.tensor(&device).unsqueeze();
         let out = self.encoder.forward_stages(tokens, probe);
         // Mean over all tokens. With fusion, mean(X1 + up(X2) + up(X3)) = Σ mean(X_i) because
         // repeating time slices leaves a mean unchanged, so no upsampled copy is built.
         let pooled = if self.config.fuse_multiscale {
-            out.stages.iter().map(|x| x.clone().mean_dim(1)).reduce(|a, b| a + b).expect("at least one stage")
+            out.stages
+                .iter()
+                .map(|x| x.clone().mean_dim(1))
+                .reduce(|a, b| a + b)
+                .expect("at least one stage")
         } else {
-            out.stages.last().expect("at least one stage").clone().mean_dim(1)
+            out.stages
+                .last()
+                .expect("at least one stage")
+                .clone()
+                .mean_dim(1)
         };
         let features = self.fc_norm.forward(pooled.squeeze_dim(1));
         let logits = self.head.forward(features.clone());
@@ -76,6 +85,10 @@ impl<B: Backend> SvfapClassifier<B> {
             HeadActivation::Tanh => tanh(logits),
             HeadActivation::Relu => relu(logits),
         };
-        ClassifierOutput { logits, features, attention: out.attention }
+        ClassifierOutput {
+            logits,
+            features,
+            attention: out.attention,
+        }
     }
 }

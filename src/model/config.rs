@@ -14,7 +14,10 @@ pub struct ConfigError {
 }
 
 fn refuse(field: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError { field, reason: reason.into() }
+    ConfigError {
+        field,
+        reason: reason.into(),
+    }
 }
 
 /// The TPSBT trunk (patch embedding, stage-1 ViT blocks, temporal pyramid and spatial
@@ -104,21 +107,45 @@ impl EncoderConfig {
         positive("mlp_ratio", self.mlp_ratio)?;
         positive("bottleneck_hidden", self.bottleneck_hidden)?;
         if self.img_size % self.patch != 0 {
-            return Err(refuse("img_size", format!("{} is not a multiple of patch {}", self.img_size, self.patch)));
+            return Err(refuse(
+                "img_size",
+                format!(
+                    "{} is not a multiple of patch {}",
+                    self.img_size, self.patch
+                ),
+            ));
         }
         if self.frames % self.tubelet != 0 {
-            return Err(refuse("frames", format!("{} is not a multiple of tubelet {}", self.frames, self.tubelet)));
+            return Err(refuse(
+                "frames",
+                format!(
+                    "{} is not a multiple of tubelet {}",
+                    self.frames, self.tubelet
+                ),
+            ));
         }
         if self.width % self.heads != 0 {
-            return Err(refuse("heads", format!("{} heads do not divide width {}", self.heads, self.width)));
+            return Err(refuse(
+                "heads",
+                format!("{} heads do not divide width {}", self.heads, self.width),
+            ));
         }
         if self.stage_depths.is_empty() || self.stage_depths.contains(&0) {
-            return Err(refuse("stage_depths", format!("{:?}: every stage needs at least one block", self.stage_depths)));
+            return Err(refuse(
+                "stage_depths",
+                format!(
+                    "{:?}: every stage needs at least one block",
+                    self.stage_depths
+                ),
+            ));
         }
         let later = self.num_stages() - 1;
         if later > 0 {
             if self.temporal_kernel < 2 {
-                return Err(refuse("temporal_kernel", "must be at least 2 to build a temporal pyramid"));
+                return Err(refuse(
+                    "temporal_kernel",
+                    "must be at least 2 to build a temporal pyramid",
+                ));
             }
             let needed = self.temporal_kernel.pow(later as u32);
             if self.temporal_len() % needed != 0 {
@@ -134,7 +161,10 @@ impl EncoderConfig {
             if self.bottleneck_tokens.len() != 1 && self.bottleneck_tokens.len() != later {
                 return Err(refuse(
                     "bottleneck_tokens",
-                    format!("give one value or one per later stage ({later}), got {:?}", self.bottleneck_tokens),
+                    format!(
+                        "give one value or one per later stage ({later}), got {:?}",
+                        self.bottleneck_tokens
+                    ),
                 ));
             }
             if self.bottleneck_tokens.contains(&0) {
@@ -142,14 +172,21 @@ impl EncoderConfig {
             }
         }
         if !(0.0..1.0).contains(&self.drop_path) {
-            return Err(refuse("drop_path", format!("{} is outside [0, 1)", self.drop_path)));
+            return Err(refuse(
+                "drop_path",
+                format!("{} is outside [0, 1)", self.drop_path),
+            ));
         }
         Ok(())
     }
 }
 
 fn positive(field: &'static str, value: usize) -> Result<(), ConfigError> {
-    if value == 0 { Err(refuse(field, "must be positive")) } else { Ok(()) }
+    if value == 0 {
+        Err(refuse(field, "must be positive"))
+    } else {
+        Ok(())
+    }
 }
 
 /// Activation after the task head (released code: `head_activation_func`), for regression.
@@ -242,11 +279,17 @@ impl PretrainerConfig {
         if self.decoder.width % self.decoder.heads != 0 {
             return Err(refuse(
                 "decoder.heads",
-                format!("{} heads do not divide decoder width {}", self.decoder.heads, self.decoder.width),
+                format!(
+                    "{} heads do not divide decoder width {}",
+                    self.decoder.heads, self.decoder.width
+                ),
             ));
         }
         if !(self.mask_ratio > 0.0 && self.mask_ratio < 1.0) {
-            return Err(refuse("mask_ratio", format!("{} is outside (0, 1)", self.mask_ratio)));
+            return Err(refuse(
+                "mask_ratio",
+                format!("{} is outside (0, 1)", self.mask_ratio),
+            ));
         }
         let s = self.encoder.spatial_len();
         if self.masked_per_slice() == 0 || self.visible_per_slice() == 0 {

@@ -65,10 +65,14 @@ impl<B: Backend> CrossSelfBlock<B> {
             want_weights,
         );
         let x = x + drop_path(cross, self.drop_path);
-        let (own, own_w) = self.attn.forward(self.norm1.forward(x.clone()), want_weights);
+        let (own, own_w) = self
+            .attn
+            .forward(self.norm1.forward(x.clone()), want_weights);
         let x = x + drop_path(own, self.drop_path);
         let x = x.clone() + drop_path(self.mlp.forward(self.norm2.forward(x)), self.drop_path);
-        let weights = cross_w.zip(own_w).map(|(cross, own)| CrossSelfWeights { cross, own });
+        let weights = cross_w
+            .zip(own_w)
+            .map(|(cross, own)| CrossSelfWeights { cross, own });
         (x, weights)
     }
 }

@@ -23,14 +23,24 @@ impl<B: Backend> MaeDecoder<B> {
         init: &mut ParamInit,
         device: &B::Device,
     ) -> Self {
-        let blocks = (0..cfg.depth).map(|_| Block::new(init, cfg.width, cfg.heads, mlp_ratio, 0.0, device)).collect();
-        Self { blocks, norm: layer_norm(cfg.width, device), head: init.linear(cfg.width, patch_dim, true, device) }
+        let blocks = (0..cfg.depth)
+            .map(|_| Block::new(init, cfg.width, cfg.heads, mlp_ratio, 0.0, device))
+            .collect();
+        Self {
+            blocks,
+            norm: layer_norm(cfg.width, device),
+            head: init.linear(cfg.width, patch_dim, true, device),
+        }
     }
 
     /// `x`: [B, N_vis + N_mask, D] with the mask tokens last → predictions [B, N_mask, patch_dim].
     pub fn forward(&self, x: Tensor<B, 3>, num_masked: usize) -> Tensor<B, 3> {
-        let x = self.blocks.iter().fold(x, |x, block| block.forward(x, false).0);
+        let x = self
+            .blocks
+            .iter()
+            .fold(x, |x, block| block.forward(x, false).0);
         let n = x.dims()[1];
-        self.head.forward(self.norm.forward(x.narrow(1, n - num_masked, num_masked)))
+        self.head
+            .forward(self.norm.forward(x.narrow(1, n - num_masked, num_masked)))
     }
 }

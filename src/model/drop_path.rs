@@ -11,6 +11,10 @@ pub fn drop_path<B: Backend>(branch: Tensor<B, 3>, rate: f64) -> Tensor<B, 3> {
     }
     let keep = 1.0 - rate;
     let batch = branch.dims()[0];
-    let mask = Tensor::<B, 3>::random([batch, 1, 1], Distribution::Bernoulli(keep), &branch.device());
+    let mask = Tensor::<B, 3>::random(
+        [batch, 1, 1],
+        Distribution::Bernoulli(keep),
+        &branch.device(),
+    );
     branch * mask / keep
 }

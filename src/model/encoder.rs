@@ -63,7 +63,13 @@ impl<B: Backend> Tpsbt<B> {
         let patch_embed = PatchEmbed::new(init, cfg, device);
         // Stochastic depth decays linearly over all blocks (timm rule).
         let total = cfg.num_blocks();
-        let rate = |i: usize| if total > 1 { cfg.drop_path * i as f64 / (total - 1) as f64 } else { 0.0 };
+        let rate = |i: usize| {
+            if total > 1 {
+                cfg.drop_path * i as f64 / (total - 1) as f64
+            } else {
+                0.0
+            }
+        };
         let mut blocks = Vec::with_capacity(total);
         let mut temporal_downsamples = Vec::new();
         let mut spatial_downsamples = Vec::new();
@@ -75,18 +81,37 @@ impl<B: Backend> Tpsbt<B> {
                 conv.bias = Some(Param::from_tensor(init.conv_bias(c, c * k, device)));
                 temporal_downsamples.push(conv);
                 let g = cfg.stage_bottleneck_tokens(stage);
-                spatial_downsamples.push(SpatialAttention::new(init, c, cfg.bottleneck_hidden, g, device));
+                spatial_downsamples.push(SpatialAttention::new(
+                    init,
+                    c,
+                    cfg.bottleneck_hidden,
+                    g,
+                    device,
+                ));
             }
             for _ in 0..depth {
                 let dp = rate(blocks.len());
                 blocks.push(if stage == 0 {
                     EncoderBlock::Plain(Block::new(init, c, cfg.heads, cfg.mlp_ratio, dp, device))
                 } else {
-                    EncoderBlock::CrossSelf(CrossSelfBlock::new(init, c, cfg.heads, cfg.mlp_ratio, dp, device))
+                    EncoderBlock::CrossSelf(CrossSelfBlock::new(
+                        init,
+                        c,
+                        cfg.heads,
+                        cfg.mlp_ratio,
+                        dp,
+                        device,
+                    ))
                 });
             }
         }
-        Self { patch_embed, blocks, temporal_downsamples, spatial_downsamples, config: cfg.clone() }
+        Self {
+            patch_embed,
+            blocks,
+            temporal_downsamples,
+            spatial_downsamples,
+            config: cfg.clone(),
+        }
     }
 
     /// Runs the stages on tokens [B, T0·S, C] (t-major, positions already added) where S is
@@ -113,10 +138,15 @@ impl<B: Backend> Tpsbt<B> {
                 x = temporal_downsample(&self.temporal_downsamples[stage - 1], x, slices);
                 slices /= cfg.temporal_kernel;
                 let full = x;
-                let (mut bottleneck, assignment) = self.spatial_downsamples[stage - 1].forward(full.clone(), slices);
+                let (mut bottleneck, assignment) =
+                    self.spatial_downsamples[stage - 1].forward(full.clone(), slices);
                 let stage_blocks = block..block + depth;
                 for _ in 0..depth - 1 {
-                    let (out, w) = self.blocks[block].cross_self().forward(bottleneck, full.clone(), probe == Some(block));
+                    let (out, w) = self.blocks[block].cross_self().forward(
+                        bottleneck,
+                        full.clone(),
+                        probe == Some(block),
+                    );
                     bottleneck = out;
                     if let Some(w) = w {
                         attention = Some(AttentionMaps::cross_self(block, stage, w, true));
@@ -125,13 +155,19 @@ impl<B: Backend> Tpsbt<B> {
                 }
                 // Reverse block: the full tokens query the bottleneck tokens (the released
                 // pre-training code passes the raw patch embedding here instead: DESIGN bug 1).
-                let (out, w) = self.blocks[block].cross_self().forward(full, bottleneck, probe == Some(block));
+                let (out, w) =
+                    self.blocks[block]
+                        .cross_self()
+                        .forward(full, bottleneck, probe == Some(block));
                 x = out;
                 if let Some(w) = w {
                     attention = Some(AttentionMaps::cross_self(block, stage, w, false));
                 }
                 block += 1;
-                if let Some(maps) = attention.as_mut().filter(|_| probe.is_some_and(|p| stage_blocks.contains(&p))) {
+                if let Some(maps) = attention
+                    .as_mut()
+                    .filter(|_| probe.is_some_and(|p| stage_blocks.contains(&p)))
+                {
                     maps.bottleneck_assignment = Some(assignment);
                 }
             }
@@ -144,12 +180,18 @@ impl<B: Backend> Tpsbt<B> {
 /// Repeats each of a stage's time slices so it has `target_slices` again (nearest in time):
 /// [B, T_i·S, C] → [B, T0·S, C]. Uses the stage's own length (released bug 2 splits with the
 /// pre-downsampling length).
-pub fn upsample_in_time<B: Backend>(x: Tensor<B, 3>, slices: usize, target_slices: usize) -> Tensor<B, 3> {
+pub fn upsample_in_time<B: Backend>(
+    x: Tensor<B, 3>,
+    slices: usize,
+    target_slices: usize,
+) -> Tensor<B, 3> {
     if slices == target_slices {
         return x;
     }
     let [b, n, c] = x.dims();
     let s = n / slices;
     let factor = target_slices / slices;
-    x.reshape([b, slices, 1, s, c]).repeat_dim(2, factor).reshape([b, target_slices * s, c])
+    x.reshape([b, slices, 1, s, c])
+        .repeat_dim(2, factor)
+        .reshape([b, target_slices * s, c])
 }

@@ -30,7 +30,10 @@ pub struct ParamInit {
 
 impl ParamInit {
     pub fn new(seed: u64, linear: LinearInit) -> Self {
-        Self { rng: StdRng::seed_from_u64(seed), linear }
+        Self {
+            rng: StdRng::seed_from_u64(seed),
+            linear,
+        }
     }
 
     /// Normal(0, std²) truncated to [-bound, bound] by rejection.
@@ -67,7 +70,13 @@ impl ParamInit {
     }
 
     /// A Linear layer `d_in → d_out` initialised by this model's rule.
-    pub fn linear<B: Backend>(&mut self, d_in: usize, d_out: usize, bias: bool, device: &B::Device) -> Linear<B> {
+    pub fn linear<B: Backend>(
+        &mut self,
+        d_in: usize,
+        d_out: usize,
+        bias: bool,
+        device: &B::Device,
+    ) -> Linear<B> {
         // burn stores Linear weights as [d_in, d_out].
         let weight = match self.linear {
             LinearInit::TruncNormal { std } => self.trunc_normal([d_in, d_out], std, 2.0, device),
@@ -76,24 +85,37 @@ impl ParamInit {
                 self.uniform([d_in, d_out], limit, device)
             }
         };
-        let mut layer = LinearConfig::new(d_in, d_out).with_bias(bias).init::<B>(device);
+        let mut layer = LinearConfig::new(d_in, d_out)
+            .with_bias(bias)
+            .init::<B>(device);
         layer.weight = Param::from_tensor(weight);
         layer.bias = bias.then(|| Param::from_tensor(Tensor::zeros([d_out], device)));
         layer
     }
 
     /// PyTorch's default Conv init: uniform(±1/√fan_in) for weight and bias.
-    pub fn conv_weight<B: Backend, const D: usize>(&mut self, shape: [usize; D], device: &B::Device) -> Tensor<B, D> {
+    pub fn conv_weight<B: Backend, const D: usize>(
+        &mut self,
+        shape: [usize; D],
+        device: &B::Device,
+    ) -> Tensor<B, D> {
         let fan_in: usize = shape[1..].iter().product();
         self.uniform(shape, 1.0 / (fan_in as f64).sqrt(), device)
     }
 
-    pub fn conv_bias<B: Backend>(&mut self, out: usize, fan_in: usize, device: &B::Device) -> Tensor<B, 1> {
+    pub fn conv_bias<B: Backend>(
+        &mut self,
+        out: usize,
+        fan_in: usize,
+        device: &B::Device,
+    ) -> Tensor<B, 1> {
         self.uniform([out], 1.0 / (fan_in as f64).sqrt(), device)
     }
 }
 
 /// A LayerNorm with the released code's eps (1e-6), weight 1, bias 0.
 pub fn layer_norm<B: Backend>(d: usize, device: &B::Device) -> burn::nn::LayerNorm<B> {
-    burn::nn::LayerNormConfig::new(d).with_epsilon(1e-6).init(device)
+    burn::nn::LayerNormConfig::new(d)
+        .with_epsilon(1e-6)
+        .init(device)
 }

@@ -13,8 +13,17 @@ pub struct Mlp<B: Backend> {
 }
 
 impl<B: Backend> Mlp<B> {
-    pub fn new(init: &mut ParamInit, d_in: usize, hidden: usize, d_out: usize, device: &B::Device) -> Self {
-        Self { fc1: init.linear(d_in, hidden, true, device), fc2: init.linear(hidden, d_out, true, device) }
+    pub fn new(
+        init: &mut ParamInit,
+        d_in: usize,
+        hidden: usize,
+        d_out: usize,
+        device: &B::Device,
+    ) -> Self {
+        Self {
+            fc1: init.linear(d_in, hidden, true, device),
+            fc2: init.linear(hidden, d_out, true, device),
+        }
     }
 
     pub fn forward<const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {

@@ -26,7 +26,10 @@ pub mod temporal_downsample;
 pub mod tube_mask;
 
 pub use classifier::{ClassifierOutput, SvfapClassifier};
-pub use config::{ClassifierConfig, DecoderConfig, EncoderConfig, HeadActivation, PretrainerConfig, ReconstructionTarget};
+pub use config::{
+    ClassifierConfig, DecoderConfig, EncoderConfig, HeadActivation, PretrainerConfig,
+    ReconstructionTarget,
+};
 pub use presets::{Preset, preset};
 pub use pretrainer::SvfapPretrainer;
 pub use tube_mask::TubeMask;

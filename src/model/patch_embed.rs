@@ -19,9 +19,18 @@ pub struct PatchEmbed<B: Backend> {
 impl<B: Backend> PatchEmbed<B> {
     pub fn new(init: &mut ParamInit, cfg: &EncoderConfig, device: &B::Device) -> Self {
         let kernel = [cfg.tubelet, cfg.patch, cfg.patch];
-        let mut proj = Conv3dConfig::new([cfg.in_chans, cfg.width], kernel).with_stride(kernel).init(device);
-        proj.weight = Param::from_tensor(init.conv_weight([cfg.width, cfg.in_chans, cfg.tubelet, cfg.patch, cfg.patch], device));
-        proj.bias = Some(Param::from_tensor(init.conv_bias(cfg.width, cfg.patch_dim(), device)));
+        let mut proj = Conv3dConfig::new([cfg.in_chans, cfg.width], kernel)
+            .with_stride(kernel)
+            .init(device);
+        proj.weight = Param::from_tensor(init.conv_weight(
+            [cfg.width, cfg.in_chans, cfg.tubelet, cfg.patch, cfg.patch],
+            device,
+        ));
+        proj.bias = Some(Param::from_tensor(init.conv_bias(
+            cfg.width,
+            cfg.patch_dim(),
+            device,
+        )));
         Self { proj }
     }
 
@@ -36,7 +45,11 @@ impl<B: Backend> PatchEmbed<B> {
 
 /// Cuts a clip [B, 3, T, H, W] into tubes [B, N, 3·tt·p·p], tokens t-major then row-major,
 /// each tube's values ordered (channel, dt, dy, dx) like the Conv3d weight.
-pub fn tubes_channel_major<B: Backend>(video: Tensor<B, 5>, tubelet: usize, patch: usize) -> Tensor<B, 3> {
+pub fn tubes_channel_major<B: Backend>(
+    video: Tensor<B, 5>,
+    tubelet: usize,
+    patch: usize,
+) -> Tensor<B, 3> {
     let [b, ch, t, h, w] = video.dims();
     let (tt, gh, gw) = (t / tubelet, h / patch, w / patch);
     video
@@ -47,7 +60,11 @@ pub fn tubes_channel_major<B: Backend>(video: Tensor<B, 5>, tubelet: usize, patc
 
 /// Cuts a clip into tubes ordered (dt, dy, dx, channel) with the channel fastest: the layout
 /// of the released pre-training target (`b c (t p0) (h p1) (w p2) -> b (t h w) (p0 p1 p2) c`).
-pub fn tubes_pixel_major<B: Backend>(video: Tensor<B, 5>, tubelet: usize, patch: usize) -> Tensor<B, 3> {
+pub fn tubes_pixel_major<B: Backend>(
+    video: Tensor<B, 5>,
+    tubelet: usize,
+    patch: usize,
+) -> Tensor<B, 3> {
     let [b, ch, t, h, w] = video.dims();
     let (tt, gh, gw) = (t / tubelet, h / patch, w / patch);
     video

@@ -30,7 +30,11 @@ pub fn preset(name: &str) -> Result<Preset, String> {
         temporal_kernel: 2,
         drop_path: 0.0,
     };
-    let paper_decoder = DecoderConfig { width: 384, depth: 4, heads: 6 };
+    let paper_decoder = DecoderConfig {
+        width: 384,
+        depth: 4,
+        heads: 6,
+    };
     Ok(match name {
         "base" => Preset {
             name: "base",
@@ -56,7 +60,11 @@ pub fn preset(name: &str) -> Result<Preset, String> {
                 bottleneck_tokens: vec![4],
                 ..paper(0, 0, vec![])
             },
-            decoder: DecoderConfig { width: 128, depth: 2, heads: 2 },
+            decoder: DecoderConfig {
+                width: 128,
+                depth: 2,
+                heads: 2,
+            },
         },
         "test" => Preset {
             name: "test",
@@ -71,9 +79,18 @@ pub fn preset(name: &str) -> Result<Preset, String> {
                 bottleneck_tokens: vec![4],
                 ..paper(0, 0, vec![])
             },
-            decoder: DecoderConfig { width: 16, depth: 2, heads: 2 },
+            decoder: DecoderConfig {
+                width: 16,
+                depth: 2,
+                heads: 2,
+            },
         },
-        other => return Err(format!("unknown preset `{other}` (known: {})", PRESET_NAMES.join(", "))),
+        other => {
+            return Err(format!(
+                "unknown preset `{other}` (known: {})",
+                PRESET_NAMES.join(", ")
+            ));
+        }
     })
 }
 

@@ -70,7 +70,12 @@ impl<B: Backend> SvfapPretrainer<B> {
             encoder,
             encoder_norm: layer_norm(enc.width, device),
             encoder_to_decoder: init.linear(enc.width, dec.width, false, device),
-            mask_token: Param::from_tensor(init.trunc_normal([1, 1, dec.width], 0.02, 0.02, device)),
+            mask_token: Param::from_tensor(init.trunc_normal(
+                [1, 1, dec.width],
+                0.02,
+                0.02,
+                device,
+            )),
             decoder,
             config: config.clone(),
             encoder_positions: PositionTable::new(enc.num_tokens(), enc.width),
@@ -94,7 +99,9 @@ impl<B: Backend> SvfapPretrainer<B> {
             masks
                 .iter()
                 .enumerate()
-                .flat_map(|(b, mask)| TubeMask::token_indices(pick(mask), t, s, if offset { b * n } else { 0 }))
+                .flat_map(|(b, mask)| {
+                    TubeMask::token_indices(pick(mask), t, s, if offset { b * n } else { 0 })
+                })
                 .collect()
         };
         MaskIndices {
@@ -113,43 +120,71 @@ impl<B: Backend> SvfapPretrainer<B> {
         self.forward_probed(video, masks, None)
     }
 
-    pub fn forward_probed(&self, video: Tensor<B, 5>, masks: &[TubeMask], probe: Option<usize>) -> PretrainOutput<B> {
+    pub fn forward_probed(
+        &self,
+        video: Tensor<B, 5>,
+        masks: &[TubeMask],
+        probe: Option<usize>,
+    ) -> PretrainOutput<B> {
         let idx = self.mask_indices(masks);
         self.forward_indexed(video, &idx, probe)
     }
 
-    fn forward_indexed(&self, video: Tensor<B, 5>, idx: &MaskIndices, probe: Option<usize>) -> PretrainOutput<B> {
+    fn forward_indexed(
+        &self,
+        video: Tensor<B, 5>,
+        idx: &MaskIndices,
+        probe: Option<usize>,
+    ) -> PretrainOutput<B> {
         let enc = &self.config.encoder;
         let device = video.device();
         let b = video.dims()[0];
-        let index = |rows: &Vec<i64>| Tensor::<B, 1, Int>::from_data(TensorData::new(rows.clone(), [rows.len()]), &device);
+        let index = |rows: &Vec<i64>| {
+            Tensor::<B, 1, Int>::from_data(TensorData::new(rows.clone(), [rows.len()]), &device)
+        };
         let (nv, nm) = (idx.visible_per_clip, idx.masked_per_clip);
 
         // Embed only the visible tubes.
         let tubes = tubes_channel_major(video, enc.tubelet, enc.patch);
         let [_, n, d] = tubes.dims();
-        let visible_tubes = tubes.reshape([b * n, d]).select(0, index(&idx.visible_rows)).reshape([b, nv, d]);
+        let visible_tubes = tubes
+            .reshape([b * n, d])
+            .select(0, index(&idx.visible_rows))
+            .reshape([b, nv, d]);
         let visible_pos = index(&idx.visible_pos);
-        let enc_pos = self.encoder_positions.tensor::<B>(&device).select(0, visible_pos.clone());
-        let tokens = self.encoder.patch_embed.forward(visible_tubes) + enc_pos.reshape([b, nv, enc.width]);
+        let enc_pos = self
+            .encoder_positions
+            .tensor::<B>(&device)
+            .select(0, visible_pos.clone());
+        let tokens =
+            self.encoder.patch_embed.forward(visible_tubes) + enc_pos.reshape([b, nv, enc.width]);
 
         let out = self.encoder.forward_stages(tokens, probe);
         let t0 = enc.temporal_len();
-        let upsampled = |stage: usize| upsample_in_time(out.stages[stage].clone(), enc.stage_temporal_len(stage), t0);
+        let upsampled = |stage: usize| {
+            upsample_in_time(out.stages[stage].clone(), enc.stage_temporal_len(stage), t0)
+        };
         let fused = if self.config.fuse_multiscale {
             (1..out.stages.len()).fold(upsampled(0), |acc, stage| acc + upsampled(stage))
         } else {
             upsampled(out.stages.len() - 1)
         };
-        let latent = self.encoder_to_decoder.forward(self.encoder_norm.forward(fused));
+        let latent = self
+            .encoder_to_decoder
+            .forward(self.encoder_norm.forward(fused));
 
         let dw = self.config.decoder.width;
         let dec_pos = self.decoder_positions.tensor::<B>(&device);
         let vis = latent + dec_pos.clone().select(0, visible_pos).reshape([b, nv, dw]);
         let masked = self.mask_token.val().repeat_dim(0, b).repeat_dim(1, nm)
-            + dec_pos.select(0, index(&idx.masked_pos)).reshape([b, nm, dw]);
+            + dec_pos
+                .select(0, index(&idx.masked_pos))
+                .reshape([b, nm, dw]);
         let predictions = self.decoder.forward(Tensor::cat(vec![vis, masked], 1), nm);
-        PretrainOutput { predictions, attention: out.attention }
+        PretrainOutput {
+            predictions,
+            attention: out.attention,
+        }
     }
 
     /// Forward pass plus targets and masked-tube MSE.
@@ -158,12 +193,20 @@ impl<B: Backend> SvfapPretrainer<B> {
         let idx = self.mask_indices(masks);
         let device = video.device();
         let b = video.dims()[0];
-        let rows = Tensor::<B, 1, Int>::from_data(TensorData::new(idx.masked_rows.clone(), [idx.masked_rows.len()]), &device);
+        let rows = Tensor::<B, 1, Int>::from_data(
+            TensorData::new(idx.masked_rows.clone(), [idx.masked_rows.len()]),
+            &device,
+        );
         let masked_pixels = pixel_tubes(video.clone().detach(), enc.tubelet, enc.patch)
             .select(0, rows)
             .reshape([b, idx.masked_per_clip, enc.patch_dim()]);
         let targets = reconstruction_targets(masked_pixels.clone(), self.config.target);
         let predictions = self.forward_indexed(video, &idx, None).predictions;
-        PretrainLoss { loss: mse(predictions.clone(), targets.clone()), predictions, targets, masked_pixels }
+        PretrainLoss {
+            loss: mse(predictions.clone(), targets.clone()),
+            predictions,
+            targets,
+            masked_pixels,
+        }
     }
 }

@@ -33,7 +33,12 @@ impl<B: Backend> AttentionMaps<B> {
         }
     }
 
-    pub(crate) fn cross_self(block: usize, stage: usize, w: CrossSelfWeights<B>, queries_are_bottleneck: bool) -> Self {
+    pub(crate) fn cross_self(
+        block: usize,
+        stage: usize,
+        w: CrossSelfWeights<B>,
+        queries_are_bottleneck: bool,
+    ) -> Self {
         Self {
             block,
             stage,

@@ -17,12 +17,19 @@ pub struct PositionTable {
 
 impl PositionTable {
     pub fn new(positions: usize, dim: usize) -> Self {
-        Self { values: Arc::new(sinusoid_values(positions, dim)), positions, dim }
+        Self {
+            values: Arc::new(sinusoid_values(positions, dim)),
+            positions,
+            dim,
+        }
     }
 
     /// The whole table [N, dim].
     pub fn tensor<B: Backend>(&self, device: &B::Device) -> Tensor<B, 2> {
-        Tensor::from_data(TensorData::new(self.values.to_vec(), [self.positions, self.dim]), device)
+        Tensor::from_data(
+            TensorData::new(self.values.to_vec(), [self.positions, self.dim]),
+            device,
+        )
     }
 }
 
@@ -55,7 +62,10 @@ mod tests {
 
     #[test]
     fn table_starts_with_sin_zero_cos_zero() {
-        let t = sinusoid_table::<Cpu>(3, 4, &Default::default()).into_data().to_vec::<f32>().unwrap();
+        let t = sinusoid_table::<Cpu>(3, 4, &Default::default())
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
         assert_eq!(&t[0..4], &[0.0, 1.0, 0.0, 1.0]);
         assert!((t[4] - 1f32.sin()).abs() < 1e-7);
         assert!((t[6] - (1.0f64 / 100.0).sin() as f32).abs() < 1e-7);

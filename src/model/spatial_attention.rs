@@ -16,8 +16,18 @@ pub struct SpatialAttention<B: Backend> {
 }
 
 impl<B: Backend> SpatialAttention<B> {
-    pub fn new(init: &mut ParamInit, dim: usize, hidden: usize, num_tokens: usize, device: &B::Device) -> Self {
-        Self { norm: layer_norm(dim, device), mlp: Mlp::new(init, dim, hidden, num_tokens, device), num_tokens }
+    pub fn new(
+        init: &mut ParamInit,
+        dim: usize,
+        hidden: usize,
+        num_tokens: usize,
+        device: &B::Device,
+    ) -> Self {
+        Self {
+            norm: layer_norm(dim, device),
+            mlp: Mlp::new(init, dim, hidden, num_tokens, device),
+            num_tokens,
+        }
     }
 
     /// `x`: [B, T·S, C] (t-major) → bottleneck tokens [B, T·G, C] and the assignment

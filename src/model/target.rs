@@ -31,7 +31,10 @@ fn tube_stats<B: Backend>(tubes: Tensor<B, 3>) -> (Tensor<B, 4>, Tensor<B, 4>) {
 }
 
 /// Regression targets for the selected tubes [B, M, P·3] (pixels in [0, 1]).
-pub fn reconstruction_targets<B: Backend>(masked_pixels: Tensor<B, 3>, kind: ReconstructionTarget) -> Tensor<B, 3> {
+pub fn reconstruction_targets<B: Backend>(
+    masked_pixels: Tensor<B, 3>,
+    kind: ReconstructionTarget,
+) -> Tensor<B, 3> {
     match kind {
         ReconstructionTarget::Pixels => masked_pixels,
         ReconstructionTarget::NormalizedPixels => {

@@ -8,7 +8,11 @@ use burn::prelude::*;
 use burn::tensor::module::linear;
 
 /// `x`: [B, T·S, C] t-major → [B, (T/k)·S, C].
-pub fn temporal_downsample<B: Backend>(conv: &Conv1d<B>, x: Tensor<B, 3>, slices: usize) -> Tensor<B, 3> {
+pub fn temporal_downsample<B: Backend>(
+    conv: &Conv1d<B>,
+    x: Tensor<B, 3>,
+    slices: usize,
+) -> Tensor<B, 3> {
     let [b, n, c] = x.dims();
     let s = n / slices;
     let weight = conv.weight.val(); // [C_out, C_in, k]

@@ -32,12 +32,17 @@ impl TubeMask {
     /// From a per-token mask [T·S] (t-major, true = masked); refuses masks that are not tubes.
     pub fn from_token_flags(flags: &[bool], slices: usize) -> Result<Self, String> {
         if slices == 0 || flags.len() % slices != 0 {
-            return Err(format!("{} mask entries do not split into {slices} time slices", flags.len()));
+            return Err(format!(
+                "{} mask entries do not split into {slices} time slices",
+                flags.len()
+            ));
         }
         let s = flags.len() / slices;
         let first = &flags[..s];
         if let Some(t) = (1..slices).find(|t| &flags[t * s..(t + 1) * s] != first) {
-            return Err(format!("time slice {t} masks other positions than slice 0: not a tube mask"));
+            return Err(format!(
+                "time slice {t} masks other positions than slice 0: not a tube mask"
+            ));
         }
         Ok(Self::from_flags(first))
     }
@@ -48,8 +53,19 @@ impl TubeMask {
 
     /// Token indices (t-major) of the given spatial positions in every slice, offset by
     /// `base` (the clip's first row when a batch is flattened).
-    pub fn token_indices(positions: &[usize], slices: usize, spatial: usize, base: usize) -> Vec<i64> {
-        (0..slices).flat_map(|t| positions.iter().map(move |&s| (base + t * spatial + s) as i64)).collect()
+    pub fn token_indices(
+        positions: &[usize],
+        slices: usize,
+        spatial: usize,
+        base: usize,
+    ) -> Vec<i64> {
+        (0..slices)
+            .flat_map(|t| {
+                positions
+                    .iter()
+                    .map(move |&s| (base + t * spatial + s) as i64)
+            })
+            .collect()
     }
 }
 
@@ -70,13 +86,23 @@ mod tests {
     #[test]
     fn token_mask_that_differs_between_slices_is_refused() {
         let flags = [true, false, false, true];
-        assert!(TubeMask::from_token_flags(&flags, 2).unwrap_err().contains("not a tube mask"));
+        assert!(
+            TubeMask::from_token_flags(&flags, 2)
+                .unwrap_err()
+                .contains("not a tube mask")
+        );
         let tube = [true, false, true, false];
-        assert_eq!(TubeMask::from_token_flags(&tube, 2).unwrap().masked, vec![0]);
+        assert_eq!(
+            TubeMask::from_token_flags(&tube, 2).unwrap().masked,
+            vec![0]
+        );
     }
 
     #[test]
     fn token_indices_are_t_major() {
-        assert_eq!(TubeMask::token_indices(&[1, 3], 2, 4, 8), vec![9, 11, 13, 15]);
+        assert_eq!(
+            TubeMask::token_indices(&[1, 3], 2, 4, 8),
+            vec![9, 11, 13, 15]
+        );
     }
 }

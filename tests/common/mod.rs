@@ -9,7 +9,9 @@ use svfap_tui::model::checkpoint::ArchitectureHints;
 use svfap_tui::model::{EncoderConfig, TubeMask, preset};
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// The tiny architecture of the fixtures (= the `test` preset).
@@ -43,7 +45,10 @@ pub fn npy_masks(name: &str, slices: usize) -> Vec<TubeMask> {
     let flags: Vec<u8> = npy.into_vec().unwrap();
     flags
         .chunks(shape[1])
-        .map(|row| TubeMask::from_token_flags(&row.iter().map(|&v| v == 1).collect::<Vec<_>>(), slices).unwrap())
+        .map(|row| {
+            TubeMask::from_token_flags(&row.iter().map(|&v| v == 1).collect::<Vec<_>>(), slices)
+                .unwrap()
+        })
         .collect()
 }
 

@@ -2,7 +2,7 @@
 
     python3 tools/reference/flops.py
 
-fvcore's convention (used by VideoMAE-family papers, SVFAP included): one fused
+fvcore's convention (VideoMAE-family papers; it reproduces SVFAP's numbers): one fused
 multiply-add = one FLOP; linear/matmul/einsum/bmm count M*N*K, convolutions count
 out_elements * in_channels * kernel_volume (biases ignored), layer_norm counts
 5 * elements (4 without affine); softmax, GELU, residual adds, scaling, mean, indexing,
@@ -42,7 +42,7 @@ def analytic(cfg: R.Config, pretrain: bool = False, released_reverse_context: bo
     ops = {"linear": 0, "matmul": 0, "conv": 0, "layer_norm": 0}
 
     def block(n, w):
-        ops["linear"] += n * w * w * (4 + 2 * r)
+        ops["linear"] += n * w * (4 * w + 2 * int(w * r))
         ops["matmul"] += 2 * n * n * w
         ops["layer_norm"] += 10 * n * w
 
