@@ -3,3 +3,4 @@
 pub mod backend;
 pub mod model;
 pub mod npy;
+pub mod train;

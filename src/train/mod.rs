@@ -1,0 +1,6 @@
+//! Training: schedules, parameter rules, the optimiser, metrics.
+
+pub mod adamw;
+pub mod metrics;
+pub mod param_rules;
+pub mod schedule;
