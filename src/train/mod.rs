@@ -3,4 +3,5 @@
 pub mod adamw;
 pub mod metrics;
 pub mod param_rules;
+pub mod run_config;
 pub mod schedule;

@@ -1,0 +1,403 @@
+//! `run.toml`: the frozen configuration of one run (DESIGN §3). Parsed strictly (unknown
+//! keys refused), overridable with `--set dotted.key=value`, validated before a run starts
+//! with the key and the reason.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ClassifierConfig, HeadActivation, PretrainerConfig, ReconstructionTarget, preset};
+
+pub const FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunKind {
+    Pretrain,
+    Finetune,
+    Eval,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    #[default]
+    Cpu,
+    Cuda,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    pub format: u32,
+    pub kind: RunKind,
+    /// Short name, part of the run id.
+    pub name: String,
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default)]
+    pub backend: BackendChoice,
+    /// GPU indices (data-parallel when several).
+    #[serde(default = "default_devices")]
+    pub devices: Vec<usize>,
+    pub model: ModelSection,
+    pub data: DataSection,
+    pub optim: OptimSection,
+    #[serde(default)]
+    pub artifacts: ArtifactSection,
+}
+
+fn default_devices() -> Vec<usize> {
+    vec![0]
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    /// base, small, demo, test.
+    pub preset: String,
+    /// Pre-training: share of positions masked per slice (paper: 0.9).
+    #[serde(default = "default_mask_ratio")]
+    pub mask_ratio: f64,
+    /// Multi-scale fusion (paper Table 4): on for pre-training by default, off for fine-tuning.
+    pub fuse_multiscale: Option<bool>,
+    #[serde(default)]
+    pub target: ReconstructionTarget,
+    /// Stochastic depth of the last block (fine-tuning: 0.1).
+    #[serde(default)]
+    pub drop_path: f64,
+    #[serde(default)]
+    pub head_activation: HeadActivation,
+    /// Fine-tuning/eval: checkpoint to start from (ours or a released .pth); empty = scratch.
+    #[serde(default)]
+    pub init: String,
+}
+
+fn default_mask_ratio() -> f64 {
+    0.9
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    /// Registry name (classes, task, metrics): dfew, ferv39k, mafw, …, demo.
+    pub dataset: String,
+    /// Folder the manifest paths are relative to (relative to the config file's folder).
+    #[serde(default)]
+    pub root: String,
+    /// Training manifest (`<path> <label>` per line).
+    #[serde(default)]
+    pub train: String,
+    /// Test manifest.
+    #[serde(default)]
+    pub test: String,
+    /// Absolute path prefix in the manifests to replace by `root` (the released split files
+    /// name the authors' machine).
+    #[serde(default)]
+    pub strip_prefix: String,
+    #[serde(default)]
+    pub fold: Option<u32>,
+    /// Frame stride of the sampled clips (paper: 4).
+    #[serde(default = "default_stride")]
+    pub stride: usize,
+    /// Test clips per video, softmax averaged (paper: 2).
+    #[serde(default = "default_test_clips")]
+    pub test_clips: usize,
+    /// Decoding threads.
+    #[serde(default = "default_workers")]
+    pub workers: usize,
+}
+
+fn default_stride() -> usize {
+    4
+}
+fn default_test_clips() -> usize {
+    2
+}
+fn default_workers() -> usize {
+    2
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimSection {
+    pub batch_size: usize,
+    /// Micro-batches summed per update (effective batch = batch_size × accumulation).
+    #[serde(default = "one")]
+    pub accumulation: usize,
+    pub epochs: usize,
+    #[serde(default)]
+    pub warmup_epochs: usize,
+    /// Learning rate per 256 clips of effective batch (paper: 3e-4 pre-train, 1e-3 fine-tune).
+    pub base_lr: f64,
+    #[serde(default = "default_min_lr")]
+    pub min_lr: f64,
+    #[serde(default = "default_warmup_lr")]
+    pub warmup_lr: f64,
+    #[serde(default = "default_weight_decay")]
+    pub weight_decay: f64,
+    pub betas: [f64; 2],
+    /// Layer-wise lr decay for fine-tuning (paper: 0.75); 1 = off.
+    #[serde(default = "one_f")]
+    pub layer_decay: f64,
+    /// Gradient clipping by global norm; 0 = off.
+    #[serde(default)]
+    pub clip_grad: f64,
+    #[serde(default)]
+    pub label_smoothing: f64,
+    /// Mixup alpha (paper fine-tuning: 0.8); 0 = off.
+    #[serde(default)]
+    pub mixup: f64,
+    /// CutMix alpha (paper fine-tuning: 1.0); 0 = off.
+    #[serde(default)]
+    pub cutmix: f64,
+}
+
+fn one() -> usize {
+    1
+}
+fn one_f() -> f64 {
+    1.0
+}
+fn default_min_lr() -> f64 {
+    1e-6
+}
+fn default_warmup_lr() -> f64 {
+    1e-6
+}
+fn default_weight_decay() -> f64 {
+    0.05
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactSection {
+    /// Steps between checkpoints.
+    pub checkpoint_every: u64,
+    /// Checkpoints kept (older ones deleted).
+    pub keep_last: usize,
+    /// Steps between reconstruction samples (pre-training); 0 = never.
+    pub recon_every: u64,
+    /// Steps between attention maps; 0 = never.
+    pub attn_every: u64,
+    /// Held-out clips shown in reconstructions.
+    pub recon_samples: usize,
+}
+
+impl Default for ArtifactSection {
+    fn default() -> Self {
+        Self { checkpoint_every: 100, keep_last: 3, recon_every: 100, attn_every: 100, recon_samples: 4 }
+    }
+}
+
+/// A config that cannot run, naming the key.
+#[derive(Debug, thiserror::Error)]
+pub enum RunConfigError {
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: `{key}`: {reason}")]
+    Invalid { path: PathBuf, key: String, reason: String },
+    #[error("--set {assignment}: {reason}")]
+    Override { assignment: String, reason: String },
+}
+
+impl RunConfig {
+    /// Reads `path`, applies `overrides` (`dotted.key=value`, value parsed as TOML, bare
+    /// words as strings), and validates.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Self, RunConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| RunConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
+        Self::parse(&text, path, overrides)
+    }
+
+    pub fn parse(text: &str, path: &Path, overrides: &[String]) -> Result<Self, RunConfigError> {
+        let parse_err = |message: String| RunConfigError::Parse { path: path.to_path_buf(), message };
+        let mut value: toml::Table = toml::from_str(text).map_err(|e| parse_err(e.to_string()))?;
+        for assignment in overrides {
+            apply_override(&mut value, assignment)?;
+        }
+        let config: RunConfig =
+            toml::Value::Table(value).try_into().map_err(|e: toml::de::Error| parse_err(e.message().to_string()))?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("run configs serialise")
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), RunConfigError> {
+        let invalid = |key: &str, reason: String| RunConfigError::Invalid { path: path.to_path_buf(), key: key.into(), reason };
+        if self.format != FORMAT {
+            return Err(invalid("format", format!("{} is not supported (this build reads format {FORMAT})", self.format)));
+        }
+        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(invalid("name", format!("`{}`: use letters, digits, - and _", self.name)));
+        }
+        preset(&self.model.preset).map_err(|e| invalid("model.preset", e))?;
+        match self.kind {
+            RunKind::Pretrain => self.pretrainer_config().validate(),
+            RunKind::Finetune | RunKind::Eval => self.classifier_config(1).validate(),
+        }
+        .map_err(|e| invalid(&format!("model.{}", e.field), e.reason))?;
+        let o = &self.optim;
+        if o.batch_size == 0 {
+            return Err(invalid("optim.batch_size", "must be positive".into()));
+        }
+        if o.accumulation == 0 {
+            return Err(invalid("optim.accumulation", "must be positive".into()));
+        }
+        if self.backend == BackendChoice::Cuda && self.devices.len() > 1 && o.batch_size % self.devices.len() != 0 {
+            return Err(invalid(
+                "optim.batch_size",
+                format!("{} is not divisible across {} devices", o.batch_size, self.devices.len()),
+            ));
+        }
+        if self.kind != RunKind::Eval && o.epochs == 0 {
+            return Err(invalid("optim.epochs", "must be positive".into()));
+        }
+        if o.warmup_epochs > o.epochs {
+            return Err(invalid("optim.warmup_epochs", format!("{} exceeds epochs {}", o.warmup_epochs, o.epochs)));
+        }
+        if !(o.base_lr > 0.0 && o.base_lr.is_finite()) {
+            return Err(invalid("optim.base_lr", format!("{} must be positive", o.base_lr)));
+        }
+        if o.betas.iter().any(|b| !(0.0..1.0).contains(b)) {
+            return Err(invalid("optim.betas", format!("{:?} must lie in [0, 1)", o.betas)));
+        }
+        if !(o.layer_decay > 0.0 && o.layer_decay <= 1.0) {
+            return Err(invalid("optim.layer_decay", format!("{} must lie in (0, 1]", o.layer_decay)));
+        }
+        if !(0.0..1.0).contains(&o.label_smoothing) {
+            return Err(invalid("optim.label_smoothing", format!("{} must lie in [0, 1)", o.label_smoothing)));
+        }
+        if !(0.0..1.0).contains(&self.model.drop_path) {
+            return Err(invalid("model.drop_path", format!("{} must lie in [0, 1)", self.model.drop_path)));
+        }
+        if self.data.stride == 0 || self.data.test_clips == 0 {
+            return Err(invalid("data.stride", "stride and test_clips must be positive".into()));
+        }
+        if self.artifacts.checkpoint_every == 0 {
+            return Err(invalid("artifacts.checkpoint_every", "must be positive".into()));
+        }
+        if self.artifacts.keep_last == 0 {
+            return Err(invalid("artifacts.keep_last", "keep at least one checkpoint".into()));
+        }
+        Ok(())
+    }
+
+    /// The pre-trainer this config trains.
+    pub fn pretrainer_config(&self) -> PretrainerConfig {
+        let p = preset(&self.model.preset).expect("validated preset");
+        PretrainerConfig {
+            encoder: p.encoder,
+            decoder: p.decoder,
+            mask_ratio: self.model.mask_ratio,
+            fuse_multiscale: self.model.fuse_multiscale.unwrap_or(true),
+            target: self.model.target,
+        }
+    }
+
+    /// The classifier this config fine-tunes or evaluates, with `num_outputs` outputs.
+    pub fn classifier_config(&self, num_outputs: usize) -> ClassifierConfig {
+        let p = preset(&self.model.preset).expect("validated preset");
+        let mut encoder = p.encoder;
+        encoder.drop_path = self.model.drop_path;
+        ClassifierConfig {
+            encoder,
+            num_outputs,
+            head_activation: self.model.head_activation,
+            fuse_multiscale: self.model.fuse_multiscale.unwrap_or(false),
+        }
+    }
+
+    /// Learning rate for the effective batch: base_lr × batch / 256 (DESIGN §6).
+    pub fn peak_lr(&self) -> f64 {
+        self.optim.base_lr * (self.optim.batch_size * self.optim.accumulation) as f64 / 256.0
+    }
+}
+
+/// `a.b.c=value`: sets a nested key; the value is TOML (`1e-4`, `true`, `[0.9, 0.95]`,
+/// `"text"`) or, failing that, a bare string.
+fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), RunConfigError> {
+    let err = |reason: &str| RunConfigError::Override { assignment: assignment.into(), reason: reason.into() };
+    let (key, raw) = assignment.split_once('=').ok_or_else(|| err("expected dotted.key=value"))?;
+    let parts: Vec<&str> = key.trim().split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(err("empty key segment"));
+    }
+    let value = toml::from_str::<toml::Table>(&format!("v = {}", raw.trim()))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()));
+    let mut node = table;
+    for part in &parts[..parts.len() - 1] {
+        node = node
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .ok_or_else(|| err(&format!("`{part}` is not a table")))?;
+    }
+    node.insert(parts[parts.len() - 1].to_string(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEMO: &str = r#"
+format = 1
+kind = "pretrain"
+name = "demo"
+[model]
+preset = "test"
+[data]
+dataset = "demo"
+train = "train.csv"
+[optim]
+batch_size = 4
+epochs = 2
+base_lr = 3e-4
+betas = [0.9, 0.95]
+"#;
+
+    fn parse(text: &str, overrides: &[&str]) -> Result<RunConfig, RunConfigError> {
+        let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        RunConfig::parse(text, Path::new("run.toml"), &o)
+    }
+
+    #[test]
+    fn overrides_set_nested_keys_and_are_validated() {
+        let c = parse(DEMO, &["optim.base_lr=1e-4", "model.mask_ratio=0.75", "name=other"]).unwrap();
+        assert_eq!(c.optim.base_lr, 1e-4);
+        assert_eq!(c.model.mask_ratio, 0.75);
+        assert_eq!(c.name, "other");
+        let err = parse(DEMO, &["model.mask_ratio=1.5"]).unwrap_err().to_string();
+        assert!(err.contains("`model.mask_ratio`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_naming_them() {
+        let err = parse(DEMO, &["optim.lrr=1"]).unwrap_err().to_string();
+        assert!(err.contains("run.toml") && err.contains("lrr"), "{err}");
+    }
+
+    #[test]
+    fn impossible_settings_name_the_key() {
+        let err = parse(DEMO, &["model.preset=huge"]).unwrap_err().to_string();
+        assert!(err.contains("`model.preset`") && err.contains("huge"), "{err}");
+        let err = parse(DEMO, &["backend=cuda", "devices=[0, 1, 2]"]).unwrap_err().to_string();
+        assert!(err.contains("not divisible across 3 devices"), "{err}");
+        let err = parse(DEMO, &["optim.warmup_epochs=5"]).unwrap_err().to_string();
+        assert!(err.contains("`optim.warmup_epochs`"), "{err}");
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let c = parse(DEMO, &[]).unwrap();
+        let again = RunConfig::parse(&c.to_toml(), Path::new("x"), &[]).unwrap();
+        assert_eq!(c, again);
+        assert!((c.peak_lr() - 3e-4 * 4.0 / 256.0).abs() < 1e-15);
+    }
+}
