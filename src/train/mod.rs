@@ -1,6 +1,7 @@
 //! Training: schedules, parameter rules, the optimiser, metrics.
 
 pub mod adamw;
+pub mod checkpoint_state;
 pub mod metrics;
 pub mod param_rules;
 pub mod run_config;

@@ -1,0 +1,186 @@
+//! Training checkpoints in a run's `checkpoints/` folder (DESIGN §3): for step N,
+//! `step-00000N.model.safetensors` (our model format), `.optim.safetensors` (AdamW moments
+//! by released key) and `.state.json` (schedule position and data order). Each file is
+//! written to a temporary name and renamed; `latest` names the newest complete checkpoint
+//! and is replaced last, so a run killed at any moment resumes from a complete one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use super::adamw::AdamWState;
+
+/// Where the run is in its schedule; everything random derives from `seed` and these.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingState {
+    pub format: u32,
+    /// Optimiser updates done.
+    pub step: u64,
+    /// Epoch of the next batch.
+    pub epoch: u64,
+    /// Batches of `epoch` already consumed.
+    pub batch_in_epoch: u64,
+    pub seed: u64,
+    /// Samples skipped as unreadable so far.
+    pub skipped_samples: u64,
+}
+
+pub fn checkpoint_stem(step: u64) -> String {
+    format!("step-{step:06}")
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("{}: write failed", tmp.display()))?;
+    std::fs::File::open(&tmp).and_then(|f| f.sync_all()).ok();
+    std::fs::rename(&tmp, path).with_context(|| format!("{}: rename failed", path.display()))
+}
+
+/// Writes checkpoint `state.step`: the model through `save_model(path)`, then the optimiser
+/// and the state, then `latest`; deletes all but the newest `keep_last` checkpoints.
+pub fn write_checkpoint(
+    dir: &Path,
+    save_model: impl FnOnce(&Path) -> Result<()>,
+    optim: &AdamWState,
+    state: &TrainingState,
+    keep_last: usize,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let stem = checkpoint_stem(state.step);
+    save_model(&dir.join(format!("{stem}.model.safetensors")))?;
+    write_atomic(&dir.join(format!("{stem}.optim.safetensors")), &serialize_optim(optim)?)?;
+    write_atomic(&dir.join(format!("{stem}.state.json")), serde_json::to_string_pretty(state)?.as_bytes())?;
+    write_atomic(&dir.join("latest"), format!("{stem}\n").as_bytes())?;
+    prune(dir, keep_last)
+}
+
+/// Steps of the complete checkpoints in `dir`, oldest first.
+pub fn checkpoint_steps(dir: &Path) -> Vec<u64> {
+    let mut steps: Vec<u64> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_prefix("step-")?.strip_suffix(".state.json")?.parse().ok()
+        })
+        .collect();
+    steps.sort_unstable();
+    steps
+}
+
+fn prune(dir: &Path, keep_last: usize) -> Result<()> {
+    let steps = checkpoint_steps(dir);
+    for &step in steps.iter().take(steps.len().saturating_sub(keep_last)) {
+        for ext in ["model.safetensors", "optim.safetensors", "state.json"] {
+            let path = dir.join(format!("{}.{ext}", checkpoint_stem(step)));
+            std::fs::remove_file(&path).ok();
+        }
+    }
+    Ok(())
+}
+
+/// The newest complete checkpoint named by `latest`: (model file, optimiser, state).
+pub struct LatestCheckpoint {
+    pub model: PathBuf,
+    pub optim: AdamWState,
+    pub state: TrainingState,
+}
+
+pub fn read_latest(dir: &Path) -> Result<Option<LatestCheckpoint>> {
+    let latest = dir.join("latest");
+    let Ok(stem) = std::fs::read_to_string(&latest) else { return Ok(None) };
+    let stem = stem.trim();
+    let model = dir.join(format!("{stem}.model.safetensors"));
+    let optim_path = dir.join(format!("{stem}.optim.safetensors"));
+    let state_path = dir.join(format!("{stem}.state.json"));
+    for p in [&model, &optim_path, &state_path] {
+        if !p.is_file() {
+            bail!("{}: names `{stem}` but {} is missing", latest.display(), p.display());
+        }
+    }
+    let state: TrainingState = serde_json::from_slice(&std::fs::read(&state_path)?)
+        .with_context(|| format!("{}: not a training state", state_path.display()))?;
+    let optim = deserialize_optim(&std::fs::read(&optim_path)?).with_context(|| format!("{}", optim_path.display()))?;
+    Ok(Some(LatestCheckpoint { model, optim, state }))
+}
+
+fn f32_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn serialize_optim(optim: &AdamWState) -> Result<Vec<u8>> {
+    let buffers: Vec<(String, Vec<u8>, usize)> = optim
+        .moments
+        .iter()
+        .flat_map(|(key, (m, v))| [(format!("m.{key}"), f32_bytes(m), m.len()), (format!("v.{key}"), f32_bytes(v), v.len())])
+        .collect();
+    let views: Vec<(String, safetensors::tensor::TensorView)> = buffers
+        .iter()
+        .map(|(name, bytes, n)| {
+            let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![*n], bytes).expect("sizes agree");
+            (name.clone(), view)
+        })
+        .collect();
+    let metadata = HashMap::from([("steps".to_string(), optim.steps.to_string()), ("format".into(), "1".into())]);
+    Ok(safetensors::serialize(views, Some(metadata))?)
+}
+
+fn deserialize_optim(bytes: &[u8]) -> Result<AdamWState> {
+    let (_, meta) = safetensors::SafeTensors::read_metadata(bytes)?;
+    let steps = meta
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get("steps"))
+        .and_then(|s| s.parse().ok())
+        .context("no `steps` in the optimiser metadata")?;
+    let tensors = safetensors::SafeTensors::deserialize(bytes)?;
+    let read = |name: &str| -> Result<Vec<f32>> {
+        let t = tensors.tensor(name)?;
+        Ok(t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+    };
+    let mut moments = BTreeMap::new();
+    for name in tensors.names() {
+        if let Some(key) = name.strip_prefix("m.") {
+            moments.insert(key.to_string(), (read(name)?, read(&format!("v.{key}"))?));
+        }
+    }
+    Ok(AdamWState { steps, moments })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(step: u64) -> TrainingState {
+        TrainingState { format: 1, step, epoch: 1, batch_in_epoch: 3, seed: 7, skipped_samples: 0 }
+    }
+
+    #[test]
+    fn checkpoints_round_trip_and_old_ones_are_pruned() {
+        let dir = std::env::temp_dir().join(format!("svfap-ckpt-{}", std::process::id()));
+        let optim = AdamWState { steps: 4, moments: BTreeMap::from([("fc.weight".into(), (vec![1.0, 2.0], vec![3.0, 4.0]))]) };
+        for step in [10, 20, 30] {
+            write_checkpoint(&dir, |p| Ok(std::fs::write(p, b"model")?), &optim, &state(step), 2).unwrap();
+        }
+        assert_eq!(checkpoint_steps(&dir), vec![20, 30]);
+        let latest = read_latest(&dir).unwrap().unwrap();
+        assert_eq!(latest.state, state(30));
+        assert_eq!(latest.optim.steps, 4);
+        assert_eq!(latest.optim.moments["fc.weight"], (vec![1.0, 2.0], vec![3.0, 4.0]));
+        assert!(latest.model.ends_with("step-000030.model.safetensors"));
+    }
+
+    #[test]
+    fn an_interrupted_write_leaves_the_previous_checkpoint_latest() {
+        let dir = std::env::temp_dir().join(format!("svfap-ckpt-kill-{}", std::process::id()));
+        let optim = AdamWState { steps: 1, moments: BTreeMap::new() };
+        write_checkpoint(&dir, |p| Ok(std::fs::write(p, b"model")?), &optim, &state(10), 3).unwrap();
+        // A model save that dies half way.
+        let failed = write_checkpoint(&dir, |_| bail!("killed"), &optim, &state(20), 3);
+        assert!(failed.is_err());
+        assert_eq!(read_latest(&dir).unwrap().unwrap().state.step, 10);
+    }
+}
