@@ -50,8 +50,14 @@ pub fn write_checkpoint(
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let stem = checkpoint_stem(state.step);
     save_model(&dir.join(format!("{stem}.model.safetensors")))?;
-    write_atomic(&dir.join(format!("{stem}.optim.safetensors")), &serialize_optim(optim)?)?;
-    write_atomic(&dir.join(format!("{stem}.state.json")), serde_json::to_string_pretty(state)?.as_bytes())?;
+    write_atomic(
+        &dir.join(format!("{stem}.optim.safetensors")),
+        &serialize_optim(optim)?,
+    )?;
+    write_atomic(
+        &dir.join(format!("{stem}.state.json")),
+        serde_json::to_string_pretty(state)?.as_bytes(),
+    )?;
     write_atomic(&dir.join("latest"), format!("{stem}\n").as_bytes())?;
     prune(dir, keep_last)
 }
@@ -64,7 +70,10 @@ pub fn checkpoint_steps(dir: &Path) -> Vec<u64> {
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
-            name.strip_prefix("step-")?.strip_suffix(".state.json")?.parse().ok()
+            name.strip_prefix("step-")?
+                .strip_suffix(".state.json")?
+                .parse()
+                .ok()
         })
         .collect();
     steps.sort_unstable();
@@ -91,20 +100,31 @@ pub struct LatestCheckpoint {
 
 pub fn read_latest(dir: &Path) -> Result<Option<LatestCheckpoint>> {
     let latest = dir.join("latest");
-    let Ok(stem) = std::fs::read_to_string(&latest) else { return Ok(None) };
+    let Ok(stem) = std::fs::read_to_string(&latest) else {
+        return Ok(None);
+    };
     let stem = stem.trim();
     let model = dir.join(format!("{stem}.model.safetensors"));
     let optim_path = dir.join(format!("{stem}.optim.safetensors"));
     let state_path = dir.join(format!("{stem}.state.json"));
     for p in [&model, &optim_path, &state_path] {
         if !p.is_file() {
-            bail!("{}: names `{stem}` but {} is missing", latest.display(), p.display());
+            bail!(
+                "{}: names `{stem}` but {} is missing",
+                latest.display(),
+                p.display()
+            );
         }
     }
     let state: TrainingState = serde_json::from_slice(&std::fs::read(&state_path)?)
         .with_context(|| format!("{}: not a training state", state_path.display()))?;
-    let optim = deserialize_optim(&std::fs::read(&optim_path)?).with_context(|| format!("{}", optim_path.display()))?;
-    Ok(Some(LatestCheckpoint { model, optim, state }))
+    let optim = deserialize_optim(&std::fs::read(&optim_path)?)
+        .with_context(|| format!("{}", optim_path.display()))?;
+    Ok(Some(LatestCheckpoint {
+        model,
+        optim,
+        state,
+    }))
 }
 
 fn f32_bytes(v: &[f32]) -> Vec<u8> {
@@ -115,16 +135,26 @@ fn serialize_optim(optim: &AdamWState) -> Result<Vec<u8>> {
     let buffers: Vec<(String, Vec<u8>, usize)> = optim
         .moments
         .iter()
-        .flat_map(|(key, (m, v))| [(format!("m.{key}"), f32_bytes(m), m.len()), (format!("v.{key}"), f32_bytes(v), v.len())])
+        .flat_map(|(key, (m, v))| {
+            [
+                (format!("m.{key}"), f32_bytes(m), m.len()),
+                (format!("v.{key}"), f32_bytes(v), v.len()),
+            ]
+        })
         .collect();
     let views: Vec<(String, safetensors::tensor::TensorView)> = buffers
         .iter()
         .map(|(name, bytes, n)| {
-            let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![*n], bytes).expect("sizes agree");
+            let view =
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![*n], bytes)
+                    .expect("sizes agree");
             (name.clone(), view)
         })
         .collect();
-    let metadata = HashMap::from([("steps".to_string(), optim.steps.to_string()), ("format".into(), "1".into())]);
+    let metadata = HashMap::from([
+        ("steps".to_string(), optim.steps.to_string()),
+        ("format".into(), "1".into()),
+    ]);
     Ok(safetensors::serialize(views, Some(metadata))?)
 }
 
@@ -139,7 +169,10 @@ fn deserialize_optim(bytes: &[u8]) -> Result<AdamWState> {
     let tensors = safetensors::SafeTensors::deserialize(bytes)?;
     let read = |name: &str| -> Result<Vec<f32>> {
         let t = tensors.tensor(name)?;
-        Ok(t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        Ok(t.data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
     };
     let mut moments = BTreeMap::new();
     for name in tensors.names() {
@@ -155,29 +188,59 @@ mod tests {
     use super::*;
 
     fn state(step: u64) -> TrainingState {
-        TrainingState { format: 1, step, epoch: 1, batch_in_epoch: 3, seed: 7, skipped_samples: 0 }
+        TrainingState {
+            format: 1,
+            step,
+            epoch: 1,
+            batch_in_epoch: 3,
+            seed: 7,
+            skipped_samples: 0,
+        }
     }
 
     #[test]
     fn checkpoints_round_trip_and_old_ones_are_pruned() {
         let dir = std::env::temp_dir().join(format!("svfap-ckpt-{}", std::process::id()));
-        let optim = AdamWState { steps: 4, moments: BTreeMap::from([("fc.weight".into(), (vec![1.0, 2.0], vec![3.0, 4.0]))]) };
+        let optim = AdamWState {
+            steps: 4,
+            moments: BTreeMap::from([("fc.weight".into(), (vec![1.0, 2.0], vec![3.0, 4.0]))]),
+        };
         for step in [10, 20, 30] {
-            write_checkpoint(&dir, |p| Ok(std::fs::write(p, b"model")?), &optim, &state(step), 2).unwrap();
+            write_checkpoint(
+                &dir,
+                |p| Ok(std::fs::write(p, b"model")?),
+                &optim,
+                &state(step),
+                2,
+            )
+            .unwrap();
         }
         assert_eq!(checkpoint_steps(&dir), vec![20, 30]);
         let latest = read_latest(&dir).unwrap().unwrap();
         assert_eq!(latest.state, state(30));
         assert_eq!(latest.optim.steps, 4);
-        assert_eq!(latest.optim.moments["fc.weight"], (vec![1.0, 2.0], vec![3.0, 4.0]));
+        assert_eq!(
+            latest.optim.moments["fc.weight"],
+            (vec![1.0, 2.0], vec![3.0, 4.0])
+        );
         assert!(latest.model.ends_with("step-000030.model.safetensors"));
     }
 
     #[test]
     fn an_interrupted_write_leaves_the_previous_checkpoint_latest() {
         let dir = std::env::temp_dir().join(format!("svfap-ckpt-kill-{}", std::process::id()));
-        let optim = AdamWState { steps: 1, moments: BTreeMap::new() };
-        write_checkpoint(&dir, |p| Ok(std::fs::write(p, b"model")?), &optim, &state(10), 3).unwrap();
+        let optim = AdamWState {
+            steps: 1,
+            moments: BTreeMap::new(),
+        };
+        write_checkpoint(
+            &dir,
+            |p| Ok(std::fs::write(p, b"model")?),
+            &optim,
+            &state(10),
+            3,
+        )
+        .unwrap();
         // A model save that dies half way.
         let failed = write_checkpoint(&dir, |_| bail!("killed"), &optim, &state(20), 3);
         assert!(failed.is_err());

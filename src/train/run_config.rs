@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ClassifierConfig, HeadActivation, PretrainerConfig, ReconstructionTarget, preset};
+use crate::model::{
+    ClassifierConfig, HeadActivation, PretrainerConfig, ReconstructionTarget, preset,
+};
 
 pub const FORMAT: u32 = 1;
 
@@ -186,7 +188,13 @@ pub struct ArtifactSection {
 
 impl Default for ArtifactSection {
     fn default() -> Self {
-        Self { checkpoint_every: 100, keep_last: 3, recon_every: 100, attn_every: 100, recon_samples: 4 }
+        Self {
+            checkpoint_every: 100,
+            keep_last: 3,
+            recon_every: 100,
+            attn_every: 100,
+            recon_samples: 4,
+        }
     }
 }
 
@@ -196,7 +204,11 @@ pub enum RunConfigError {
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path}: `{key}`: {reason}")]
-    Invalid { path: PathBuf, key: String, reason: String },
+    Invalid {
+        path: PathBuf,
+        key: String,
+        reason: String,
+    },
     #[error("--set {assignment}: {reason}")]
     Override { assignment: String, reason: String },
 }
@@ -205,19 +217,25 @@ impl RunConfig {
     /// Reads `path`, applies `overrides` (`dotted.key=value`, value parsed as TOML, bare
     /// words as strings), and validates.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Self, RunConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| RunConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| RunConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         Self::parse(&text, path, overrides)
     }
 
     pub fn parse(text: &str, path: &Path, overrides: &[String]) -> Result<Self, RunConfigError> {
-        let parse_err = |message: String| RunConfigError::Parse { path: path.to_path_buf(), message };
+        let parse_err = |message: String| RunConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        };
         let mut value: toml::Table = toml::from_str(text).map_err(|e| parse_err(e.to_string()))?;
         for assignment in overrides {
             apply_override(&mut value, assignment)?;
         }
-        let config: RunConfig =
-            toml::Value::Table(value).try_into().map_err(|e: toml::de::Error| parse_err(e.message().to_string()))?;
+        let config: RunConfig = toml::Value::Table(value)
+            .try_into()
+            .map_err(|e: toml::de::Error| parse_err(e.message().to_string()))?;
         config.validate(path)?;
         Ok(config)
     }
@@ -227,12 +245,30 @@ impl RunConfig {
     }
 
     fn validate(&self, path: &Path) -> Result<(), RunConfigError> {
-        let invalid = |key: &str, reason: String| RunConfigError::Invalid { path: path.to_path_buf(), key: key.into(), reason };
+        let invalid = |key: &str, reason: String| RunConfigError::Invalid {
+            path: path.to_path_buf(),
+            key: key.into(),
+            reason,
+        };
         if self.format != FORMAT {
-            return Err(invalid("format", format!("{} is not supported (this build reads format {FORMAT})", self.format)));
+            return Err(invalid(
+                "format",
+                format!(
+                    "{} is not supported (this build reads format {FORMAT})",
+                    self.format
+                ),
+            ));
         }
-        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(invalid("name", format!("`{}`: use letters, digits, - and _", self.name)));
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(invalid(
+                "name",
+                format!("`{}`: use letters, digits, - and _", self.name),
+            ));
         }
         preset(&self.model.preset).map_err(|e| invalid("model.preset", e))?;
         match self.kind {
@@ -247,41 +283,75 @@ impl RunConfig {
         if o.accumulation == 0 {
             return Err(invalid("optim.accumulation", "must be positive".into()));
         }
-        if self.backend == BackendChoice::Cuda && self.devices.len() > 1 && o.batch_size % self.devices.len() != 0 {
+        if self.backend == BackendChoice::Cuda
+            && self.devices.len() > 1
+            && o.batch_size % self.devices.len() != 0
+        {
             return Err(invalid(
                 "optim.batch_size",
-                format!("{} is not divisible across {} devices", o.batch_size, self.devices.len()),
+                format!(
+                    "{} is not divisible across {} devices",
+                    o.batch_size,
+                    self.devices.len()
+                ),
             ));
         }
         if self.kind != RunKind::Eval && o.epochs == 0 {
             return Err(invalid("optim.epochs", "must be positive".into()));
         }
         if o.warmup_epochs > o.epochs {
-            return Err(invalid("optim.warmup_epochs", format!("{} exceeds epochs {}", o.warmup_epochs, o.epochs)));
+            return Err(invalid(
+                "optim.warmup_epochs",
+                format!("{} exceeds epochs {}", o.warmup_epochs, o.epochs),
+            ));
         }
         if !(o.base_lr > 0.0 && o.base_lr.is_finite()) {
-            return Err(invalid("optim.base_lr", format!("{} must be positive", o.base_lr)));
+            return Err(invalid(
+                "optim.base_lr",
+                format!("{} must be positive", o.base_lr),
+            ));
         }
         if o.betas.iter().any(|b| !(0.0..1.0).contains(b)) {
-            return Err(invalid("optim.betas", format!("{:?} must lie in [0, 1)", o.betas)));
+            return Err(invalid(
+                "optim.betas",
+                format!("{:?} must lie in [0, 1)", o.betas),
+            ));
         }
         if !(o.layer_decay > 0.0 && o.layer_decay <= 1.0) {
-            return Err(invalid("optim.layer_decay", format!("{} must lie in (0, 1]", o.layer_decay)));
+            return Err(invalid(
+                "optim.layer_decay",
+                format!("{} must lie in (0, 1]", o.layer_decay),
+            ));
         }
         if !(0.0..1.0).contains(&o.label_smoothing) {
-            return Err(invalid("optim.label_smoothing", format!("{} must lie in [0, 1)", o.label_smoothing)));
+            return Err(invalid(
+                "optim.label_smoothing",
+                format!("{} must lie in [0, 1)", o.label_smoothing),
+            ));
         }
         if !(0.0..1.0).contains(&self.model.drop_path) {
-            return Err(invalid("model.drop_path", format!("{} must lie in [0, 1)", self.model.drop_path)));
+            return Err(invalid(
+                "model.drop_path",
+                format!("{} must lie in [0, 1)", self.model.drop_path),
+            ));
         }
         if self.data.stride == 0 || self.data.test_clips == 0 {
-            return Err(invalid("data.stride", "stride and test_clips must be positive".into()));
+            return Err(invalid(
+                "data.stride",
+                "stride and test_clips must be positive".into(),
+            ));
         }
         if self.artifacts.checkpoint_every == 0 {
-            return Err(invalid("artifacts.checkpoint_every", "must be positive".into()));
+            return Err(invalid(
+                "artifacts.checkpoint_every",
+                "must be positive".into(),
+            ));
         }
         if self.artifacts.keep_last == 0 {
-            return Err(invalid("artifacts.keep_last", "keep at least one checkpoint".into()));
+            return Err(invalid(
+                "artifacts.keep_last",
+                "keep at least one checkpoint".into(),
+            ));
         }
         Ok(())
     }
@@ -320,8 +390,13 @@ impl RunConfig {
 /// `a.b.c=value`: sets a nested key; the value is TOML (`1e-4`, `true`, `[0.9, 0.95]`,
 /// `"text"`) or, failing that, a bare string.
 fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), RunConfigError> {
-    let err = |reason: &str| RunConfigError::Override { assignment: assignment.into(), reason: reason.into() };
-    let (key, raw) = assignment.split_once('=').ok_or_else(|| err("expected dotted.key=value"))?;
+    let err = |reason: &str| RunConfigError::Override {
+        assignment: assignment.into(),
+        reason: reason.into(),
+    };
+    let (key, raw) = assignment
+        .split_once('=')
+        .ok_or_else(|| err("expected dotted.key=value"))?;
     let parts: Vec<&str> = key.trim().split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
         return Err(err("empty key segment"));
@@ -369,11 +444,17 @@ betas = [0.9, 0.95]
 
     #[test]
     fn overrides_set_nested_keys_and_are_validated() {
-        let c = parse(DEMO, &["optim.base_lr=1e-4", "model.mask_ratio=0.75", "name=other"]).unwrap();
+        let c = parse(
+            DEMO,
+            &["optim.base_lr=1e-4", "model.mask_ratio=0.75", "name=other"],
+        )
+        .unwrap();
         assert_eq!(c.optim.base_lr, 1e-4);
         assert_eq!(c.model.mask_ratio, 0.75);
         assert_eq!(c.name, "other");
-        let err = parse(DEMO, &["model.mask_ratio=1.5"]).unwrap_err().to_string();
+        let err = parse(DEMO, &["model.mask_ratio=1.5"])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`model.mask_ratio`"), "{err}");
     }
 
@@ -386,10 +467,17 @@ betas = [0.9, 0.95]
     #[test]
     fn impossible_settings_name_the_key() {
         let err = parse(DEMO, &["model.preset=huge"]).unwrap_err().to_string();
-        assert!(err.contains("`model.preset`") && err.contains("huge"), "{err}");
-        let err = parse(DEMO, &["backend=cuda", "devices=[0, 1, 2]"]).unwrap_err().to_string();
+        assert!(
+            err.contains("`model.preset`") && err.contains("huge"),
+            "{err}"
+        );
+        let err = parse(DEMO, &["backend=cuda", "devices=[0, 1, 2]"])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not divisible across 3 devices"), "{err}");
-        let err = parse(DEMO, &["optim.warmup_epochs=5"]).unwrap_err().to_string();
+        let err = parse(DEMO, &["optim.warmup_epochs=5"])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`optim.warmup_epochs`"), "{err}");
     }
 

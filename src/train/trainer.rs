@@ -50,12 +50,26 @@ pub struct Trainer<B: AutodiffBackend, M: AutodiffModule<B>> {
 }
 
 impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
-    pub fn new(model: M, optim: AdamW<B>, schedule: CosineSchedule, rules: UpdateRules, step: u64) -> Self {
-        Self { model: Some(model), optim, schedule, rules, step }
+    pub fn new(
+        model: M,
+        optim: AdamW<B>,
+        schedule: CosineSchedule,
+        rules: UpdateRules,
+        step: u64,
+    ) -> Self {
+        Self {
+            model: Some(model),
+            optim,
+            schedule,
+            rules,
+            step,
+        }
     }
 
     pub fn model(&self) -> &M {
-        self.model.as_ref().expect("the model is only absent inside step")
+        self.model
+            .as_ref()
+            .expect("the model is only absent inside step")
     }
 
     /// One update from `micro_batches` losses, `loss_of(model, i)` computing the i-th.
@@ -72,7 +86,10 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
             let value = loss.clone().into_scalar().to_f64();
             if !value.is_finite() {
                 self.model = Some(model);
-                return Err(NonFiniteLoss { loss: value * micro_batches as f64, step: self.step });
+                return Err(NonFiniteLoss {
+                    loss: value * micro_batches as f64,
+                    step: self.step,
+                });
             }
             total += value;
             accumulator.accumulate(&model, GradientsParams::from_grads(loss.backward(), &model));
@@ -81,17 +98,34 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
         let norm = grad_norm(&model, &grads);
         if !norm.is_finite() {
             self.model = Some(model);
-            return Err(NonFiniteLoss { loss: norm, step: self.step });
+            return Err(NonFiniteLoss {
+                loss: norm,
+                step: self.step,
+            });
         }
         let clip = self.rules.clip_grad;
-        let scale = if clip > 0.0 && norm > clip { clip / (norm + 1e-6) } else { 1.0 };
+        let scale = if clip > 0.0 && norm > clip {
+            clip / (norm + 1e-6)
+        } else {
+            1.0
+        };
         let lr = self.schedule.at(self.step);
         let rules = self.rules.clone();
         let rule = move |key: &str, rank: usize| -> ParamRule {
-            param_rule(key, rank, rules.num_blocks, rules.layer_decay, rules.weight_decay)
+            param_rule(
+                key,
+                rank,
+                rules.num_blocks,
+                rules.layer_decay,
+                rules.weight_decay,
+            )
         };
         self.model = Some(self.optim.step(model, &grads, lr, scale, &rule));
         self.step += 1;
-        Ok(StepStats { loss: total, lr, grad_norm: norm })
+        Ok(StepStats {
+            loss: total,
+            lr,
+            grad_norm: norm,
+        })
     }
 }
