@@ -1,5 +1,5 @@
 //! Training checkpoints in a run's `checkpoints/` folder (DESIGN §3): for step N,
-//! `step-00000N.model.safetensors` (our model format), `.optim.safetensors` (AdamW moments
+//! `step-00000N.safetensors` (our model format), `.optim.safetensors` (AdamW moments
 //! by released key) and `.state.json` (schedule position and data order). Each file is
 //! written to a temporary name and renamed; `latest` names the newest complete checkpoint
 //! and is replaced last, so a run killed at any moment resumes from a complete one.
@@ -49,7 +49,7 @@ pub fn write_checkpoint(
 ) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let stem = checkpoint_stem(state.step);
-    save_model(&dir.join(format!("{stem}.model.safetensors")))?;
+    save_model(&dir.join(format!("{stem}.safetensors")))?;
     write_atomic(
         &dir.join(format!("{stem}.optim.safetensors")),
         &serialize_optim(optim)?,
@@ -83,7 +83,7 @@ pub fn checkpoint_steps(dir: &Path) -> Vec<u64> {
 fn prune(dir: &Path, keep_last: usize) -> Result<()> {
     let steps = checkpoint_steps(dir);
     for &step in steps.iter().take(steps.len().saturating_sub(keep_last)) {
-        for ext in ["model.safetensors", "optim.safetensors", "state.json"] {
+        for ext in ["safetensors", "optim.safetensors", "state.json"] {
             let path = dir.join(format!("{}.{ext}", checkpoint_stem(step)));
             std::fs::remove_file(&path).ok();
         }
@@ -104,7 +104,7 @@ pub fn read_latest(dir: &Path) -> Result<Option<LatestCheckpoint>> {
         return Ok(None);
     };
     let stem = stem.trim();
-    let model = dir.join(format!("{stem}.model.safetensors"));
+    let model = dir.join(format!("{stem}.safetensors"));
     let optim_path = dir.join(format!("{stem}.optim.safetensors"));
     let state_path = dir.join(format!("{stem}.state.json"));
     for p in [&model, &optim_path, &state_path] {
@@ -223,7 +223,7 @@ mod tests {
             latest.optim.moments["fc.weight"],
             (vec![1.0, 2.0], vec![3.0, 4.0])
         );
-        assert!(latest.model.ends_with("step-000030.model.safetensors"));
+        assert!(latest.model.ends_with("step-000030.safetensors"));
     }
 
     #[test]
