@@ -1,10 +1,18 @@
-//! Training: schedules, parameter rules, the optimiser, metrics.
+//! Training (DESIGN §4, §6): run configs, the worker and its loops, the optimiser, the
+//! schedule, losses, checkpoints, evaluation and metrics.
 
 pub mod adamw;
 pub mod checkpoint_state;
 pub mod classification_loss;
+pub mod clip_source;
+pub mod data_adapter;
+pub mod evaluation;
+pub mod finetune_run;
+pub mod launch;
 pub mod metrics;
 pub mod param_rules;
+pub mod pretrain_run;
 pub mod run_config;
 pub mod schedule;
 pub mod trainer;
+pub mod worker;

@@ -1,0 +1,38 @@
+//! What the run worker needs from the data pipeline: training batches in a reproducible
+//! order that can restart mid-epoch, the test views of each video, and fixed held-out clips
+//! for reconstructions. Clips are normalised f32 `[3, T, H, W]`, batches concatenated.
+
+use anyhow::Result;
+
+/// One training batch.
+pub struct ClipBatch {
+    /// [B, 3, T, H, W] values, C order.
+    pub clips: Vec<f32>,
+    pub size: usize,
+    /// Class labels (classification) — empty for unlabeled pre-training data.
+    pub labels: Vec<usize>,
+    /// Samples the loader skipped as unreadable while filling this batch.
+    pub skipped: u64,
+}
+
+/// One test video: its N uniformly spaced clips and its label.
+pub struct TestVideo {
+    pub path: String,
+    /// [N, 3, T, H, W]
+    pub clips: Vec<f32>,
+    pub views: usize,
+    pub label: usize,
+}
+
+pub trait ClipSource {
+    /// Clip shape [3, T, H, W].
+    fn clip_shape(&self) -> [usize; 4];
+    /// Training batches per epoch at `batch_size` (incomplete last batch dropped).
+    fn batches_per_epoch(&self, batch_size: usize) -> usize;
+    /// Batches of `epoch` from `start` on; the order depends only on (seed, epoch).
+    fn epoch_batches(&mut self, epoch: u64, start: u64, batch_size: usize) -> Box<dyn Iterator<Item = Result<ClipBatch>> + '_>;
+    /// Test videos, each with its views (unreadable ones skipped and counted).
+    fn test_videos(&mut self) -> Box<dyn Iterator<Item = Result<TestVideo>> + '_>;
+    /// `n` fixed clips (same every call) with a display name each, for reconstructions.
+    fn held_out(&mut self, n: usize) -> Result<Vec<(String, Vec<f32>)>>;
+}

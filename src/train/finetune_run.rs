@@ -1,0 +1,135 @@
+//! Fine-tuning run (DESIGN §6): from a pre-training checkpoint (ours or released) or from
+//! scratch; AdamW β (0.9, 0.999), weight decay 0.05 except on 1-D parameters, layer decay
+//! 0.75, drop path, mixup/CutMix with label smoothing; evaluation after every epoch.
+
+use anyhow::{Context, Result};
+use burn::module::AutodiffModule;
+use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::adamw::AdamW;
+use super::checkpoint_state::{TrainingState, read_latest};
+use super::classification_loss::{draw_mix, mix_clips, soft_cross_entropy, soft_targets};
+use super::clip_source::{ClipBatch, ClipSource};
+use super::evaluation::evaluate;
+use super::trainer::{StepStats, Trainer, UpdateRules};
+use super::worker::{LoopHooks, Outcome, RunContext, optimisation_loop, stream_seed};
+use crate::model::checkpoint::{
+    ArchitectureHints, ModelSpec, infer_spec, init_classifier_from_pretrainer, load_classifier, read_checkpoint,
+    save_classifier,
+};
+use crate::model::{ClassifierConfig, SvfapClassifier};
+
+/// The model to start from: the run's latest checkpoint, else `model.init`, else scratch.
+fn initial_model<B: Backend>(ctx: &RunContext, cfg: &ClassifierConfig, device: &B::Device) -> Result<SvfapClassifier<B>> {
+    let mut model = SvfapClassifier::new(cfg, ctx.config.seed, device);
+    let init = &ctx.config.model.init;
+    if init.is_empty() {
+        println!("initialised from scratch (seed {})", ctx.config.seed);
+        return Ok(model);
+    }
+    let ckpt = read_checkpoint(std::path::Path::new(init)).with_context(|| "model.init")?;
+    if ckpt.is_pretrainer() {
+        let n = init_classifier_from_pretrainer(&mut model, &ckpt)?;
+        println!("initialised the encoder from {init} ({n} tensors); fc_norm and head fresh");
+        Ok(model)
+    } else {
+        let spec = infer_spec(&ckpt, &ArchitectureHints::default())?;
+        let ModelSpec::Classifier(_) = spec else { unreachable!("not a pre-trainer") };
+        println!("initialised from the fine-tuned checkpoint {init}");
+        Ok(load_classifier(cfg, &ckpt, device)?)
+    }
+}
+
+pub fn finetune<B: AutodiffBackend>(ctx: &mut RunContext, source: &mut dyn ClipSource, device: &B::Device) -> Result<Outcome> {
+    let cfg = ctx.config.classifier_config(ctx.class_names.len());
+    let o = ctx.config.optim.clone();
+    let seed = ctx.config.seed;
+    let (model, optim_state, mut state) = match read_latest(&ctx.dir.checkpoints())? {
+        Some(latest) => {
+            println!("resuming from {} (step {})", latest.model.display(), latest.state.step);
+            (load_classifier::<B>(&cfg, &read_checkpoint(&latest.model)?, device)?, Some(latest.optim), latest.state)
+        }
+        None => (
+            initial_model::<B>(ctx, &cfg, device)?,
+            None,
+            TrainingState { format: 1, step: 0, epoch: 0, batch_in_epoch: 0, seed, skipped_samples: 0 },
+        ),
+    };
+    let mut optim = AdamW::new(o.betas[0], o.betas[1], 1e-8);
+    if let Some(s) = optim_state {
+        optim.load_state(s, device);
+    }
+    let steps_per_epoch = (source.batches_per_epoch(o.batch_size) / o.accumulation) as u64;
+    let rules = UpdateRules {
+        weight_decay: o.weight_decay,
+        layer_decay: (o.layer_decay < 1.0).then_some(o.layer_decay),
+        num_blocks: cfg.encoder.num_blocks(),
+        clip_grad: o.clip_grad,
+    };
+    let mut trainer = Trainer::new(model, optim, ctx.schedule(steps_per_epoch), rules, state.step);
+    let classes = cfg.num_outputs;
+    let [_, _, h, w] = ctx.clip_shape;
+    let mut update = |trainer: &mut Trainer<B, SvfapClassifier<B>>, ctx: &RunContext, batches: &[ClipBatch]| -> Result<StepStats> {
+        let step = trainer.step;
+        let inputs: Vec<(Tensor<B, 5>, Tensor<B, 2>)> = batches
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let mut rng = StdRng::seed_from_u64(stream_seed(seed, step, i as u64 + 1));
+                let mix = draw_mix(o.mixup, o.cutmix, h, w, &mut rng);
+                let (video, lambda) = mix_clips(ctx.video::<B>(&b.clips, b.size, device), mix);
+                (video, soft_targets::<B>(&b.labels, classes, o.label_smoothing, lambda, device))
+            })
+            .collect();
+        B::seed(device, stream_seed(seed, step, 0));
+        Ok(trainer.step(inputs.len(), |m, i| soft_cross_entropy(m.forward(inputs[i].0.clone()).logits, inputs[i].1.clone()))?)
+    };
+    let save = |m: &SvfapClassifier<B>, p: &std::path::Path| -> Result<()> { Ok(save_classifier(m, p)?) };
+    let mut end_of_epoch =
+        |m: &SvfapClassifier<B>, ctx: &mut RunContext, source: &mut dyn ClipSource, epoch: u64, step: u64| -> Result<()> {
+            evaluate_into_run(&m.valid(), ctx, source, epoch, step)
+        };
+    optimisation_loop(
+        ctx,
+        source,
+        &mut trainer,
+        &mut state,
+        LoopHooks { update: &mut update, save: &save, end_of_epoch: &mut end_of_epoch },
+    )
+}
+
+/// Evaluates on the test set, logs the metrics and writes `eval/<dataset>-test.json`.
+pub fn evaluate_into_run<B: Backend>(
+    model: &SvfapClassifier<B>,
+    ctx: &mut RunContext,
+    source: &mut dyn ClipSource,
+    epoch: u64,
+    step: u64,
+) -> Result<()> {
+    let data = &ctx.config.data;
+    let report = evaluate(model, source, &ctx.class_names, &data.dataset, "test", data.fold)?;
+    for (name, value) in &report.metrics {
+        ctx.metrics.log(step, epoch, "test", name, *value)?;
+    }
+    println!(
+        "eval epoch {epoch}: UAR {:.2} WAR {:.2} ({} videos)",
+        report.metrics["uar"] * 100.0,
+        report.metrics["war"] * 100.0,
+        report.predictions.len()
+    );
+    std::fs::create_dir_all(ctx.dir.eval())?;
+    report.write(&ctx.dir.eval_file(&data.dataset, "test"))?;
+    Ok(())
+}
+
+/// An evaluation run: the checkpoint in `model.init` on the test manifest.
+pub fn evaluate_only<B: Backend>(ctx: &mut RunContext, source: &mut dyn ClipSource, device: &B::Device) -> Result<Outcome> {
+    let cfg = ctx.config.classifier_config(ctx.class_names.len());
+    let ckpt = read_checkpoint(std::path::Path::new(&ctx.config.model.init)).context("model.init")?;
+    let model = load_classifier::<B>(&cfg, &ckpt, device)?;
+    evaluate_into_run(&model, ctx, source, 0, 0)?;
+    Ok(Outcome::Finished)
+}

@@ -1,0 +1,150 @@
+//! Creating a run (`svfap-tui launch`): validate the config, freeze it with every path made
+//! absolute into a new run folder (`runs/<kind>-<yyyymmdd-hhmmss>-<name>`, DESIGN §3), and
+//! optionally start the worker detached: its own process session (so a closed terminal or
+//! a dropped SSH link does not end it), output to `log.txt`, no shell in between.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+
+use super::run_config::{RunConfig, RunKind};
+use crate::session::layout::new_run_id;
+use crate::session::{RunDir, RunStatus, SessionDir};
+
+/// `{session}` in a path stands for the session folder; `model.init = "latest-pretrain"`
+/// means the newest complete checkpoint of the session's newest pre-training run.
+pub const LATEST_PRETRAIN: &str = "latest-pretrain";
+
+fn resolve(path: &str, base: &Path, session: &Path) -> PathBuf {
+    let replaced = path.replace("{session}", &session.display().to_string());
+    let p = PathBuf::from(replaced);
+    if p.is_absolute() { p } else { base.join(p) }
+}
+
+/// The checkpoint file a `checkpoints/latest` pointer (or a run folder) names.
+fn checkpoint_behind(path: &Path) -> Result<PathBuf> {
+    let pointer = if path.is_dir() {
+        let run = path.join("checkpoints/latest");
+        if run.is_file() { run } else { path.join("latest") }
+    } else {
+        path.to_path_buf()
+    };
+    if pointer.file_name().is_some_and(|n| n == "latest") {
+        let stem = std::fs::read_to_string(&pointer).with_context(|| format!("{}: unreadable", pointer.display()))?;
+        return Ok(pointer.with_file_name(format!("{}.safetensors", stem.trim())));
+    }
+    Ok(pointer)
+}
+
+/// Newest pre-training run of `session` with a complete checkpoint.
+fn latest_pretrain_checkpoint(session: &Path) -> Result<PathBuf> {
+    let mut runs: Vec<RunDir> = SessionDir::new(session)
+        .list_runs()
+        .into_iter()
+        .filter(|r| r.id().starts_with("pretrain-") && r.latest_pointer().is_file())
+        .collect();
+    runs.sort_by_key(|r| r.id());
+    let run = runs.pop().with_context(|| format!("`model.init = \"{LATEST_PRETRAIN}\"`: {} has no pre-training run with a checkpoint yet", session.display()))?;
+    checkpoint_behind(&run.latest_pointer())
+}
+
+/// Loads, resolves and validates `config_path` with `overrides`, ready to freeze.
+pub fn prepare_config(config_path: &Path, session: &Path, overrides: &[String]) -> Result<RunConfig> {
+    let mut config = RunConfig::load(config_path, overrides)?;
+    let base = config_path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let base = std::fs::canonicalize(&base).unwrap_or(base);
+    let session = std::fs::canonicalize(session).unwrap_or_else(|_| session.to_path_buf());
+    let invalid = |key: &str, reason: String| anyhow::anyhow!("{}: `{key}`: {reason}", config_path.display());
+    let d = &mut config.data;
+    let root = resolve(&d.root, &base, &session);
+    d.root = root.display().to_string();
+    for (key, value, needed) in [
+        ("data.train", &mut d.train, config.kind != RunKind::Eval),
+        ("data.test", &mut d.test, config.kind != RunKind::Pretrain),
+    ] {
+        if value.is_empty() {
+            if needed {
+                return Err(invalid(key, "a manifest is required for this kind of run".into()));
+            }
+            continue;
+        }
+        let path = resolve(value, &root, &session);
+        if !path.is_file() {
+            return Err(invalid(key, format!("{} does not exist", path.display())));
+        }
+        *value = path.display().to_string();
+    }
+    let init = &mut config.model.init;
+    if init == LATEST_PRETRAIN {
+        *init = latest_pretrain_checkpoint(&session)?.display().to_string();
+    } else if !init.is_empty() {
+        let path = checkpoint_behind(&resolve(init, &base, &session))?;
+        if !path.is_file() {
+            return Err(invalid("model.init", format!("{} does not exist", path.display())));
+        }
+        *init = path.display().to_string();
+    }
+    if config.kind == RunKind::Eval && config.model.init.is_empty() {
+        return Err(invalid("model.init", "an evaluation needs a checkpoint".into()));
+    }
+    Ok(config)
+}
+
+/// Creates the run folder with the frozen `run.toml` and a `queued` status.
+pub fn create_run(config: &RunConfig, session: &Path) -> Result<RunDir> {
+    let kind = match config.kind {
+        RunKind::Pretrain => "pretrain",
+        RunKind::Finetune => "finetune",
+        RunKind::Eval => "eval",
+    };
+    let sessions = SessionDir::new(session);
+    let mut id = new_run_id(kind, &config.name);
+    let mut n = 2;
+    while sessions.run(&id).exists() {
+        id = format!("{}-{n}", new_run_id(kind, &config.name));
+        n += 1;
+    }
+    let run = sessions.run(&id);
+    std::fs::create_dir_all(&run.root).with_context(|| format!("{}: cannot create", run.root.display()))?;
+    crate::session::write_atomic(&run.run_toml(), config.to_toml().as_bytes())?;
+    let mut status = RunStatus::default();
+    status.touch();
+    status.write_atomic(&run.status_json())?;
+    Ok(run)
+}
+
+/// Starts `svfap-tui run <run-dir>` in its own session with output to `log.txt`; returns its pid.
+pub fn spawn_worker(run: &RunDir, resume: bool) -> Result<u32> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().context("cannot find the svfap-tui executable")?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(run.log_txt())
+        .with_context(|| format!("{}: cannot open", run.log_txt().display()))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg(if resume { "resume" } else { "run" })
+        .arg(&run.root)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().context("cannot start the run worker")?;
+    Ok(child.id())
+}
+
+pub fn ensure_session(session: &Path) -> Result<()> {
+    if session.exists() && !session.is_dir() {
+        bail!("{}: is not a folder", session.display());
+    }
+    std::fs::create_dir_all(SessionDir::new(session).runs()).with_context(|| format!("{}: cannot create", session.display()))
+}

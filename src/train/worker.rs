@@ -1,0 +1,295 @@
+//! The run worker (`svfap-tui run <run-dir>`): executes a frozen `run.toml` into its run
+//! folder (DESIGN §2–3) — heartbeat in `status.json`, metrics in `metrics.jsonl`,
+//! checkpoints, evaluation — and stops cleanly on SIGTERM/SIGINT (finish the step,
+//! checkpoint, mark `stopped`). A killed run resumes from its last complete checkpoint
+//! with the same schedule, data order and masks.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use burn::module::AutodiffModule;
+use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
+
+use super::checkpoint_state::{TrainingState, write_checkpoint};
+use super::clip_source::{ClipBatch, ClipSource};
+use super::run_config::RunConfig;
+use super::schedule::CosineSchedule;
+use super::trainer::{StepStats, Trainer};
+use crate::session::{MetricsWriter, RunDir, RunStatus};
+
+/// Everything a loop needs besides the model and the data.
+pub struct RunContext {
+    pub dir: RunDir,
+    pub config: RunConfig,
+    /// Clip shape [3, T, H, W].
+    pub clip_shape: [usize; 4],
+    pub class_names: Vec<String>,
+    pub stop: Arc<AtomicBool>,
+    pub status: Arc<Mutex<RunStatus>>,
+    pub metrics: MetricsWriter,
+}
+
+/// Keeps `status.json` fresh every `period` until dropped (the TUI shows a run whose
+/// heartbeat is old as lost).
+pub struct Heartbeat {
+    done: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    pub fn start(status: Arc<Mutex<RunStatus>>, path: std::path::PathBuf, period: Duration) -> Self {
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = done.clone();
+        let handle = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                {
+                    let mut s = status.lock().expect("status lock");
+                    s.touch();
+                    s.write_atomic(&path).ok();
+                }
+                let until = Instant::now() + period;
+                while Instant::now() < until && !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        });
+        Self { done, handle: Some(handle) }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            h.join().ok();
+        }
+    }
+}
+
+/// Seed for anything random at (step, index): masks, mixing, drop path.
+pub(crate) fn stream_seed(seed: u64, step: u64, index: u64) -> u64 {
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ step.wrapping_mul(0xBF58_476D_1CE4_E5B9) ^ index.wrapping_mul(0x94D0_49BB_1331_11EB)
+}
+
+/// How the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Finished,
+    Stopped,
+}
+
+impl RunContext {
+    pub(crate) fn update_status(&self, f: impl FnOnce(&mut RunStatus)) {
+        let mut s = self.status.lock().expect("status lock");
+        f(&mut s);
+        s.touch();
+        s.write_atomic(&self.dir.status_json()).ok();
+    }
+
+    pub(crate) fn schedule(&self, steps_per_epoch: u64) -> CosineSchedule {
+        let o = &self.config.optim;
+        CosineSchedule {
+            base: self.config.peak_lr(),
+            end: o.min_lr,
+            warmup_start: o.warmup_lr,
+            warmup_steps: o.warmup_epochs as u64 * steps_per_epoch,
+            total_steps: o.epochs as u64 * steps_per_epoch,
+        }
+    }
+
+    pub(crate) fn video<B: Backend>(&self, clips: &[f32], n: usize, device: &B::Device) -> Tensor<B, 5> {
+        let [c, t, h, w] = self.clip_shape;
+        Tensor::from_data(TensorData::new(clips.to_vec(), [n, c, t, h, w]), device)
+    }
+}
+
+/// Drives the optimisation loop shared by pre-training and fine-tuning: resumable epochs,
+/// metrics, status, checkpoints, stop requests. `update` consumes the micro-batches of one
+/// step; `save` writes the model; `end_of_epoch` evaluates.
+pub(crate) struct LoopHooks<'h, B: AutodiffBackend, M: AutodiffModule<B>> {
+    pub update: &'h mut dyn FnMut(&mut Trainer<B, M>, &RunContext, &[ClipBatch]) -> Result<StepStats>,
+    pub save: &'h dyn Fn(&M, &Path) -> Result<()>,
+    pub end_of_epoch: &'h mut dyn FnMut(&M, &mut RunContext, &mut dyn ClipSource, u64, u64) -> Result<()>,
+}
+
+pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
+    ctx: &mut RunContext,
+    source: &mut dyn ClipSource,
+    trainer: &mut Trainer<B, M>,
+    state: &mut TrainingState,
+    hooks: LoopHooks<B, M>,
+) -> Result<Outcome> {
+    let o = ctx.config.optim.clone();
+    let accumulation = o.accumulation;
+    let steps_per_epoch = (source.batches_per_epoch(o.batch_size) / accumulation) as u64;
+    if steps_per_epoch == 0 {
+        bail!("the training set is smaller than one step ({} clips)", o.batch_size * accumulation);
+    }
+    let total_steps = o.epochs as u64 * steps_per_epoch;
+    ctx.update_status(|s| {
+        s.total_steps = total_steps;
+        s.total_epochs = o.epochs as u64;
+    });
+    let save = hooks.save;
+    let checkpoint = |ctx: &RunContext, trainer: &Trainer<B, M>, state: &TrainingState| -> Result<()> {
+        let keep = ctx.config.artifacts.keep_last;
+        write_checkpoint(&ctx.dir.checkpoints(), |p| save(trainer.model(), p), &trainer.optim.state(), state, keep)
+    };
+    // ETA ignores warm-up: it is timed from the first step after warm-up (or after start).
+    let warmup_steps = o.warmup_epochs as u64 * steps_per_epoch;
+    let mut timer: Option<(Instant, u64)> = None;
+    while state.epoch < o.epochs as u64 {
+        let epoch = state.epoch;
+        let mut batches = source.epoch_batches(epoch, state.batch_in_epoch, o.batch_size);
+        loop {
+            let mut step_batches = Vec::with_capacity(accumulation);
+            while step_batches.len() < accumulation {
+                match batches.next() {
+                    Some(batch) => step_batches.push(batch?),
+                    None => break,
+                }
+            }
+            if step_batches.len() < accumulation {
+                break;
+            }
+            let began = Instant::now();
+            let stats = (hooks.update)(trainer, ctx, &step_batches)?;
+            let clips: usize = step_batches.iter().map(|b| b.size).sum();
+            let skipped: u64 = step_batches.iter().map(|b| b.skipped).sum();
+            state.step = trainer.step;
+            state.batch_in_epoch += accumulation as u64;
+            state.skipped_samples += skipped;
+            let throughput = clips as f64 / began.elapsed().as_secs_f64().max(1e-9);
+            let step = state.step;
+            if timer.is_none() && step >= warmup_steps {
+                timer = Some((Instant::now(), step));
+            }
+            let eta = timer.filter(|(_, from)| step > *from).map(|(t0, from)| {
+                t0.elapsed().as_secs_f64() / (step - from) as f64 * total_steps.saturating_sub(step) as f64
+            });
+            for (name, value) in
+                [("loss", stats.loss), ("lr", stats.lr), ("grad_norm", stats.grad_norm), ("clips_per_s", throughput)]
+            {
+                ctx.metrics.log(step, epoch, "train", name, value)?;
+            }
+            if skipped > 0 {
+                ctx.metrics.log(step, epoch, "train", "skipped_samples", state.skipped_samples as f64)?;
+            }
+            ctx.update_status(|s| {
+                s.step = step;
+                s.epoch = epoch;
+                s.throughput = throughput;
+                s.eta_seconds = eta;
+            });
+            println!(
+                "step {step}/{total_steps} epoch {epoch} loss {:.5} lr {:.3e} grad_norm {:.3} {throughput:.1} clips/s",
+                stats.loss, stats.lr, stats.grad_norm
+            );
+            let stop = ctx.stop.load(Ordering::Relaxed);
+            if step % ctx.config.artifacts.checkpoint_every == 0 || stop {
+                checkpoint(ctx, trainer, state)?;
+            }
+            if stop {
+                return Ok(Outcome::Stopped);
+            }
+        }
+        drop(batches);
+        state.epoch += 1;
+        state.batch_in_epoch = 0;
+        (hooks.end_of_epoch)(trainer.model(), ctx, source, epoch, state.step)?;
+    }
+    checkpoint(ctx, trainer, state)?;
+    Ok(Outcome::Finished)
+}
+
+/// `svfap-tui run|resume <run-dir>`: runs the frozen config to the end (or to a stop
+/// request), resuming from the latest complete checkpoint when there is one.
+pub fn run_worker(dir: &Path, require_checkpoint: bool) -> Result<()> {
+    let run = RunDir::new(dir);
+    if !run.run_toml().is_file() {
+        bail!("{}: no run.toml (not a run folder)", dir.display());
+    }
+    let config = RunConfig::load(&run.run_toml(), &[])?;
+    if require_checkpoint && super::checkpoint_state::read_latest(&run.checkpoints())?.is_none() {
+        bail!("{}: no complete checkpoint to resume from", run.checkpoints().display());
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, stop.clone()).context("cannot install signal handlers")?;
+    }
+    let previous = RunStatus::read(&run.status_json()).unwrap_or_default();
+    let status = Arc::new(Mutex::new(RunStatus {
+        state: RunState::Running,
+        pid: Some(std::process::id()),
+        host: hostname(),
+        last_error: None,
+        ..previous
+    }));
+    let heartbeat = Heartbeat::start(status.clone(), run.status_json(), Duration::from_secs(5));
+    let result = (|| -> Result<Outcome> {
+        let (mut source, class_names) = super::data_adapter::open_source(&config)?;
+        let mut ctx = RunContext {
+            clip_shape: source.clip_shape(),
+            dir: run.clone(),
+            config: config.clone(),
+            class_names,
+            stop: stop.clone(),
+            status: status.clone(),
+            metrics: MetricsWriter::open(&run.metrics_jsonl())?,
+        };
+        dispatch(&mut ctx, source.as_mut())
+    })();
+    drop(heartbeat);
+    let (state, error) = match &result {
+        Ok(Outcome::Finished) => (RunState::Finished, None),
+        Ok(Outcome::Stopped) => (RunState::Stopped, None),
+        Err(e) => (RunState::Failed, Some(format!("{e:#}"))),
+    };
+    {
+        let mut s = status.lock().expect("status lock");
+        s.state = state;
+        s.last_error = error;
+        s.touch();
+        s.write_atomic(&run.status_json())?;
+    }
+    match result {
+        Ok(outcome) => {
+            println!("run {}: {outcome:?}", run.id());
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn dispatch(ctx: &mut RunContext, source: &mut dyn ClipSource) -> Result<Outcome> {
+    use super::run_config::{BackendChoice, RunKind};
+    match ctx.config.backend {
+        BackendChoice::Cpu => {
+            let device = Default::default();
+            match ctx.config.kind {
+                RunKind::Pretrain => super::pretrain_run::pretrain::<crate::backend::CpuTrain>(ctx, source, &device),
+                RunKind::Finetune => super::finetune_run::finetune::<crate::backend::CpuTrain>(ctx, source, &device),
+                RunKind::Eval => super::finetune_run::evaluate_only::<crate::backend::Cpu>(ctx, source, &device),
+            }
+        }
+        #[cfg(feature = "cuda")]
+        BackendChoice::Cuda => {
+            let device = burn::backend::cuda::CudaDevice::new(ctx.config.devices[0]);
+            match ctx.config.kind {
+                RunKind::Pretrain => super::pretrain_run::pretrain::<crate::backend::GpuTrain>(ctx, source, &device),
+                RunKind::Finetune => super::finetune_run::finetune::<crate::backend::GpuTrain>(ctx, source, &device),
+                RunKind::Eval => super::finetune_run::evaluate_only::<crate::backend::Gpu>(ctx, source, &device),
+            }
+        }
+        #[cfg(not(feature = "cuda"))]
+        BackendChoice::Cuda => bail!("backend = \"cuda\" but this binary was built without CUDA (cargo build --release --features cuda)"),
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default()
+}
