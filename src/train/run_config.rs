@@ -489,3 +489,22 @@ betas = [0.9, 0.95]
         assert!((c.peak_lr() - 3e-4 * 4.0 / 256.0).abs() < 1e-15);
     }
 }
+
+#[cfg(test)]
+mod asset_tests {
+    use super::*;
+
+    #[test]
+    fn every_example_config_in_assets_is_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                RunConfig::load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+                seen += 1;
+            }
+        }
+        assert!(seen >= 6, "expected the paper recipes and the demo configs, found {seen}");
+    }
+}

@@ -1,0 +1,39 @@
+//! `svfap-tui launch <config.toml>`: freeze a config into a new run folder and run it
+//! (in the foreground, or detached with `--detach`).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use svfap_tui::train::launch::{create_run, ensure_session, prepare_config, spawn_worker};
+use svfap_tui::train::worker::run_worker;
+
+#[derive(Args, Debug)]
+pub struct LaunchArgs {
+    /// Run config (see assets/*.toml).
+    pub config: PathBuf,
+    /// Session folder the run goes into.
+    #[arg(long, default_value = "sessions/default")]
+    pub session: PathBuf,
+    /// Override a config key, e.g. `--set optim.base_lr=1e-4` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Start the worker in its own process session with output to the run's log.txt and
+    /// return at once (survives closing the terminal or a dropped SSH link).
+    #[arg(long)]
+    pub detach: bool,
+}
+
+pub fn run(args: &LaunchArgs) -> Result<()> {
+    ensure_session(&args.session)?;
+    let config = prepare_config(&args.config, &args.session, &args.overrides)?;
+    let run = create_run(&config, &args.session)?;
+    if args.detach {
+        let pid = spawn_worker(&run, false)?;
+        println!("{}", run.root.display());
+        eprintln!("started run {} (pid {pid}); log: {}", run.id(), run.log_txt().display());
+        return Ok(());
+    }
+    eprintln!("run {} in {}", run.id(), run.root.display());
+    run_worker(&run.root, false)
+}
