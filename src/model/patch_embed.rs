@@ -57,18 +57,3 @@ pub fn tubes_channel_major<B: Backend>(
         .permute([0, 2, 4, 6, 1, 3, 5, 7])
         .reshape([b, tt * gh * gw, ch * tubelet * patch * patch])
 }
-
-/// Cuts a clip into tubes ordered (dt, dy, dx, channel) with the channel fastest: the layout
-/// of the released pre-training target (`b c (t p0) (h p1) (w p2) -> b (t h w) (p0 p1 p2) c`).
-pub fn tubes_pixel_major<B: Backend>(
-    video: Tensor<B, 5>,
-    tubelet: usize,
-    patch: usize,
-) -> Tensor<B, 3> {
-    let [b, ch, t, h, w] = video.dims();
-    let (tt, gh, gw) = (t / tubelet, h / patch, w / patch);
-    video
-        .reshape([b, ch, tt, tubelet, gh, patch, gw, patch])
-        .permute([0, 2, 4, 6, 3, 5, 7, 1])
-        .reshape([b, tt * gh * gw, ch * tubelet * patch * patch])
-}

@@ -14,7 +14,7 @@ use super::init::{LinearInit, ParamInit, layer_norm};
 use super::patch_embed::tubes_channel_major;
 use super::probe::AttentionMaps;
 use super::sinusoid::PositionTable;
-use super::target::{mse, pixel_tubes, reconstruction_targets};
+use super::target::{masked_tube_pixels, mse, reconstruction_targets};
 use super::tube_mask::TubeMask;
 
 #[derive(Module, Debug)]
@@ -49,7 +49,6 @@ pub struct PretrainLoss<B: Backend> {
 struct MaskIndices {
     /// Rows of [B·N] for visible tokens, clip offsets included.
     visible_rows: Vec<i64>,
-    masked_rows: Vec<i64>,
     /// Position-table rows (no clip offset).
     visible_pos: Vec<i64>,
     masked_pos: Vec<i64>,
@@ -106,7 +105,6 @@ impl<B: Backend> SvfapPretrainer<B> {
         };
         MaskIndices {
             visible_rows: rows(|m| &m.visible, true),
-            masked_rows: rows(|m| &m.masked, true),
             visible_pos: rows(|m| &m.visible, false),
             masked_pos: rows(|m| &m.masked, false),
             visible_per_clip: t * v,
@@ -192,15 +190,17 @@ impl<B: Backend> SvfapPretrainer<B> {
         let enc = &self.config.encoder;
         let idx = self.mask_indices(masks);
         let device = video.device();
-        let b = video.dims()[0];
-        let rows = Tensor::<B, 1, Int>::from_data(
-            TensorData::new(idx.masked_rows.clone(), [idx.masked_rows.len()]),
-            &device,
-        );
-        let masked_pixels = pixel_tubes(video.clone().detach(), enc.tubelet, enc.patch)
-            .select(0, rows)
-            .reshape([b, idx.masked_per_clip, enc.patch_dim()]);
-        let targets = reconstruction_targets(masked_pixels.clone(), self.config.target);
+        let dims = video.dims();
+        let clips = video
+            .to_data()
+            .convert::<f32>()
+            .into_vec::<f32>()
+            .expect("f32 clips");
+        let pixels = masked_tube_pixels(&clips, dims, masks, enc.tubelet, enc.patch);
+        let targets = reconstruction_targets(&pixels, enc.patch_dim(), self.config.target);
+        let shape = [dims[0], idx.masked_per_clip, enc.patch_dim()];
+        let upload = |v: Vec<f32>| Tensor::<B, 3>::from_data(TensorData::new(v, shape), &device);
+        let (masked_pixels, targets) = (upload(pixels), upload(targets));
         let predictions = self.forward_indexed(video, &idx, None).predictions;
         PretrainLoss {
             loss: mse(predictions.clone(), targets.clone()),

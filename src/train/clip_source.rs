@@ -30,7 +30,12 @@ pub trait ClipSource {
     /// Training batches per epoch at `batch_size` (incomplete last batch dropped).
     fn batches_per_epoch(&self, batch_size: usize) -> usize;
     /// Batches of `epoch` from `start` on; the order depends only on (seed, epoch).
-    fn epoch_batches(&mut self, epoch: u64, start: u64, batch_size: usize) -> Box<dyn Iterator<Item = Result<ClipBatch>> + '_>;
+    fn epoch_batches(
+        &mut self,
+        epoch: u64,
+        start: u64,
+        batch_size: usize,
+    ) -> Box<dyn Iterator<Item = Result<ClipBatch>> + '_>;
     /// Test videos, each with its views (unreadable ones skipped and counted).
     fn test_videos(&mut self) -> Box<dyn Iterator<Item = Result<TestVideo>> + '_>;
     /// `n` fixed clips (same every call) with a display name each, for reconstructions.

@@ -505,6 +505,9 @@ mod asset_tests {
                 seen += 1;
             }
         }
-        assert!(seen >= 6, "expected the paper recipes and the demo configs, found {seen}");
+        assert!(
+            seen >= 6,
+            "expected the paper recipes and the demo configs, found {seen}"
+        );
     }
 }
