@@ -3,3 +3,6 @@
 pub mod backend;
 pub mod model;
 pub mod npy;
+pub mod report;
+pub mod session;
+pub mod tui;
