@@ -230,9 +230,13 @@ impl App {
             return;
         }
         match action {
-            Action::NextView => gui.view = View::ALL[(gui.view.index() + 1) % View::ALL.len()],
+            Action::NextView => {
+                let v = View::ALL[(gui.view.index() + 1) % View::ALL.len()];
+                self.set_view(v)
+            }
             Action::PrevView => {
-                gui.view = View::ALL[(gui.view.index() + View::ALL.len() - 1) % View::ALL.len()]
+                let v = View::ALL[(gui.view.index() + View::ALL.len() - 1) % View::ALL.len()];
+                self.set_view(v)
             }
             Action::Back => gui.status = None,
             Action::Filter => gui.filtering = true,
@@ -251,6 +255,16 @@ impl App {
 
     fn set_view(&mut self, v: View) {
         self.state.gui.view = v;
+        if v == View::Compare {
+            // Start on the selected run's row.
+            let sel = self.state.selected_run().map(|r| r.summary.id.clone());
+            if let Some(pos) = views::compare::sorted_rows(&self.state)
+                .iter()
+                .position(|r| Some(&r.run) == sel.as_ref())
+            {
+                self.state.gui.compare.cursor = pos;
+            }
+        }
     }
 
     fn next_theme(&mut self) {
@@ -516,6 +530,17 @@ impl App {
                 }
             }
             _ => {}
+        }
+        // The row's run becomes the selected run (Monitor etc. follow).
+        if matches!(
+            action,
+            Action::Up | Action::Down | Action::Top | Action::Bottom
+        ) {
+            if let Some(row) =
+                views::compare::sorted_rows(&self.state).get(self.state.gui.compare.cursor)
+            {
+                self.state.gui.selected = Some(row.run.clone());
+            }
         }
     }
 

@@ -92,11 +92,13 @@ fn draw_status(state: &State, f: &mut Frame, area: Rect) {
         ])
     } else if let Some((msg, level)) = &state.gui.status {
         Line::from(Span::styled(format!(" {msg}"), level_style(t, *level)))
-    } else {
+    } else if !state.gui.busy.is_empty() {
         Line::from(Span::styled(
             format!(" working: {}", state.gui.busy.join(", ")),
             Style::default().fg(t.running),
         ))
+    } else {
+        Line::default()
     };
     f.render_widget(Paragraph::new(line), area);
 }

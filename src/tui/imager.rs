@@ -194,7 +194,7 @@ impl Imager {
                     None,
                     frame,
                     (t, h, w),
-                    &format!("{} · mean over queries", map_label(map)),
+                    &format!("{} · mean of queries", map_label(map)),
                 );
             }
         }
@@ -227,10 +227,7 @@ impl Imager {
                     out.tokens = tokens;
                 }
                 let token = if tokens > 0 { sel.token % tokens } else { 0 };
-                let label = format!(
-                    "cross-attention of bottleneck token {token} (block {})",
-                    c.block
-                );
+                let label = format!("cross-attn of token {token} · b{}", c.block);
                 out.cross = attention_grid(
                     &carr,
                     sel.head,
@@ -259,17 +256,7 @@ impl Imager {
 }
 
 fn map_label(m: &AttnMap) -> String {
-    format!(
-        "block {} · stage {} · {} ({} queries)",
-        m.block,
-        m.stage,
-        m.kind,
-        if m.queries.is_empty() {
-            "full"
-        } else {
-            &m.queries
-        }
-    )
+    format!("b{} {}", m.block, m.kind)
 }
 
 /// (T, H, W) of a map's token grid: from `grid` when given, else inferred as square.
@@ -335,7 +322,7 @@ fn attention_grid(
         h,
         values,
         groups: 0,
-        label: format!("{label} · head {head} · frame {frame}"),
+        label: format!("{label} · h{head} · f{frame}"),
     })
 }
 
@@ -372,14 +359,14 @@ fn assignment_grid(
     let what = if prob {
         "assignment confidence"
     } else {
-        "token assignment (group per position)"
+        "bottleneck group per position"
     };
     Some(Grid {
         w,
         h,
         values,
         groups: if prob { 0 } else { g },
-        label: format!("{what} · block {} · slice {f}", map.block),
+        label: format!("{what} · b{} · t{f}", map.block),
     })
 }
 

@@ -197,12 +197,12 @@ impl KeyMap {
 
     /// Keys bound to `action` in `view` (view section first), for the footer and help.
     pub fn keys_for(&self, view: View, action: &Action) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out: Vec<(bool, String)> = Vec::new();
         for sec in [section(view), "global"] {
             if let Some(m) = self.sections.get(sec) {
                 for (k, a) in m {
                     if a == action && self.action(view, k) == *action {
-                        let l = k.label();
+                        let l = (k.ctrl || k.alt, k.label());
                         if !out.contains(&l) {
                             out.push(l);
                         }
@@ -210,7 +210,9 @@ impl KeyMap {
                 }
             }
         }
-        out
+        // Plain keys before ones with modifiers.
+        out.sort_by_key(|(m, _)| *m);
+        out.into_iter().map(|(_, l)| l).collect()
     }
 
     /// (section, key label, action) for every binding, for the help screen.

@@ -90,7 +90,12 @@ fn bounds(sets: &[&[(f64, f64)]]) -> ([f64; 2], [f64; 2]) {
         y = [y[0] - 0.5, y[1] + 0.5];
     }
     let pad = (y[1] - y[0]) * 0.05;
-    (x, [y[0] - pad, y[1] + pad])
+    let lo = if y[0] >= 0.0 {
+        (y[0] - pad).max(0.0)
+    } else {
+        y[0] - pad
+    };
+    (x, [lo, y[1] + pad])
 }
 
 /// A line chart of `(label, colour, points)` series.

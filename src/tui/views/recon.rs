@@ -135,9 +135,16 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     // Row labels.
     let rows = ["original", "masked", "recon"];
     let label_w = image.x.saturating_sub(inner.x);
+    let drawn_h = match &state.images.recon {
+        Some(r) => r
+            .protocol
+            .as_ref()
+            .map_or(image.height, |p| p.area().height.min(image.height)),
+        None => image.height,
+    };
     if label_w > 0 {
         for (i, r) in rows.iter().enumerate() {
-            let y = inner.y + (inner.height * (2 * i as u16 + 1)) / 6;
+            let y = image.y + (drawn_h * (2 * i as u16 + 1)) / 6;
             if y < inner.y + inner.height {
                 f.render_widget(
                     Paragraph::new(Span::styled(*r, muted)),

@@ -79,7 +79,16 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(detail_h)]).areas(area);
     let header = Row::new([
-        "run", "kind", "dataset", "state", "progress", "step", "epoch", "clips/s", "ETA", "best",
+        "run (time-name)",
+        "kind",
+        "dataset",
+        "state",
+        "progress",
+        "step",
+        "epoch",
+        "clips/s",
+        "ETA",
+        "best",
     ])
     .style(Style::default().fg(t.title).add_modifier(Modifier::BOLD));
     let rows: Vec<Row> = vis
@@ -87,11 +96,11 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
         .map(|&i| row(state, &state.data.runs[i]))
         .collect();
     let widths = [
-        Constraint::Min(20),
+        Constraint::Min(24),
         Constraint::Length(8),
         Constraint::Length(9),
         Constraint::Length(8),
-        Constraint::Length(16),
+        Constraint::Length(14),
         Constraint::Length(13),
         Constraint::Length(7),
         Constraint::Length(7),
@@ -154,7 +163,11 @@ fn row<'a>(state: &State, r: &'a RunData) -> Row<'a> {
         .map(|(k, v)| format!("{k} {}", num(v)))
         .unwrap_or_default();
     Row::new(vec![
-        Cell::from(s.id.clone()),
+        Cell::from(
+            s.id.strip_prefix(&format!("{}-", s.kind))
+                .unwrap_or(&s.id)
+                .to_string(),
+        ),
         Cell::from(s.kind.clone()),
         Cell::from(s.dataset.clone()),
         Cell::from(shown.label()).style(
@@ -162,7 +175,7 @@ fn row<'a>(state: &State, r: &'a RunData) -> Row<'a> {
                 .fg(state_color(t, shown))
                 .add_modifier(Modifier::BOLD),
         ),
-        Cell::from(bar(st.and_then(|s| s.progress()), 16))
+        Cell::from(bar(st.and_then(|s| s.progress()), 14))
             .style(Style::default().fg(state_color(t, shown))),
         Cell::from(step),
         Cell::from(epoch),
