@@ -3,4 +3,7 @@
 pub mod backend;
 pub mod model;
 pub mod npy;
+pub mod report;
+pub mod session;
 pub mod train;
+pub mod tui;

@@ -13,6 +13,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Without a command: open the workbench on this session.
+    #[command(flatten)]
+    tui: cli::tui::TuiArgs,
 }
 
 #[derive(Subcommand)]
@@ -25,6 +28,8 @@ enum Command {
     /// Print throughput and memory numbers.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Print the session's runs as a plain table (no terminal needed).
+    Status(cli::status::StatusArgs),
 }
 
 #[derive(Subcommand)]
@@ -39,6 +44,8 @@ enum ModelCommand {
 enum BenchCommand {
     /// Clips/s and peak memory of inference, fine-tuning or pre-training steps.
     Model(cli::bench_model::BenchModelArgs),
+    /// Workbench frame render time and start-up time.
+    Tui(cli::bench_tui::BenchTuiArgs),
 }
 
 /// Compute backend shared by the commands that run tensors.
@@ -58,14 +65,13 @@ pub enum BackendKind {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => {
-            use clap::CommandFactory;
-            Cli::command().print_help().map_err(Into::into)
-        }
+        None => cli::tui::run(&cli.tui),
         Some(Command::Model(ModelCommand::Info(args))) => cli::model_info::run(&args),
         Some(Command::Model(ModelCommand::Import(args))) => cli::model_import::run(&args),
         Some(Command::Infer(args)) => cli::infer::run(&args),
         Some(Command::Bench(BenchCommand::Model(args))) => cli::bench_model::run(&args),
+        Some(Command::Bench(BenchCommand::Tui(args))) => cli::bench_tui::run(&args),
+        Some(Command::Status(args)) => cli::status::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -29,10 +29,21 @@ pub fn evaluate<B: Backend>(
     let (mut labels, mut preds, mut predictions) = (vec![], vec![], vec![]);
     for video in source.test_videos() {
         let video = video?;
-        let clips = Tensor::<B, 5>::from_data(TensorData::new(video.clips, [video.views, c, t, h, w]), &device);
+        let clips = Tensor::<B, 5>::from_data(
+            TensorData::new(video.clips, [video.views, c, t, h, w]),
+            &device,
+        );
         let probs = softmax(model.forward(clips).logits, 1).mean_dim(0);
-        let probs: Vec<f32> = probs.into_data().to_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let pred = probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap_or(0);
+        let probs: Vec<f32> = probs
+            .into_data()
+            .to_vec()
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let pred = probs
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
         labels.push(video.label);
         preds.push(pred);
         predictions.push(Prediction {
@@ -56,7 +67,10 @@ pub fn evaluate<B: Backend>(
         task: "classification".into(),
         metrics,
         class_names: class_names.to_vec(),
-        per_class_recall: per_class_recall(&confusion).into_iter().map(|r| r.unwrap_or(0.0)).collect(),
+        per_class_recall: per_class_recall(&confusion)
+            .into_iter()
+            .map(|r| r.unwrap_or(0.0))
+            .collect(),
         confusion,
         predictions,
     })

@@ -17,13 +17,17 @@ use super::evaluation::evaluate;
 use super::trainer::{StepStats, Trainer, UpdateRules};
 use super::worker::{LoopHooks, Outcome, RunContext, optimisation_loop, stream_seed};
 use crate::model::checkpoint::{
-    ArchitectureHints, ModelSpec, infer_spec, init_classifier_from_pretrainer, load_classifier, read_checkpoint,
-    save_classifier,
+    ArchitectureHints, ModelSpec, infer_spec, init_classifier_from_pretrainer, load_classifier,
+    read_checkpoint, save_classifier,
 };
 use crate::model::{ClassifierConfig, SvfapClassifier};
 
 /// The model to start from: the run's latest checkpoint, else `model.init`, else scratch.
-fn initial_model<B: Backend>(ctx: &RunContext, cfg: &ClassifierConfig, device: &B::Device) -> Result<SvfapClassifier<B>> {
+fn initial_model<B: Backend>(
+    ctx: &RunContext,
+    cfg: &ClassifierConfig,
+    device: &B::Device,
+) -> Result<SvfapClassifier<B>> {
     let mut model = SvfapClassifier::new(cfg, ctx.config.seed, device);
     let init = &ctx.config.model.init;
     if init.is_empty() {
@@ -37,25 +41,46 @@ fn initial_model<B: Backend>(ctx: &RunContext, cfg: &ClassifierConfig, device: &
         Ok(model)
     } else {
         let spec = infer_spec(&ckpt, &ArchitectureHints::default())?;
-        let ModelSpec::Classifier(_) = spec else { unreachable!("not a pre-trainer") };
+        let ModelSpec::Classifier(_) = spec else {
+            unreachable!("not a pre-trainer")
+        };
         println!("initialised from the fine-tuned checkpoint {init}");
         Ok(load_classifier(cfg, &ckpt, device)?)
     }
 }
 
-pub fn finetune<B: AutodiffBackend>(ctx: &mut RunContext, source: &mut dyn ClipSource, device: &B::Device) -> Result<Outcome> {
+pub fn finetune<B: AutodiffBackend>(
+    ctx: &mut RunContext,
+    source: &mut dyn ClipSource,
+    device: &B::Device,
+) -> Result<Outcome> {
     let cfg = ctx.config.classifier_config(ctx.class_names.len());
     let o = ctx.config.optim.clone();
     let seed = ctx.config.seed;
     let (model, optim_state, mut state) = match read_latest(&ctx.dir.checkpoints())? {
         Some(latest) => {
-            println!("resuming from {} (step {})", latest.model.display(), latest.state.step);
-            (load_classifier::<B>(&cfg, &read_checkpoint(&latest.model)?, device)?, Some(latest.optim), latest.state)
+            println!(
+                "resuming from {} (step {})",
+                latest.model.display(),
+                latest.state.step
+            );
+            (
+                load_classifier::<B>(&cfg, &read_checkpoint(&latest.model)?, device)?,
+                Some(latest.optim),
+                latest.state,
+            )
         }
         None => (
             initial_model::<B>(ctx, &cfg, device)?,
             None,
-            TrainingState { format: 1, step: 0, epoch: 0, batch_in_epoch: 0, seed, skipped_samples: 0 },
+            TrainingState {
+                format: 1,
+                step: 0,
+                epoch: 0,
+                batch_in_epoch: 0,
+                seed,
+                skipped_samples: 0,
+            },
         ),
     };
     let mut optim = AdamW::new(o.betas[0], o.betas[1], 1e-8);
@@ -69,10 +94,19 @@ pub fn finetune<B: AutodiffBackend>(ctx: &mut RunContext, source: &mut dyn ClipS
         num_blocks: cfg.encoder.num_blocks(),
         clip_grad: o.clip_grad,
     };
-    let mut trainer = Trainer::new(model, optim, ctx.schedule(steps_per_epoch), rules, state.step);
+    let mut trainer = Trainer::new(
+        model,
+        optim,
+        ctx.schedule(steps_per_epoch),
+        rules,
+        state.step,
+    );
     let classes = cfg.num_outputs;
     let [_, _, h, w] = ctx.clip_shape;
-    let mut update = |trainer: &mut Trainer<B, SvfapClassifier<B>>, ctx: &RunContext, batches: &[ClipBatch]| -> Result<StepStats> {
+    let mut update = |trainer: &mut Trainer<B, SvfapClassifier<B>>,
+                      ctx: &RunContext,
+                      batches: &[ClipBatch]|
+     -> Result<StepStats> {
         let step = trainer.step;
         let inputs: Vec<(Tensor<B, 5>, Tensor<B, 2>)> = batches
             .iter()
@@ -81,23 +115,36 @@ pub fn finetune<B: AutodiffBackend>(ctx: &mut RunContext, source: &mut dyn ClipS
                 let mut rng = StdRng::seed_from_u64(stream_seed(seed, step, i as u64 + 1));
                 let mix = draw_mix(o.mixup, o.cutmix, h, w, &mut rng);
                 let (video, lambda) = mix_clips(ctx.video::<B>(&b.clips, b.size, device), mix);
-                (video, soft_targets::<B>(&b.labels, classes, o.label_smoothing, lambda, device))
+                (
+                    video,
+                    soft_targets::<B>(&b.labels, classes, o.label_smoothing, lambda, device),
+                )
             })
             .collect();
         B::seed(device, stream_seed(seed, step, 0));
-        Ok(trainer.step(inputs.len(), |m, i| soft_cross_entropy(m.forward(inputs[i].0.clone()).logits, inputs[i].1.clone()))?)
+        Ok(trainer.step(inputs.len(), |m, i| {
+            soft_cross_entropy(m.forward(inputs[i].0.clone()).logits, inputs[i].1.clone())
+        })?)
     };
-    let save = |m: &SvfapClassifier<B>, p: &std::path::Path| -> Result<()> { Ok(save_classifier(m, p)?) };
+    let save =
+        |m: &SvfapClassifier<B>, p: &std::path::Path| -> Result<()> { Ok(save_classifier(m, p)?) };
     let mut end_of_epoch =
-        |m: &SvfapClassifier<B>, ctx: &mut RunContext, source: &mut dyn ClipSource, epoch: u64, step: u64| -> Result<()> {
-            evaluate_into_run(&m.valid(), ctx, source, epoch, step)
-        };
+        |m: &SvfapClassifier<B>,
+         ctx: &mut RunContext,
+         source: &mut dyn ClipSource,
+         epoch: u64,
+         step: u64|
+         -> Result<()> { evaluate_into_run(&m.valid(), ctx, source, epoch, step) };
     optimisation_loop(
         ctx,
         source,
         &mut trainer,
         &mut state,
-        LoopHooks { update: &mut update, save: &save, end_of_epoch: &mut end_of_epoch },
+        LoopHooks {
+            update: &mut update,
+            save: &save,
+            end_of_epoch: &mut end_of_epoch,
+        },
     )
 }
 
@@ -110,7 +157,14 @@ pub fn evaluate_into_run<B: Backend>(
     step: u64,
 ) -> Result<()> {
     let data = &ctx.config.data;
-    let report = evaluate(model, source, &ctx.class_names, &data.dataset, "test", data.fold)?;
+    let report = evaluate(
+        model,
+        source,
+        &ctx.class_names,
+        &data.dataset,
+        "test",
+        data.fold,
+    )?;
     for (name, value) in &report.metrics {
         ctx.metrics.log(step, epoch, "test", name, *value)?;
     }
@@ -126,9 +180,14 @@ pub fn evaluate_into_run<B: Backend>(
 }
 
 /// An evaluation run: the checkpoint in `model.init` on the test manifest.
-pub fn evaluate_only<B: Backend>(ctx: &mut RunContext, source: &mut dyn ClipSource, device: &B::Device) -> Result<Outcome> {
+pub fn evaluate_only<B: Backend>(
+    ctx: &mut RunContext,
+    source: &mut dyn ClipSource,
+    device: &B::Device,
+) -> Result<Outcome> {
     let cfg = ctx.config.classifier_config(ctx.class_names.len());
-    let ckpt = read_checkpoint(std::path::Path::new(&ctx.config.model.init)).context("model.init")?;
+    let ckpt =
+        read_checkpoint(std::path::Path::new(&ctx.config.model.init)).context("model.init")?;
     let model = load_classifier::<B>(&cfg, &ckpt, device)?;
     evaluate_into_run(&model, ctx, source, 0, 0)?;
     Ok(Outcome::Finished)

@@ -26,12 +26,17 @@ fn resolve(path: &str, base: &Path, session: &Path) -> PathBuf {
 fn checkpoint_behind(path: &Path) -> Result<PathBuf> {
     let pointer = if path.is_dir() {
         let run = path.join("checkpoints/latest");
-        if run.is_file() { run } else { path.join("latest") }
+        if run.is_file() {
+            run
+        } else {
+            path.join("latest")
+        }
     } else {
         path.to_path_buf()
     };
     if pointer.file_name().is_some_and(|n| n == "latest") {
-        let stem = std::fs::read_to_string(&pointer).with_context(|| format!("{}: unreadable", pointer.display()))?;
+        let stem = std::fs::read_to_string(&pointer)
+            .with_context(|| format!("{}: unreadable", pointer.display()))?;
         return Ok(pointer.with_file_name(format!("{}.safetensors", stem.trim())));
     }
     Ok(pointer)
@@ -50,12 +55,17 @@ fn latest_pretrain_checkpoint(session: &Path) -> Result<PathBuf> {
 }
 
 /// Loads, resolves and validates `config_path` with `overrides`, ready to freeze.
-pub fn prepare_config(config_path: &Path, session: &Path, overrides: &[String]) -> Result<RunConfig> {
+pub fn prepare_config(
+    config_path: &Path,
+    session: &Path,
+    overrides: &[String],
+) -> Result<RunConfig> {
     let mut config = RunConfig::load(config_path, overrides)?;
     let base = config_path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let base = std::fs::canonicalize(&base).unwrap_or(base);
     let session = std::fs::canonicalize(session).unwrap_or_else(|_| session.to_path_buf());
-    let invalid = |key: &str, reason: String| anyhow::anyhow!("{}: `{key}`: {reason}", config_path.display());
+    let invalid =
+        |key: &str, reason: String| anyhow::anyhow!("{}: `{key}`: {reason}", config_path.display());
     let d = &mut config.data;
     let root = resolve(&d.root, &base, &session);
     d.root = root.display().to_string();
@@ -65,7 +75,10 @@ pub fn prepare_config(config_path: &Path, session: &Path, overrides: &[String]) 
     ] {
         if value.is_empty() {
             if needed {
-                return Err(invalid(key, "a manifest is required for this kind of run".into()));
+                return Err(invalid(
+                    key,
+                    "a manifest is required for this kind of run".into(),
+                ));
             }
             continue;
         }
@@ -81,12 +94,18 @@ pub fn prepare_config(config_path: &Path, session: &Path, overrides: &[String]) 
     } else if !init.is_empty() {
         let path = checkpoint_behind(&resolve(init, &base, &session))?;
         if !path.is_file() {
-            return Err(invalid("model.init", format!("{} does not exist", path.display())));
+            return Err(invalid(
+                "model.init",
+                format!("{} does not exist", path.display()),
+            ));
         }
         *init = path.display().to_string();
     }
     if config.kind == RunKind::Eval && config.model.init.is_empty() {
-        return Err(invalid("model.init", "an evaluation needs a checkpoint".into()));
+        return Err(invalid(
+            "model.init",
+            "an evaluation needs a checkpoint".into(),
+        ));
     }
     Ok(config)
 }
@@ -106,7 +125,8 @@ pub fn create_run(config: &RunConfig, session: &Path) -> Result<RunDir> {
         n += 1;
     }
     let run = sessions.run(&id);
-    std::fs::create_dir_all(&run.root).with_context(|| format!("{}: cannot create", run.root.display()))?;
+    std::fs::create_dir_all(&run.root)
+        .with_context(|| format!("{}: cannot create", run.root.display()))?;
     crate::session::write_atomic(&run.run_toml(), config.to_toml().as_bytes())?;
     let mut status = RunStatus::default();
     status.touch();
@@ -146,5 +166,6 @@ pub fn ensure_session(session: &Path) -> Result<()> {
     if session.exists() && !session.is_dir() {
         bail!("{}: is not a folder", session.display());
     }
-    std::fs::create_dir_all(SessionDir::new(session).runs()).with_context(|| format!("{}: cannot create", session.display()))
+    std::fs::create_dir_all(SessionDir::new(session).runs())
+        .with_context(|| format!("{}: cannot create", session.display()))
 }

@@ -15,19 +15,38 @@ use super::worker::{LoopHooks, Outcome, RunContext, optimisation_loop, stream_se
 use crate::model::checkpoint::{load_pretrainer, read_checkpoint, save_pretrainer};
 use crate::model::{SvfapPretrainer, TubeMask};
 
-pub fn pretrain<B: AutodiffBackend>(ctx: &mut RunContext, source: &mut dyn ClipSource, device: &B::Device) -> Result<Outcome> {
+pub fn pretrain<B: AutodiffBackend>(
+    ctx: &mut RunContext,
+    source: &mut dyn ClipSource,
+    device: &B::Device,
+) -> Result<Outcome> {
     let cfg = ctx.config.pretrainer_config();
     let o = ctx.config.optim.clone();
     let seed = ctx.config.seed;
     let (model, optim_state, mut state) = match read_latest(&ctx.dir.checkpoints())? {
         Some(latest) => {
-            println!("resuming from {} (step {})", latest.model.display(), latest.state.step);
-            (load_pretrainer::<B>(&cfg, &read_checkpoint(&latest.model)?, device)?, Some(latest.optim), latest.state)
+            println!(
+                "resuming from {} (step {})",
+                latest.model.display(),
+                latest.state.step
+            );
+            (
+                load_pretrainer::<B>(&cfg, &read_checkpoint(&latest.model)?, device)?,
+                Some(latest.optim),
+                latest.state,
+            )
         }
         None => (
             SvfapPretrainer::new(&cfg, seed, device),
             None,
-            TrainingState { format: 1, step: 0, epoch: 0, batch_in_epoch: 0, seed, skipped_samples: 0 },
+            TrainingState {
+                format: 1,
+                step: 0,
+                epoch: 0,
+                batch_in_epoch: 0,
+                seed,
+                skipped_samples: 0,
+            },
         ),
     };
     let mut optim = AdamW::new(o.betas[0], o.betas[1], 1e-8);
@@ -41,9 +60,18 @@ pub fn pretrain<B: AutodiffBackend>(ctx: &mut RunContext, source: &mut dyn ClipS
         num_blocks: cfg.encoder.num_blocks(),
         clip_grad: o.clip_grad,
     };
-    let mut trainer = Trainer::new(model, optim, ctx.schedule(steps_per_epoch), rules, state.step);
+    let mut trainer = Trainer::new(
+        model,
+        optim,
+        ctx.schedule(steps_per_epoch),
+        rules,
+        state.step,
+    );
     let (spatial, masked) = (cfg.encoder.spatial_len(), cfg.masked_per_slice());
-    let mut update = |trainer: &mut Trainer<B, SvfapPretrainer<B>>, ctx: &RunContext, batches: &[ClipBatch]| -> Result<StepStats> {
+    let mut update = |trainer: &mut Trainer<B, SvfapPretrainer<B>>,
+                      ctx: &RunContext,
+                      batches: &[ClipBatch]|
+     -> Result<StepStats> {
         let step = trainer.step;
         let inputs: Vec<(Tensor<B, 5>, Vec<TubeMask>)> = batches
             .iter()
@@ -51,20 +79,30 @@ pub fn pretrain<B: AutodiffBackend>(ctx: &mut RunContext, source: &mut dyn ClipS
             .map(|(i, b)| {
                 // Masks depend only on (seed, step, micro-batch): a resumed run draws the same.
                 let mut rng = StdRng::seed_from_u64(stream_seed(seed, step, i as u64 + 1));
-                let masks = (0..b.size).map(|_| TubeMask::random(spatial, masked, &mut rng)).collect();
+                let masks = (0..b.size)
+                    .map(|_| TubeMask::random(spatial, masked, &mut rng))
+                    .collect();
                 (ctx.video::<B>(&b.clips, b.size, device), masks)
             })
             .collect();
         B::seed(device, stream_seed(seed, step, 0));
-        Ok(trainer.step(inputs.len(), |m, i| m.loss(inputs[i].0.clone(), &inputs[i].1).loss)?)
+        Ok(trainer.step(inputs.len(), |m, i| {
+            m.loss(inputs[i].0.clone(), &inputs[i].1).loss
+        })?)
     };
-    let save = |m: &SvfapPretrainer<B>, p: &std::path::Path| -> Result<()> { Ok(save_pretrainer(m, p)?) };
-    let mut end_of_epoch = |_: &SvfapPretrainer<B>, _: &mut RunContext, _: &mut dyn ClipSource, _: u64, _: u64| Ok(());
+    let save =
+        |m: &SvfapPretrainer<B>, p: &std::path::Path| -> Result<()> { Ok(save_pretrainer(m, p)?) };
+    let mut end_of_epoch =
+        |_: &SvfapPretrainer<B>, _: &mut RunContext, _: &mut dyn ClipSource, _: u64, _: u64| Ok(());
     optimisation_loop(
         ctx,
         source,
         &mut trainer,
         &mut state,
-        LoopHooks { update: &mut update, save: &save, end_of_epoch: &mut end_of_epoch },
+        LoopHooks {
+            update: &mut update,
+            save: &save,
+            end_of_epoch: &mut end_of_epoch,
+        },
     )
 }

@@ -19,7 +19,7 @@ use super::clip_source::{ClipBatch, ClipSource};
 use super::run_config::RunConfig;
 use super::schedule::CosineSchedule;
 use super::trainer::{StepStats, Trainer};
-use crate::session::{MetricsWriter, RunDir, RunStatus};
+use crate::session::{MetricsWriter, RunDir, RunState, RunStatus};
 
 /// Everything a loop needs besides the model and the data.
 pub struct RunContext {
@@ -41,7 +41,11 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
-    pub fn start(status: Arc<Mutex<RunStatus>>, path: std::path::PathBuf, period: Duration) -> Self {
+    pub fn start(
+        status: Arc<Mutex<RunStatus>>,
+        path: std::path::PathBuf,
+        period: Duration,
+    ) -> Self {
         let done = Arc::new(AtomicBool::new(false));
         let flag = done.clone();
         let handle = std::thread::spawn(move || {
@@ -57,7 +61,10 @@ impl Heartbeat {
                 }
             }
         });
-        Self { done, handle: Some(handle) }
+        Self {
+            done,
+            handle: Some(handle),
+        }
     }
 }
 
@@ -72,7 +79,9 @@ impl Drop for Heartbeat {
 
 /// Seed for anything random at (step, index): masks, mixing, drop path.
 pub(crate) fn stream_seed(seed: u64, step: u64, index: u64) -> u64 {
-    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ step.wrapping_mul(0xBF58_476D_1CE4_E5B9) ^ index.wrapping_mul(0x94D0_49BB_1331_11EB)
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ step.wrapping_mul(0xBF58_476D_1CE4_E5B9)
+        ^ index.wrapping_mul(0x94D0_49BB_1331_11EB)
 }
 
 /// How the loop ended.
@@ -101,7 +110,12 @@ impl RunContext {
         }
     }
 
-    pub(crate) fn video<B: Backend>(&self, clips: &[f32], n: usize, device: &B::Device) -> Tensor<B, 5> {
+    pub(crate) fn video<B: Backend>(
+        &self,
+        clips: &[f32],
+        n: usize,
+        device: &B::Device,
+    ) -> Tensor<B, 5> {
         let [c, t, h, w] = self.clip_shape;
         Tensor::from_data(TensorData::new(clips.to_vec(), [n, c, t, h, w]), device)
     }
@@ -111,9 +125,11 @@ impl RunContext {
 /// metrics, status, checkpoints, stop requests. `update` consumes the micro-batches of one
 /// step; `save` writes the model; `end_of_epoch` evaluates.
 pub(crate) struct LoopHooks<'h, B: AutodiffBackend, M: AutodiffModule<B>> {
-    pub update: &'h mut dyn FnMut(&mut Trainer<B, M>, &RunContext, &[ClipBatch]) -> Result<StepStats>,
+    pub update:
+        &'h mut dyn FnMut(&mut Trainer<B, M>, &RunContext, &[ClipBatch]) -> Result<StepStats>,
     pub save: &'h dyn Fn(&M, &Path) -> Result<()>,
-    pub end_of_epoch: &'h mut dyn FnMut(&M, &mut RunContext, &mut dyn ClipSource, u64, u64) -> Result<()>,
+    pub end_of_epoch:
+        &'h mut dyn FnMut(&M, &mut RunContext, &mut dyn ClipSource, u64, u64) -> Result<()>,
 }
 
 pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
@@ -127,7 +143,10 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
     let accumulation = o.accumulation;
     let steps_per_epoch = (source.batches_per_epoch(o.batch_size) / accumulation) as u64;
     if steps_per_epoch == 0 {
-        bail!("the training set is smaller than one step ({} clips)", o.batch_size * accumulation);
+        bail!(
+            "the training set is smaller than one step ({} clips)",
+            o.batch_size * accumulation
+        );
     }
     let total_steps = o.epochs as u64 * steps_per_epoch;
     ctx.update_status(|s| {
@@ -135,10 +154,17 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
         s.total_epochs = o.epochs as u64;
     });
     let save = hooks.save;
-    let checkpoint = |ctx: &RunContext, trainer: &Trainer<B, M>, state: &TrainingState| -> Result<()> {
-        let keep = ctx.config.artifacts.keep_last;
-        write_checkpoint(&ctx.dir.checkpoints(), |p| save(trainer.model(), p), &trainer.optim.state(), state, keep)
-    };
+    let checkpoint =
+        |ctx: &RunContext, trainer: &Trainer<B, M>, state: &TrainingState| -> Result<()> {
+            let keep = ctx.config.artifacts.keep_last;
+            write_checkpoint(
+                &ctx.dir.checkpoints(),
+                |p| save(trainer.model(), p),
+                &trainer.optim.state(),
+                state,
+                keep,
+            )
+        };
     // ETA ignores warm-up: it is timed from the first step after warm-up (or after start).
     let warmup_steps = o.warmup_epochs as u64 * steps_per_epoch;
     let mut timer: Option<(Instant, u64)> = None;
@@ -169,15 +195,25 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
                 timer = Some((Instant::now(), step));
             }
             let eta = timer.filter(|(_, from)| step > *from).map(|(t0, from)| {
-                t0.elapsed().as_secs_f64() / (step - from) as f64 * total_steps.saturating_sub(step) as f64
+                t0.elapsed().as_secs_f64() / (step - from) as f64
+                    * total_steps.saturating_sub(step) as f64
             });
-            for (name, value) in
-                [("loss", stats.loss), ("lr", stats.lr), ("grad_norm", stats.grad_norm), ("clips_per_s", throughput)]
-            {
+            for (name, value) in [
+                ("loss", stats.loss),
+                ("lr", stats.lr),
+                ("grad_norm", stats.grad_norm),
+                ("clips_per_s", throughput),
+            ] {
                 ctx.metrics.log(step, epoch, "train", name, value)?;
             }
             if skipped > 0 {
-                ctx.metrics.log(step, epoch, "train", "skipped_samples", state.skipped_samples as f64)?;
+                ctx.metrics.log(
+                    step,
+                    epoch,
+                    "train",
+                    "skipped_samples",
+                    state.skipped_samples as f64,
+                )?;
             }
             ctx.update_status(|s| {
                 s.step = step;
@@ -206,20 +242,27 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
     Ok(Outcome::Finished)
 }
 
+/// Opens a run's data: the clip source and the class names.
+pub type OpenSource<'a> = &'a dyn Fn(&RunConfig) -> Result<(Box<dyn ClipSource>, Vec<String>)>;
+
 /// `svfap-tui run|resume <run-dir>`: runs the frozen config to the end (or to a stop
 /// request), resuming from the latest complete checkpoint when there is one.
-pub fn run_worker(dir: &Path, require_checkpoint: bool) -> Result<()> {
+pub fn run_worker(dir: &Path, require_checkpoint: bool, open_source: OpenSource) -> Result<()> {
     let run = RunDir::new(dir);
     if !run.run_toml().is_file() {
         bail!("{}: no run.toml (not a run folder)", dir.display());
     }
     let config = RunConfig::load(&run.run_toml(), &[])?;
     if require_checkpoint && super::checkpoint_state::read_latest(&run.checkpoints())?.is_none() {
-        bail!("{}: no complete checkpoint to resume from", run.checkpoints().display());
+        bail!(
+            "{}: no complete checkpoint to resume from",
+            run.checkpoints().display()
+        );
     }
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(signal, stop.clone()).context("cannot install signal handlers")?;
+        signal_hook::flag::register(signal, stop.clone())
+            .context("cannot install signal handlers")?;
     }
     let previous = RunStatus::read(&run.status_json()).unwrap_or_default();
     let status = Arc::new(Mutex::new(RunStatus {
@@ -231,7 +274,7 @@ pub fn run_worker(dir: &Path, require_checkpoint: bool) -> Result<()> {
     }));
     let heartbeat = Heartbeat::start(status.clone(), run.status_json(), Duration::from_secs(5));
     let result = (|| -> Result<Outcome> {
-        let (mut source, class_names) = super::data_adapter::open_source(&config)?;
+        let (mut source, class_names) = open_source(&config)?;
         let mut ctx = RunContext {
             clip_shape: source.clip_shape(),
             dir: run.clone(),
@@ -271,25 +314,41 @@ fn dispatch(ctx: &mut RunContext, source: &mut dyn ClipSource) -> Result<Outcome
         BackendChoice::Cpu => {
             let device = Default::default();
             match ctx.config.kind {
-                RunKind::Pretrain => super::pretrain_run::pretrain::<crate::backend::CpuTrain>(ctx, source, &device),
-                RunKind::Finetune => super::finetune_run::finetune::<crate::backend::CpuTrain>(ctx, source, &device),
-                RunKind::Eval => super::finetune_run::evaluate_only::<crate::backend::Cpu>(ctx, source, &device),
+                RunKind::Pretrain => {
+                    super::pretrain_run::pretrain::<crate::backend::CpuTrain>(ctx, source, &device)
+                }
+                RunKind::Finetune => {
+                    super::finetune_run::finetune::<crate::backend::CpuTrain>(ctx, source, &device)
+                }
+                RunKind::Eval => {
+                    super::finetune_run::evaluate_only::<crate::backend::Cpu>(ctx, source, &device)
+                }
             }
         }
         #[cfg(feature = "cuda")]
         BackendChoice::Cuda => {
             let device = burn::backend::cuda::CudaDevice::new(ctx.config.devices[0]);
             match ctx.config.kind {
-                RunKind::Pretrain => super::pretrain_run::pretrain::<crate::backend::GpuTrain>(ctx, source, &device),
-                RunKind::Finetune => super::finetune_run::finetune::<crate::backend::GpuTrain>(ctx, source, &device),
-                RunKind::Eval => super::finetune_run::evaluate_only::<crate::backend::Gpu>(ctx, source, &device),
+                RunKind::Pretrain => {
+                    super::pretrain_run::pretrain::<crate::backend::GpuTrain>(ctx, source, &device)
+                }
+                RunKind::Finetune => {
+                    super::finetune_run::finetune::<crate::backend::GpuTrain>(ctx, source, &device)
+                }
+                RunKind::Eval => {
+                    super::finetune_run::evaluate_only::<crate::backend::Gpu>(ctx, source, &device)
+                }
             }
         }
         #[cfg(not(feature = "cuda"))]
-        BackendChoice::Cuda => bail!("backend = \"cuda\" but this binary was built without CUDA (cargo build --release --features cuda)"),
+        BackendChoice::Cuda => bail!(
+            "backend = \"cuda\" but this binary was built without CUDA (cargo build --release --features cuda)"
+        ),
     }
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default()
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
 }

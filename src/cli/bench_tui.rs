@@ -1,0 +1,156 @@
+//! `svfap-tui bench tui`: frame render time (median, p99) of every view with 100 runs ×
+//! 100k metric points each, and start-up time (session open + first scan + first frame).
+
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Args;
+
+use svfap_tui::session::fixtures;
+use svfap_tui::session::metrics::MetricRecord;
+use svfap_tui::tui::action::Action;
+use svfap_tui::tui::app::{Headless, Options};
+use svfap_tui::tui::state::View;
+
+#[derive(Args, Debug)]
+pub struct BenchTuiArgs {
+    /// Runs in the session.
+    #[arg(long, default_value_t = 100)]
+    pub runs: usize,
+    /// Metric points per run (train loss; plus lr / val every 10th).
+    #[arg(long, default_value_t = 100_000)]
+    pub points: u64,
+    /// Frames rendered per view.
+    #[arg(long, default_value_t = 100)]
+    pub frames: usize,
+    /// Terminal size.
+    #[arg(long, default_value_t = 200)]
+    pub width: u16,
+    #[arg(long, default_value_t = 50)]
+    pub height: u16,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+pub fn run(args: &BenchTuiArgs) -> Result<()> {
+    let tmp = std::env::temp_dir().join(format!("svfap-bench-tui-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let session = fixtures::empty(&tmp)?;
+    // Run folders on disk (status, config, a few artifacts) ...
+    fixtures::running_pretrain(&session, 200)?;
+    for i in 1..args.runs {
+        fixtures::finished_finetune(
+            &session,
+            &format!("r{i:03}"),
+            0.001,
+            0.5 + i as f64 / 1000.0,
+        )?;
+    }
+    // ... metrics.jsonl files removed so start-up measures the scan, not the 1 GB of metrics,
+    // which the app reads incrementally on a background thread after the first frame.
+    for r in session.list_runs() {
+        let _ = std::fs::remove_file(r.metrics_jsonl());
+    }
+    let mut options = Options::new(&tmp);
+    options.keymap_file = None;
+    options.theme_dirs = vec![];
+
+    let t0 = Instant::now();
+    let mut h = Headless::new_for_bench(options, args.width, args.height)?;
+    let _ = h.render();
+    let startup = t0.elapsed().as_secs_f64() * 1e3;
+
+    // Metrics in memory: `points` per run, as the incremental reader would deliver them.
+    let t1 = Instant::now();
+    let ids: Vec<String> = h
+        .app
+        .state
+        .data
+        .runs
+        .iter()
+        .map(|r| r.summary.id.clone())
+        .collect();
+    for id in &ids {
+        let run = h
+            .app
+            .state
+            .data
+            .runs
+            .iter_mut()
+            .find(|r| r.summary.id == *id)
+            .unwrap();
+        let mut batch = Vec::with_capacity(args.points as usize + args.points as usize / 5);
+        for s in 1..=args.points {
+            let x = s as f64 / args.points as f64;
+            let rec = |split: &str, name: &str, value: f64| MetricRecord {
+                step: s,
+                epoch: s * 10 / args.points,
+                split: split.into(),
+                name: name.into(),
+                value,
+                time: 0.0,
+            };
+            batch.push(rec(
+                "train",
+                "loss",
+                (-3.0 * x).exp() + 0.1 + 0.01 * ((s % 13) as f64),
+            ));
+            if s % 10 == 0 {
+                batch.push(rec("train", "lr", 3e-4 * (1.0 - x)));
+                batch.push(rec("val", "uar", 0.3 + 0.3 * x));
+            }
+        }
+        run.metrics.apply(&batch);
+    }
+    let ingest = t1.elapsed().as_secs_f64();
+
+    println!(
+        "svfap-tui bench tui: {} runs × {} metric points, {}×{} terminal, {} frames per view",
+        ids.len(),
+        args.points,
+        args.width,
+        args.height,
+        args.frames
+    );
+    println!(
+        "start-up (open session, scan {} runs, first frame): {startup:.1} ms (target < 300 ms)",
+        ids.len()
+    );
+    println!(
+        "metrics ingest: {:.2} s for {} points ({:.1} M points/s)",
+        ingest,
+        ids.len() as u64 * args.points,
+        (ids.len() as u64 * args.points) as f64 / ingest / 1e6
+    );
+    let mut worst: f64 = 0.0;
+    for view in View::ALL {
+        h.app.handle(Action::for_view(view));
+        h.settle();
+        let mut times = Vec::with_capacity(args.frames);
+        for i in 0..args.frames {
+            // Move the selection now and then so caches cannot help.
+            if i % 10 == 9 {
+                h.app.handle(Action::Down);
+            }
+            let t = Instant::now();
+            let buf = h.render();
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+            std::hint::black_box(buf);
+        }
+        times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let (med, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+        worst = worst.max(p99);
+        println!(
+            "frame {:<16} median {med:6.2} ms  p99 {p99:6.2} ms",
+            view.title()
+        );
+    }
+    println!("worst p99 {worst:.2} ms (target < 16 ms per frame)");
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(())
+}

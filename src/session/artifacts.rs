@@ -1,0 +1,171 @@
+//! Artifact folders of a run: reconstructions (`recon/step-N/`), attention maps
+//! (`attn/step-N/`) and evaluations (`eval/<dataset>-<split>.json`).
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::SessionError;
+use super::error::check_format;
+
+fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, SessionError> {
+    let text = std::fs::read_to_string(path).map_err(SessionError::io(path))?;
+    serde_json::from_str(&text).map_err(|e| SessionError::parse(path, e))
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), SessionError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(SessionError::io(dir))?;
+    }
+    let text = serde_json::to_string_pretty(value).map_err(|e| SessionError::parse(path, e))?;
+    super::write_atomic(path, text.as_bytes())
+}
+
+/// `recon/step-N/meta.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReconMeta {
+    pub format: u32,
+    pub step: u64,
+    pub mask_ratio: f64,
+    pub frames: usize,
+    pub samples: Vec<ReconSample>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReconSample {
+    pub index: usize,
+    #[serde(default)]
+    pub source: String,
+    pub mse: f64,
+}
+
+/// Which of the three rows of a reconstruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReconKind {
+    Original,
+    Masked,
+    Recon,
+}
+
+impl ReconKind {
+    pub const ALL: [ReconKind; 3] = [ReconKind::Original, ReconKind::Masked, ReconKind::Recon];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReconKind::Original => "original",
+            ReconKind::Masked => "masked",
+            ReconKind::Recon => "recon",
+        }
+    }
+}
+
+impl ReconMeta {
+    pub fn read(dir: &Path) -> Result<Self, SessionError> {
+        let path = dir.join("meta.json");
+        let meta: Self = read_json(&path)?;
+        check_format(&path, meta.format)?;
+        Ok(meta)
+    }
+    /// Writes `meta.json` into `dir` (created when missing); PNGs are written by the caller.
+    pub fn write(&self, dir: &Path) -> Result<(), SessionError> {
+        write_json(&dir.join("meta.json"), self)
+    }
+    /// `s{index:02}_{original|masked|recon}_{frame:02}.png`.
+    pub fn frame_file(dir: &Path, sample: usize, kind: ReconKind, frame: usize) -> PathBuf {
+        dir.join(format!("s{sample:02}_{}_{frame:02}.png", kind.as_str()))
+    }
+}
+
+/// `attn/step-N/meta.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttnMeta {
+    pub format: u32,
+    pub step: u64,
+    pub maps: Vec<AttnMap>,
+}
+
+/// One attention map: self/cross `[heads, Nq, Nk]` for one sample, assignment `[T_i, G, S]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttnMap {
+    pub block: usize,
+    pub stage: usize,
+    /// `self`, `cross` or `assignment`.
+    pub kind: String,
+    #[serde(default)]
+    pub heads: usize,
+    pub shape: Vec<usize>,
+    pub file: String,
+    /// `full` or `bottleneck`.
+    #[serde(default)]
+    pub queries: String,
+    /// `[T, H, W]` token grid of the keys (self/cross) or of the positions (assignment).
+    #[serde(default)]
+    pub grid: Vec<usize>,
+}
+
+impl AttnMeta {
+    pub fn read(dir: &Path) -> Result<Self, SessionError> {
+        let path = dir.join("meta.json");
+        let meta: Self = read_json(&path)?;
+        check_format(&path, meta.format)?;
+        Ok(meta)
+    }
+    pub fn write(&self, dir: &Path) -> Result<(), SessionError> {
+        write_json(&dir.join("meta.json"), self)
+    }
+}
+
+/// `eval/<dataset>-<split>.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    pub format: u32,
+    pub dataset: String,
+    pub split: String,
+    #[serde(default)]
+    pub fold: Option<u32>,
+    /// `classification` or `regression`.
+    pub task: String,
+    /// `uar`, `war`, `weighted_f1` or `ccc`, `pcc`, `mae`, `acc`.
+    pub metrics: std::collections::BTreeMap<String, f64>,
+    #[serde(default)]
+    pub class_names: Vec<String>,
+    #[serde(default)]
+    pub confusion: Vec<Vec<u64>>,
+    #[serde(default)]
+    pub per_class_recall: Vec<f64>,
+    #[serde(default)]
+    pub predictions: Vec<Prediction>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub path: String,
+    pub label: serde_json::Value,
+    pub pred: serde_json::Value,
+    #[serde(default)]
+    pub probs: Vec<f64>,
+}
+
+impl EvalReport {
+    pub fn read(path: &Path) -> Result<Self, SessionError> {
+        let report: Self = read_json(path)?;
+        check_format(path, report.format)?;
+        Ok(report)
+    }
+    pub fn write(&self, path: &Path) -> Result<(), SessionError> {
+        write_json(path, self)
+    }
+}
+
+/// Every `eval/*.json` of a run, sorted by file name; unreadable ones are returned as errors.
+pub fn read_evals(eval_dir: &Path) -> Vec<Result<EvalReport, SessionError>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(eval_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files.iter().map(|p| EvalReport::read(p)).collect()
+}

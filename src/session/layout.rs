@@ -1,0 +1,200 @@
+//! Paths of a session and of its runs.
+
+use std::path::{Path, PathBuf};
+
+/// `sessions/<session>/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionDir {
+    pub root: PathBuf,
+}
+
+impl SessionDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+    pub fn session_toml(&self) -> PathBuf {
+        self.root.join("session.toml")
+    }
+    pub fn runs(&self) -> PathBuf {
+        self.root.join("runs")
+    }
+    pub fn exports(&self) -> PathBuf {
+        self.root.join("exports")
+    }
+    pub fn data(&self) -> PathBuf {
+        self.root.join("data")
+    }
+    /// Edited configs written by the launch dialog before they are handed to `launch`.
+    pub fn launch_configs(&self) -> PathBuf {
+        self.root.join("launch")
+    }
+    pub fn run(&self, id: &str) -> RunDir {
+        RunDir::new(self.runs().join(id))
+    }
+    /// Every run folder under `runs/`, sorted by id (ids start with kind and time).
+    pub fn list_runs(&self) -> Vec<RunDir> {
+        let mut out: Vec<RunDir> = std::fs::read_dir(self.runs())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| RunDir::new(e.path()))
+            .collect();
+        out.sort_by(|a, b| a.id().cmp(&b.id()));
+        out
+    }
+}
+
+/// `sessions/<session>/runs/<run-id>/`, run-id = `<kind>-<yyyymmdd-hhmmss>-<short-name>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RunDir {
+    pub root: PathBuf,
+}
+
+impl RunDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+    pub fn id(&self) -> String {
+        self.root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+    pub fn run_toml(&self) -> PathBuf {
+        self.root.join("run.toml")
+    }
+    pub fn status_json(&self) -> PathBuf {
+        self.root.join("status.json")
+    }
+    pub fn metrics_jsonl(&self) -> PathBuf {
+        self.root.join("metrics.jsonl")
+    }
+    pub fn log_txt(&self) -> PathBuf {
+        self.root.join("log.txt")
+    }
+    pub fn checkpoints(&self) -> PathBuf {
+        self.root.join("checkpoints")
+    }
+    /// `checkpoints/step-000500.safetensors`.
+    pub fn checkpoint(&self, step: u64) -> PathBuf {
+        self.checkpoints()
+            .join(format!("{}.safetensors", step_dir_name(step)))
+    }
+    /// `checkpoints/latest`: a text file naming the latest complete checkpoint.
+    pub fn latest_pointer(&self) -> PathBuf {
+        self.checkpoints().join("latest")
+    }
+    pub fn recon(&self) -> PathBuf {
+        self.root.join("recon")
+    }
+    pub fn recon_step(&self, step: u64) -> PathBuf {
+        self.recon().join(step_dir_name(step))
+    }
+    pub fn attn(&self) -> PathBuf {
+        self.root.join("attn")
+    }
+    pub fn attn_step(&self, step: u64) -> PathBuf {
+        self.attn().join(step_dir_name(step))
+    }
+    pub fn eval(&self) -> PathBuf {
+        self.root.join("eval")
+    }
+    /// `eval/<dataset>-<split>.json`.
+    pub fn eval_file(&self, dataset: &str, split: &str) -> PathBuf {
+        self.eval().join(format!("{dataset}-{split}.json"))
+    }
+    pub fn exists(&self) -> bool {
+        self.root.is_dir()
+    }
+}
+
+/// `step-000500`.
+pub fn step_dir_name(step: u64) -> String {
+    format!("step-{step:06}")
+}
+
+/// Parses `step-000500` (with or without an extension) into 500.
+pub fn parse_step_name(name: &str) -> Option<u64> {
+    let rest = name.strip_prefix("step-")?;
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
+/// Sorted steps of the `step-NNNNNN` folders under `dir` (recon/ or attn/).
+pub fn list_step_dirs(dir: &Path) -> Vec<u64> {
+    let mut steps: Vec<u64> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .filter_map(|e| parse_step_name(&e.file_name().to_string_lossy()))
+        .collect();
+    steps.sort_unstable();
+    steps.dedup();
+    steps
+}
+
+/// A new run id: `<kind>-<yyyymmdd-hhmmss>-<short-name>` (UTC), the name reduced to
+/// lowercase letters, digits and dashes.
+pub fn new_run_id(kind: &str, name: &str) -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let stamp = format!(
+        "{:04}{:02}{:02}-{:02}{:02}{:02}",
+        now.year(),
+        now.month() as u8,
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    format!("{kind}-{stamp}-{}", short_name(name))
+}
+
+/// Lowercase letters, digits and single dashes; at most 32 characters; never empty.
+pub fn short_name(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out: String = out.trim_end_matches('-').chars().take(32).collect();
+    if out.is_empty() { "run".into() } else { out }
+}
+
+/// Splits a run id into (kind, stamp, short name) when it follows the pattern.
+pub fn split_run_id(id: &str) -> Option<(&str, &str, &str)> {
+    let (kind, rest) = id.split_once('-')?;
+    if rest.len() < 16 || !rest.is_char_boundary(15) {
+        return None;
+    }
+    let (stamp, name) = rest.split_at(15);
+    let name = name.strip_prefix('-')?;
+    let ok = stamp.as_bytes()[8] == b'-'
+        && stamp
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| i == 8 || b.is_ascii_digit());
+    ok.then_some((kind, stamp, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_follow_the_pattern() {
+        let id = new_run_id("pretrain", "Demo Run!");
+        let (kind, stamp, name) = split_run_id(&id).unwrap();
+        assert_eq!(kind, "pretrain");
+        assert_eq!(stamp.len(), 15);
+        assert_eq!(name, "demo-run");
+        assert_eq!(parse_step_name("step-000500.safetensors"), Some(500));
+        assert_eq!(step_dir_name(500), "step-000500");
+    }
+}

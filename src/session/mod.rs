@@ -1,0 +1,68 @@
+//! The on-disk session contract (DESIGN §3): layout, readers and writers, watcher, launcher.
+//!
+//! Everything the workbench shows comes from these files, and everything a run writes goes
+//! through the writers here, so the trainer and the TUI agree on one definition.
+//! Every top-level file carries `format = 1`.
+
+pub mod artifacts;
+pub mod error;
+pub mod file;
+pub mod fixtures;
+pub mod launcher;
+pub mod layout;
+pub mod metrics;
+pub mod scan;
+pub mod status;
+pub mod watcher;
+
+pub use artifacts::{AttnMap, AttnMeta, EvalReport, ReconMeta, ReconSample};
+pub use error::SessionError;
+pub use file::{SessionFile, UiState};
+pub use launcher::Launcher;
+pub use layout::{RunDir, SessionDir};
+pub use metrics::{MetricRecord, MetricsTail, MetricsWriter};
+pub use status::{RunState, RunStatus};
+
+/// The contract version written into every top-level file.
+pub const FORMAT: u32 = 1;
+
+/// Writes `bytes` to `path` crash-safely: a temporary file in the same folder, then rename.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), SessionError> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let io = |source| SessionError::Io {
+        path: tmp.clone(),
+        source,
+    };
+    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(|source| SessionError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Current time as RFC 3339 (UTC), the contract's timestamp format.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Seconds since the Unix epoch as f64 (the `time` field of metrics lines).
+pub fn now_unix() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// Parses an RFC 3339 timestamp into Unix seconds.
+pub fn parse_rfc3339(s: &str) -> Option<f64> {
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(t.unix_timestamp_nanos() as f64 / 1e9)
+}

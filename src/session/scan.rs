@@ -1,0 +1,151 @@
+//! Reading one run folder into a summary the workbench shows. Tolerates a folder being
+//! created or deleted while it is read: missing files are "not yet", not errors.
+
+use std::path::{Path, PathBuf};
+
+use super::artifacts::{EvalReport, read_evals};
+use super::layout::{RunDir, list_step_dirs, parse_step_name};
+use super::status::RunStatus;
+
+/// Everything about a run except its metrics (which are tailed separately).
+#[derive(Debug, Clone, Default)]
+pub struct RunSummary {
+    pub id: String,
+    pub root: PathBuf,
+    /// `run.toml` as parsed, or `None` while missing / unreadable (see `problems`).
+    pub config: Option<toml::Value>,
+    pub kind: String,
+    pub name: String,
+    pub preset: String,
+    pub dataset: String,
+    pub status: Option<RunStatus>,
+    pub checkpoints: Vec<Checkpoint>,
+    /// File name named by `checkpoints/latest`.
+    pub latest_checkpoint: Option<String>,
+    pub recon_steps: Vec<u64>,
+    pub attn_steps: Vec<u64>,
+    pub evals: Vec<EvalReport>,
+    /// Last lines of `log.txt`.
+    pub log_tail: Vec<String>,
+    /// Files that exist but could not be read, with the reason.
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    pub file: String,
+    pub step: u64,
+    pub bytes: u64,
+}
+
+/// Bytes of `log.txt` read from its end.
+pub const LOG_TAIL_BYTES: u64 = 32 * 1024;
+pub const LOG_TAIL_LINES: usize = 200;
+
+pub fn read_run(run: &RunDir) -> RunSummary {
+    let mut s = RunSummary {
+        id: run.id(),
+        root: run.root.clone(),
+        ..Default::default()
+    };
+    if let Some((kind, _, name)) = super::layout::split_run_id(&s.id) {
+        s.kind = kind.into();
+        s.name = name.into();
+    }
+    match std::fs::read_to_string(run.run_toml()) {
+        Ok(text) => match text.parse::<toml::Table>() {
+            Ok(table) => {
+                let v = toml::Value::Table(table);
+                let get = |path: &[&str]| {
+                    let mut cur = &v;
+                    for p in path {
+                        cur = cur.get(p)?;
+                    }
+                    cur.as_str().map(str::to_string)
+                };
+                if let Some(k) = get(&["kind"]) {
+                    s.kind = k;
+                }
+                if let Some(n) = get(&["name"]) {
+                    s.name = n;
+                }
+                s.preset = get(&["model", "preset"]).unwrap_or_default();
+                s.dataset = get(&["data", "dataset"]).unwrap_or_default();
+                s.config = Some(v);
+            }
+            Err(e) => s.problems.push(format!("run.toml: {}", e.message())),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => s.problems.push(format!("run.toml: {e}")),
+    }
+    match RunStatus::read(&run.status_json()) {
+        Ok(st) => s.status = Some(st),
+        Err(e) if e.is_not_found() => {}
+        Err(e) => s.problems.push(short_error(&e.to_string(), &run.root)),
+    }
+    s.checkpoints = list_checkpoints(&run.checkpoints());
+    s.latest_checkpoint = std::fs::read_to_string(run.latest_pointer())
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    s.recon_steps = list_step_dirs(&run.recon());
+    s.attn_steps = list_step_dirs(&run.attn());
+    for r in read_evals(&run.eval()) {
+        match r {
+            Ok(e) => s.evals.push(e),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => s.problems.push(short_error(&e.to_string(), &run.root)),
+        }
+    }
+    s.log_tail = tail_lines(&run.log_txt(), LOG_TAIL_BYTES, LOG_TAIL_LINES);
+    s
+}
+
+fn short_error(msg: &str, root: &Path) -> String {
+    let prefix = format!("{}/", root.display());
+    msg.replace(&prefix, "")
+}
+
+pub fn list_checkpoints(dir: &Path) -> Vec<Checkpoint> {
+    let mut out: Vec<Checkpoint> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let file = e.file_name().to_string_lossy().into_owned();
+            if !file.ends_with(".safetensors") {
+                return None;
+            }
+            let step = parse_step_name(&file)?;
+            let bytes = e.metadata().map(|m| m.len()).unwrap_or(0);
+            Some(Checkpoint { file, step, bytes })
+        })
+        .collect();
+    out.sort_by_key(|c| c.step);
+    out
+}
+
+/// The last `max_lines` lines within the last `max_bytes` of a text file (lossy UTF-8).
+pub fn tail_lines(path: &Path, max_bytes: u64, max_lines: usize) -> Vec<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = len.saturating_sub(max_bytes);
+    if f.seek(SeekFrom::Start(start)).is_err() {
+        return Vec::new();
+    }
+    let mut buf = Vec::new();
+    let _ = f.take(max_bytes).read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines: Vec<&str> = text.lines().collect();
+    if start > 0 && !lines.is_empty() {
+        lines.remove(0); // probably cut in the middle
+    }
+    let skip = lines.len().saturating_sub(max_lines);
+    lines[skip..]
+        .iter()
+        .map(|l| l.replace('\t', "    "))
+        .collect()
+}

@@ -1,0 +1,109 @@
+//! Reads the session folder: run summaries on each rescan, metrics incrementally.
+//! Runs on a background thread in the app, inline in the headless driver.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::session::SessionDir;
+use crate::session::metrics::{MetricRecord, MetricsTail};
+use crate::session::scan::{RunSummary, read_run};
+
+/// New metric records of one run.
+#[derive(Debug)]
+pub struct MetricsDelta {
+    pub run: String,
+    pub records: Vec<MetricRecord>,
+    pub reset: bool,
+    pub bytes_read: u64,
+    pub file_len: u64,
+    pub bad_lines: usize,
+}
+
+pub struct Loader {
+    pub session: SessionDir,
+    tails: HashMap<String, MetricsTail>,
+    order: Vec<String>,
+    next: usize,
+}
+
+/// Bytes of metrics read per poll (about 40k records): keeps each step short.
+pub const POLL_BUDGET: usize = 4 << 20;
+
+impl Loader {
+    pub fn new(session: SessionDir) -> Self {
+        Self {
+            session,
+            tails: HashMap::new(),
+            order: Vec::new(),
+            next: 0,
+        }
+    }
+
+    /// Lists and reads every run; starts tails for new runs, drops those of vanished ones.
+    pub fn rescan(&mut self) -> Vec<RunSummary> {
+        let runs: Vec<RunSummary> = self.session.list_runs().iter().map(read_run).collect();
+        let ids: Vec<String> = runs.iter().map(|r| r.id.clone()).collect();
+        self.tails.retain(|id, _| ids.contains(id));
+        for r in &runs {
+            self.tails
+                .entry(r.id.clone())
+                .or_insert_with(|| MetricsTail::new(r.root.join("metrics.jsonl")));
+        }
+        self.order = ids;
+        runs
+    }
+
+    /// True when a changed path needs a rescan (anything but metrics lines).
+    pub fn needs_rescan(paths: &[PathBuf]) -> bool {
+        paths
+            .iter()
+            .any(|p| p.file_name().is_none_or(|n| n != "metrics.jsonl"))
+    }
+
+    /// Reads up to `budget` bytes of new metrics across runs, round-robin.
+    /// Returns the deltas and whether any file still has unread bytes.
+    pub fn poll_metrics(&mut self, budget: usize) -> (Vec<MetricsDelta>, bool) {
+        let mut out = Vec::new();
+        let mut spent = 0usize;
+        let n = self.order.len();
+        for i in 0..n {
+            if spent >= budget {
+                break;
+            }
+            let id = &self.order[(self.next + i) % n];
+            let Some(tail) = self.tails.get_mut(id) else {
+                continue;
+            };
+            let before = tail.offset();
+            match tail.poll(budget - spent) {
+                Ok(chunk) => {
+                    spent += (tail.offset().saturating_sub(before)) as usize;
+                    if chunk.reset
+                        || !chunk.records.is_empty()
+                        || chunk.bad_lines > 0
+                        || tail.offset() != before
+                    {
+                        out.push(MetricsDelta {
+                            run: id.clone(),
+                            records: chunk.records,
+                            reset: chunk.reset,
+                            bytes_read: tail.offset(),
+                            file_len: tail.file_len(),
+                            bad_lines: chunk.bad_lines,
+                        });
+                    }
+                }
+                Err(_) => continue,
+            }
+        }
+        if n > 0 {
+            self.next = (self.next + 1) % n;
+        }
+        let behind = self.tails.values().any(|t| t.behind());
+        (out, behind)
+    }
+
+    pub fn session_root(&self) -> &Path {
+        &self.session.root
+    }
+}

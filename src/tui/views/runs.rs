@@ -1,0 +1,261 @@
+//! Runs: every run of the session with kind, dataset, state, progress, step/epoch,
+//! throughput, ETA and best metric; details of the selected run below.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
+
+use crate::tui::action::Action;
+use crate::tui::draw::{block, duration, note, num};
+use crate::tui::state::{RunData, ShownState, State, View};
+use crate::tui::theme::Theme;
+
+pub fn state_color(t: &Theme, s: ShownState) -> ratatui::style::Color {
+    match s {
+        ShownState::Running => t.running,
+        ShownState::Finished => t.ok,
+        ShownState::Failed | ShownState::Lost => t.error,
+        ShownState::Stopped | ShownState::Queued => t.warn,
+        ShownState::NoStatus => t.muted,
+    }
+}
+
+/// `██████░░░░ 60%` in `width` cells.
+pub fn bar(fraction: Option<f64>, width: usize) -> String {
+    let Some(p) = fraction else {
+        return format!("{:width$}", "");
+    };
+    let cells = width.saturating_sub(5);
+    let full = ((p * cells as f64).round() as usize).min(cells);
+    format!(
+        "{}{} {:>3.0}%",
+        "█".repeat(full),
+        "░".repeat(cells - full),
+        p * 100.0
+    )
+}
+
+pub fn draw(state: &State, f: &mut Frame, area: Rect) {
+    let t = &state.theme;
+    let vis = state.visible_runs();
+    let title = if state.gui.filter.is_empty() {
+        format!(" Runs ({}) ", state.data.runs.len())
+    } else {
+        format!(
+            " Runs ({} of {}, filter \"{}\") ",
+            vis.len(),
+            state.data.runs.len(),
+            state.gui.filter
+        )
+    };
+    if state.data.runs.is_empty() {
+        let b = block(title, t);
+        let inner = b.inner(area);
+        f.render_widget(b, area);
+        let k = |a: Action| {
+            state
+                .keymap
+                .keys_for(View::Runs, &a)
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "?".into())
+        };
+        let text = if !state.data.scanned {
+            "reading the session…".to_string()
+        } else {
+            format!(
+                "No runs yet. Press {} to make demo data and launch a CPU pre-training run (assets/demo-pretrain.toml), then {} to fine-tune from it (assets/demo-finetune.toml), or {} to launch from an example config.",
+                k(Action::DemoPretrain),
+                k(Action::DemoFinetune),
+                k(Action::Launch)
+            )
+        };
+        note(f, inner, &text, t);
+        return;
+    }
+    let detail_h = if area.height >= 16 { 7 } else { 0 };
+    let [table_area, detail_area] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(detail_h)]).areas(area);
+    let header = Row::new([
+        "run (time-name)",
+        "kind",
+        "dataset",
+        "state",
+        "progress",
+        "step",
+        "epoch",
+        "clips/s",
+        "ETA",
+        "best",
+    ])
+    .style(Style::default().fg(t.title).add_modifier(Modifier::BOLD));
+    let rows: Vec<Row> = vis
+        .iter()
+        .map(|&i| row(state, &state.data.runs[i]))
+        .collect();
+    let widths = [
+        Constraint::Min(24),
+        Constraint::Length(8),
+        Constraint::Length(9),
+        Constraint::Length(8),
+        Constraint::Length(14),
+        Constraint::Length(13),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(13),
+    ];
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block(title, t))
+        .row_highlight_style(
+            Style::default()
+                .bg(t.selected_bg)
+                .fg(t.selected_fg)
+                .add_modifier(Modifier::BOLD),
+        )
+        .highlight_symbol("▶ ");
+    let mut ts = TableState::default().with_selected(state.selected_visible_row(&vis));
+    f.render_stateful_widget(table, table_area, &mut ts);
+    if detail_h > 0 {
+        if let Some(run) = state.selected_run() {
+            detail(state, run, f, detail_area);
+        }
+    }
+}
+
+fn row<'a>(state: &State, r: &'a RunData) -> Row<'a> {
+    let t = &state.theme;
+    let s = &r.summary;
+    let shown = r.shown_state(state.now);
+    let st = s.status.as_ref();
+    let step = st
+        .map(|s| {
+            if s.total_steps > 0 {
+                format!("{}/{}", s.step, s.total_steps)
+            } else {
+                s.step.to_string()
+            }
+        })
+        .unwrap_or_default();
+    let epoch = st
+        .map(|s| {
+            if s.total_epochs > 0 {
+                format!("{}/{}", s.epoch, s.total_epochs)
+            } else {
+                s.epoch.to_string()
+            }
+        })
+        .unwrap_or_default();
+    let thr = st
+        .filter(|s| s.throughput > 0.0)
+        .map(|s| format!("{:.1}", s.throughput))
+        .unwrap_or_default();
+    let eta = st
+        .filter(|_| shown == ShownState::Running)
+        .and_then(|s| s.eta_seconds)
+        .map(duration)
+        .unwrap_or_default();
+    let best = r
+        .best_metric()
+        .map(|(k, v)| format!("{k} {}", num(v)))
+        .unwrap_or_default();
+    Row::new(vec![
+        Cell::from(
+            s.id.strip_prefix(&format!("{}-", s.kind))
+                .unwrap_or(&s.id)
+                .to_string(),
+        ),
+        Cell::from(s.kind.clone()),
+        Cell::from(s.dataset.clone()),
+        Cell::from(shown.label()).style(
+            Style::default()
+                .fg(state_color(t, shown))
+                .add_modifier(Modifier::BOLD),
+        ),
+        Cell::from(bar(st.and_then(|s| s.progress()), 14))
+            .style(Style::default().fg(state_color(t, shown))),
+        Cell::from(step),
+        Cell::from(epoch),
+        Cell::from(thr),
+        Cell::from(eta),
+        Cell::from(best),
+    ])
+}
+
+fn detail(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
+    let t = &state.theme;
+    let s = &run.summary;
+    let label = Style::default().fg(t.muted);
+    let mut lines = vec![Line::from(vec![
+        Span::styled("preset ", label),
+        Span::raw(if s.preset.is_empty() {
+            "-".to_string()
+        } else {
+            s.preset.clone()
+        }),
+        Span::styled("  host ", label),
+        Span::raw(
+            s.status
+                .as_ref()
+                .map(|s| s.host.clone())
+                .unwrap_or_default(),
+        ),
+        Span::styled("  pid ", label),
+        Span::raw(
+            s.status
+                .as_ref()
+                .and_then(|s| s.pid)
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+        ),
+        Span::styled("  started ", label),
+        Span::raw(
+            s.status
+                .as_ref()
+                .and_then(|s| s.started.clone())
+                .unwrap_or_default(),
+        ),
+    ])];
+    lines.push(Line::from(vec![
+        Span::styled("checkpoints ", label),
+        Span::raw(s.checkpoints.len().to_string()),
+        Span::styled("  latest ", label),
+        Span::raw(s.latest_checkpoint.clone().unwrap_or_else(|| "-".into())),
+        Span::styled("  recon steps ", label),
+        Span::raw(s.recon_steps.len().to_string()),
+        Span::styled("  attention steps ", label),
+        Span::raw(s.attn_steps.len().to_string()),
+        Span::styled("  evaluations ", label),
+        Span::raw(s.evals.len().to_string()),
+    ]));
+    if run.shown_state(state.now) == ShownState::Lost {
+        lines.push(Line::from(Span::styled(
+            "no heartbeat for over 60 s: the worker is gone (resume to continue)",
+            Style::default().fg(t.error),
+        )));
+    }
+    if let Some(err) = s.status.as_ref().and_then(|s| s.last_error.clone()) {
+        lines.push(Line::from(vec![
+            Span::styled(
+                "error ",
+                Style::default().fg(t.error).add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(err, Style::default().fg(t.error)),
+        ]));
+    }
+    for p in &s.problems {
+        lines.push(Line::from(Span::styled(
+            p.clone(),
+            Style::default().fg(t.warn),
+        )));
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block(format!(" {} ", s.id), t)),
+        area,
+    );
+}

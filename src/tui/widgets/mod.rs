@@ -1,0 +1,4 @@
+//! Overlays shared by the views.
+
+pub mod dialog;
+pub mod help;

@@ -1,0 +1,148 @@
+//! Snapshots of every view in four states (empty session, running run, finished run with
+//! artifacts, failed run), rendered into a `TestBackend`, plus the colours of key cells.
+
+mod common_tui;
+
+use common_tui::*;
+use ratatui::style::Color;
+use svfap_tui::tui::View;
+use svfap_tui::tui::theme::Theme;
+
+fn snapshot(name: &str, h: &svfap_tui::tui::Headless) -> ratatui::buffer::Buffer {
+    let buf = h.render();
+    insta::assert_snapshot!(name, text(&buf));
+    buf
+}
+
+#[test]
+fn every_view_of_an_empty_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = assets(dir.path());
+    let mut h = headless(&empty_session(dir.path()), &assets);
+    for view in View::ALL {
+        show(&mut h, view);
+        let buf = snapshot(&format!("empty_{}", view.name()), &h);
+        // The active tab is drawn in the selection colours.
+        let theme = Theme::default();
+        assert_eq!(
+            colors_of(&buf, view.title()),
+            Some((theme.selected_fg, theme.selected_bg)),
+            "{}",
+            view.name()
+        );
+    }
+}
+
+fn states() -> [(&'static str, &'static str); 3] {
+    [
+        ("running", RUNNING),
+        ("finished", DONE_PRETRAIN),
+        ("failed", FAILED),
+    ]
+}
+
+#[test]
+fn every_view_with_a_running_a_finished_and_a_failed_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = assets(dir.path());
+    let mut h = headless(&full_session(dir.path()), &assets);
+    let theme = Theme::default();
+    for (state, id) in states() {
+        select(&mut h, id);
+        for view in View::ALL {
+            show(&mut h, view);
+            let buf = snapshot(&format!("{state}_{}", view.name()), &h);
+            if view == View::Runs {
+                // The state cell of the selected run is bold in the selection colours, the
+                // others in their state colour.
+                let want = match state {
+                    "running" => theme.running,
+                    "finished" => theme.ok,
+                    _ => theme.error,
+                };
+                let (fg, _) = colors_of(&buf, &format!("{id:.20}")).unwrap();
+                assert_eq!(fg, theme.selected_fg, "{state}: selected row");
+                let other_failed = colors_of(&buf, "failed").unwrap();
+                let other_running = colors_of(&buf, "running").unwrap();
+                if state != "failed" {
+                    assert_eq!(other_failed.0, theme.error);
+                }
+                if state != "running" {
+                    assert_eq!(other_running.0, theme.running);
+                }
+                let _ = want;
+            }
+        }
+    }
+}
+
+#[test]
+fn key_cells_have_the_theme_colours() {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = assets(dir.path());
+    let mut h = headless(&full_session(dir.path()), &assets);
+    let theme = Theme::default();
+    select(&mut h, FAILED);
+    show(&mut h, View::Monitor);
+    let buf = h.render();
+    // Errors in the log tail are highlighted.
+    assert_eq!(
+        colors_of(&buf, "error: data/mafw").map(|c| c.0),
+        Some(theme.error)
+    );
+    assert_eq!(colors_of(&buf, "failed").map(|c| c.0), Some(theme.error));
+    select(&mut h, RUNNING);
+    let buf = h.render();
+    assert_eq!(colors_of(&buf, "running").map(|c| c.0), Some(theme.running));
+    assert_eq!(
+        colors_of(&buf, "warning: data loader").map(|c| c.0),
+        Some(theme.warn)
+    );
+    // The Compare view colours the confusion matrix diagonal by its share of the row.
+    select(&mut h, FINISHED);
+    show(&mut h, View::Compare);
+    let buf = h.render();
+    let (_, bg) = colors_of(&buf, "   30").expect("confusion matrix shown");
+    assert!(matches!(bg, Color::Rgb(..)), "{bg:?}");
+    assert_ne!(bg, theme.bg);
+}
+
+#[test]
+fn light_and_high_contrast_themes_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = assets(dir.path());
+    let mut h = headless(&full_session(dir.path()), &assets);
+    h.act(svfap_tui::tui::Action::NextTheme);
+    assert_eq!(h.state().theme.name, "light");
+    let buf = snapshot("light_runs", &h);
+    assert_eq!(
+        colors_of(&buf, "running").map(|c| c.0),
+        Some(h.state().theme.running)
+    );
+    h.act(svfap_tui::tui::Action::NextTheme);
+    assert_eq!(h.state().theme.name, "high-contrast");
+    let buf = h.render();
+    assert_eq!(colors_of(&buf, "Runs").map(|c| c.1), Some(Color::White));
+}
+
+#[test]
+fn help_and_dialogs_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = assets(dir.path());
+    let mut h = headless(&full_session(dir.path()), &assets);
+    h.act(svfap_tui::tui::Action::Help);
+    let buf = snapshot("help_runs", &h);
+    for v in View::ALL {
+        assert!(text(&buf).contains(v.title()), "help lists {}", v.title());
+    }
+    h.act(svfap_tui::tui::Action::Back);
+    h.act(svfap_tui::tui::Action::Launch);
+    snapshot("launch_pick", &h);
+    h.act(svfap_tui::tui::Action::Select);
+    snapshot("launch_fields", &h);
+    h.act(svfap_tui::tui::Action::Back)
+        .act(svfap_tui::tui::Action::Back);
+    select(&mut h, FAILED);
+    h.act(svfap_tui::tui::Action::Delete);
+    snapshot("confirm_delete", &h);
+}
