@@ -1,5 +1,6 @@
 //! svfap-tui: SVFAP (Sun et al., IEEE TAC 2024) on burn and a terminal workbench around it.
 
 pub mod backend;
+pub mod data;
 pub mod model;
 pub mod npy;
