@@ -5,12 +5,18 @@
 //!
 //! Backend-agnostic: clips are `Vec<f32>` in `[3, T, H, W]` order, ImageNet-normalised.
 
+pub mod augment;
 pub mod decode_options;
 pub mod error;
 pub mod folder;
 pub mod frame;
+pub mod manifest;
+pub mod randaugment;
+pub mod registry;
 pub mod sampling;
 pub mod source;
+pub mod transforms;
+pub mod view;
 
 #[cfg(feature = "video")]
 pub mod decode;
@@ -23,3 +29,4 @@ pub use error::{DataError, DataErrorKind, DataResult};
 pub use frame::Frame;
 pub use sampling::ClipSpec;
 pub use source::{ClipSource, DecodeOptions, Decoded, Resize};
+pub use view::{ClipTensor, LoadedClips, ViewConfig, ViewKind, load_clips};
