@@ -22,6 +22,19 @@ enum Command {
     /// Print throughput and memory numbers.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Inspect videos and frame folders, export clips.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Generate the synthetic face-video demo set (mp4 files + manifests).
+    DemoData(cli::demo_data::DemoDataArgs),
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Container, codec, size, fps, counted frames, rotation of a video (or a frame folder).
+    Probe(cli::data_probe::ProbeArgs),
+    /// Write the normalised [3,T,H,W] test-view clip the model sees as .npy.
+    Clip(cli::data_clip::ClipArgs),
 }
 
 #[derive(Subcommand)]
@@ -36,6 +49,8 @@ enum ModelCommand {
 enum BenchCommand {
     /// Clips/s and peak memory of inference, fine-tuning or pre-training steps.
     Model(cli::bench_model::BenchModelArgs),
+    /// Clips/s and frames/s of decoding and transforms over a manifest.
+    Data(cli::bench_data::BenchDataArgs),
 }
 
 /// Compute backend shared by the commands that run tensors.
@@ -63,6 +78,10 @@ fn main() -> std::process::ExitCode {
         Some(Command::Model(ModelCommand::Import(args))) => cli::model_import::run(&args),
         Some(Command::Infer(args)) => cli::infer::run(&args),
         Some(Command::Bench(BenchCommand::Model(args))) => cli::bench_model::run(&args),
+        Some(Command::Bench(BenchCommand::Data(args))) => cli::bench_data::run(&args),
+        Some(Command::Data(DataCommand::Probe(args))) => cli::data_probe::run(&args),
+        Some(Command::Data(DataCommand::Clip(args))) => cli::data_clip::run(&args),
+        Some(Command::DemoData(args)) => cli::demo_data::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -81,6 +81,8 @@ pub struct VideoReader {
     decode_pos_of_display: Vec<usize>,
     source: Source,
     pub info: VideoInfo,
+    /// Frames the decoder produced in the last `read_frames` call.
+    pub frames_decoded: usize,
 }
 
 fn err(path: &Path, kind: DataErrorKind) -> DataError {
@@ -255,7 +257,7 @@ impl VideoReader {
             warnings,
         };
         let source = if keep { Source::Memory(kept) } else { Source::File };
-        Ok(Self { input, stream: index, parameters, entries, display_pts, decode_pos_of_display: order, source, info })
+        Ok(Self { input, stream: index, parameters, entries, display_pts, decode_pos_of_display: order, source, info, frames_decoded: 0 })
     }
 
     /// Number of frames (display order) in the file.
@@ -313,6 +315,7 @@ impl VideoReader {
         let mut cursor: Option<usize> = None; // next decode-order position to feed
         let mut ordinal_ok = false; // frame ordinals equal display indices (decoding from 0)
         let mut produced = 0usize;
+        self.frames_decoded = 0;
         while let Some(&first) = remaining.iter().min_by_key(|&&k| self.decode_pos_of_display[k]) {
             let target_pos = self.decode_pos_of_display[first];
             let key = key_before(&self.entries, target_pos);
@@ -325,6 +328,7 @@ impl VideoReader {
                 self.jump(key)?;
                 cursor = Some(key);
                 ordinal_ok = key == 0;
+                self.frames_decoded += produced;
                 produced = 0;
             }
             // Feed packets until `first` is produced (or the data ends).
@@ -345,6 +349,7 @@ impl VideoReader {
                 break;
             }
         }
+        self.frames_decoded += produced;
         if decode_errors > 0 {
             warnings.push(format!("{decode_errors} packets failed to decode"));
         }

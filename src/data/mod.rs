@@ -7,9 +7,11 @@
 
 pub mod augment;
 pub mod decode_options;
+pub mod demo;
 pub mod error;
 pub mod folder;
 pub mod frame;
+pub mod loader;
 pub mod manifest;
 pub mod randaugment;
 pub mod registry;

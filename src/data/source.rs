@@ -15,6 +15,9 @@ use super::frame::Frame;
 pub struct Decoded {
     pub frames: Vec<Frame>,
     pub warnings: Vec<String>,
+    /// Frames that went through the decoder (video: every frame from the keyframe on;
+    /// folder: each distinct image once).
+    pub frames_decoded: usize,
 }
 
 pub enum ClipSource {
@@ -82,12 +85,15 @@ impl ClipSource {
                             .collect()
                     }
                 };
-                Ok(Decoded { frames, warnings })
+                let mut distinct = indices.to_vec();
+                distinct.sort_unstable();
+                distinct.dedup();
+                Ok(Decoded { frames, warnings, frames_decoded: distinct.len() })
             }
             #[cfg(feature = "video")]
             ClipSource::Video(v) => {
                 let (frames, warnings) = v.read_frames(indices, opts)?;
-                Ok(Decoded { frames, warnings })
+                Ok(Decoded { frames, warnings, frames_decoded: v.frames_decoded })
             }
         }
     }

@@ -125,6 +125,8 @@ pub struct ClipTensor {
 pub struct LoadedClips {
     pub clips: Vec<ClipTensor>,
     pub frames_in_file: usize,
+    /// Frames that went through the decoder.
+    pub frames_decoded: usize,
     pub warnings: Vec<String>,
     /// Seconds spent decoding (incl. resize in the decoder) and transforming.
     pub decode_s: f64,
@@ -184,5 +186,5 @@ pub fn load_clips(path: &Path, cfg: &ViewConfig, threads: usize, rng: &mut impl 
         }
         clips.push(ClipTensor { data, shape: cfg.clip_shape(), frame_indices: idx.clone() });
     }
-    Ok(LoadedClips { clips, frames_in_file: len, warnings: decoded.warnings, decode_s, transform_s: t1.elapsed().as_secs_f64() })
+    Ok(LoadedClips { clips, frames_in_file: len, frames_decoded: decoded.frames_decoded, warnings: decoded.warnings, decode_s, transform_s: t1.elapsed().as_secs_f64() })
 }
