@@ -83,6 +83,35 @@ fn long_file_seek_path_decodes_exact_frames() {
 }
 
 #[test]
+fn every_single_frame_decodes_exactly_across_b_frames_and_keyframes() {
+    let dir = temp_dir("single-frames");
+    let path = dir.join("gop.mp4");
+    let mut spec = EncodeSpec::new(W, H, 25);
+    spec.gop = 16;
+    let mut w = VideoWriter::create(&path, spec).unwrap();
+    for i in 0..64 {
+        w.write(&coded_frame(i, W, H), i as i64).unwrap();
+    }
+    w.finish().unwrap();
+    for force_seek in [false, true] {
+        let opts = DecodeOptions { force_seek, ..Default::default() };
+        let mut src = ClipSource::open(&path, &opts).unwrap();
+        for k in 0..64 {
+            let d = src.read(&[k], &opts).unwrap();
+            assert_eq!(read_code(&d.frames[0]), k, "seek={force_seek}");
+            assert!(d.warnings.is_empty(), "frame {k}, seek={force_seek}: {:?}", d.warnings);
+        }
+        // Windows that start just before a keyframe (the fine-tuning sampler's case).
+        for start in [13, 29, 30, 45] {
+            let want: Vec<usize> = (start..start + 16).step_by(3).collect();
+            let d = src.read(&want, &opts).unwrap();
+            assert_eq!(d.frames.iter().map(read_code).collect::<Vec<_>>(), want);
+            assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        }
+    }
+}
+
+#[test]
 fn rotation_side_data_is_honoured() {
     let dir = temp_dir("rotation");
     let path = dir.join("rotated.mp4");

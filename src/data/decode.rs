@@ -318,7 +318,13 @@ impl VideoReader {
         self.frames_decoded = 0;
         while let Some(&first) = remaining.iter().min_by_key(|&&k| self.decode_pos_of_display[k]) {
             let target_pos = self.decode_pos_of_display[first];
-            let key = key_before(&self.entries, target_pos);
+            // Start at the keyframe before the target; if the target (or a frame decoded
+            // between) is shown before that keyframe (a leading B-frame, which references
+            // the previous group), start one keyframe earlier.
+            let mut key = key_before(&self.entries, target_pos);
+            while key > 0 && (key + 1..=target_pos).any(|q| self.entries[q].pts < self.entries[key].pts) {
+                key = key_before(&self.entries, key - 1);
+            }
             let need_jump = match cursor {
                 None => true,
                 Some(c) => key > c,
