@@ -14,7 +14,11 @@ use svfap_tui::data::{ClipSource, DataErrorKind, DecodeOptions, Resize};
 const W: usize = 64;
 const H: usize = 48;
 
-fn decoded_codes(path: &Path, indices: &[usize], opts: &DecodeOptions) -> (Vec<usize>, Vec<String>) {
+fn decoded_codes(
+    path: &Path,
+    indices: &[usize],
+    opts: &DecodeOptions,
+) -> (Vec<usize>, Vec<String>) {
     let mut src = ClipSource::open(path, opts).unwrap();
     let d = src.read(indices, opts).unwrap();
     (d.frames.iter().map(read_code).collect(), d.warnings)
@@ -28,7 +32,10 @@ fn every_container_decodes_the_exact_frames_asked_for() {
         write_video(&path, &coded_frames(40, W, H), 25).unwrap();
         let reader = VideoReader::open(&path).unwrap();
         assert_eq!(reader.len(), 40, "{ext}: frame count");
-        assert!(!reader.info.variable_frame_rate, "{ext}: constant rate reported as variable");
+        assert!(
+            !reader.info.variable_frame_rate,
+            "{ext}: constant rate reported as variable"
+        );
         let want = [0, 5, 39, 17, 17, 38];
         let (got, warnings) = decoded_codes(&path, &want, &DecodeOptions::default());
         assert_eq!(got, want, "{ext}: wrong frames");
@@ -60,7 +67,16 @@ fn variable_frame_rate_file_gives_frames_by_display_order_not_by_average_rate() 
     assert_eq!(got, want);
     // Estimating frame i as time i / avg_fps would have picked other frames.
     let fps = reader.info.avg_fps;
-    let estimated: Vec<usize> = want.iter().map(|&i| times.iter().filter(|&&t| (t as f64) <= i as f64 / fps * 1000.0).count() - 1).collect();
+    let estimated: Vec<usize> = want
+        .iter()
+        .map(|&i| {
+            times
+                .iter()
+                .filter(|&&t| (t as f64) <= i as f64 / fps * 1000.0)
+                .count()
+                - 1
+        })
+        .collect();
     assert_ne!(estimated, want);
 }
 
@@ -75,7 +91,10 @@ fn long_file_seek_path_decodes_exact_frames() {
         w.write(&coded_frame(i, W, H), i as i64).unwrap();
     }
     w.finish().unwrap();
-    let opts = DecodeOptions { force_seek: true, ..Default::default() };
+    let opts = DecodeOptions {
+        force_seek: true,
+        ..Default::default()
+    };
     let want = [100, 3, 57, 58, 119, 0];
     let (got, warnings) = decoded_codes(&path, &want, &opts);
     assert_eq!(got, want);
@@ -94,12 +113,19 @@ fn every_single_frame_decodes_exactly_across_b_frames_and_keyframes() {
     }
     w.finish().unwrap();
     for force_seek in [false, true] {
-        let opts = DecodeOptions { force_seek, ..Default::default() };
+        let opts = DecodeOptions {
+            force_seek,
+            ..Default::default()
+        };
         let mut src = ClipSource::open(&path, &opts).unwrap();
         for k in 0..64 {
             let d = src.read(&[k], &opts).unwrap();
             assert_eq!(read_code(&d.frames[0]), k, "seek={force_seek}");
-            assert!(d.warnings.is_empty(), "frame {k}, seek={force_seek}: {:?}", d.warnings);
+            assert!(
+                d.warnings.is_empty(),
+                "frame {k}, seek={force_seek}: {:?}",
+                d.warnings
+            );
         }
         // Windows that start just before a keyframe (the fine-tuning sampler's case).
         for start in [13, 29, 30, 45] {
@@ -131,10 +157,17 @@ fn rotation_side_data_is_honoured() {
     assert_eq!((f.width, f.height), (H, W));
     // The red top-left marker is now top-right.
     let [r, g, _] = f.pixel(H - 3, 3);
-    assert!(r > 150 && g < 100, "marker not at the top-right: {:?}", f.pixel(H - 3, 3));
+    assert!(
+        r > 150 && g < 100,
+        "marker not at the top-right: {:?}",
+        f.pixel(H - 3, 3)
+    );
     assert_eq!(read_code(&f.rotate_clockwise(270)), 3);
     // Resizing works on the displayed orientation.
-    let opts = DecodeOptions { resize: Resize::ShortSide(24), ..Default::default() };
+    let opts = DecodeOptions {
+        resize: Resize::ShortSide(24),
+        ..Default::default()
+    };
     let d = src.read(&[3], &opts).unwrap();
     assert_eq!((d.frames[0].width, d.frames[0].height), (24, 32));
 }
@@ -193,7 +226,15 @@ fn mp4_cut_mid_stream_decodes_what_is_there_and_says_so() {
     std::fs::write(&path, &bytes[..bytes.len() * 6 / 10]).unwrap();
     let reader = VideoReader::open(&path).unwrap();
     assert!(reader.len() < 80, "{} frames", reader.len());
-    assert!(reader.info.warnings.iter().any(|w| w.contains("header claims 80 frames")), "{:?}", reader.info.warnings);
+    assert!(
+        reader
+            .info
+            .warnings
+            .iter()
+            .any(|w| w.contains("header claims 80 frames")),
+        "{:?}",
+        reader.info.warnings
+    );
     let n = reader.len();
     let (got, _) = decoded_codes(&path, &[0, n / 2], &DecodeOptions::default());
     assert_eq!(got, [0, n / 2]);

@@ -16,9 +16,22 @@ use svfap_tui::data::{ViewConfig, ViewKind, load_clips};
 
 fn demo(name: &str) -> (std::path::PathBuf, Manifest) {
     let dir = temp_dir(name);
-    let spec = DemoSpec { train: 14, test: 0, unlabeled: 0, size: 48, frames: 40, workers: 2, ..Default::default() };
+    let spec = DemoSpec {
+        train: 14,
+        test: 0,
+        unlabeled: 0,
+        size: 48,
+        frames: 40,
+        workers: 2,
+        ..Default::default()
+    };
     let set = generate(&dir, &spec, &|_, _| {}).unwrap();
-    let m = Manifest::read(&set.train_manifest, LabelKind::Class { classes: Some(7) }, &PathMapping::default()).unwrap();
+    let m = Manifest::read(
+        &set.train_manifest,
+        LabelKind::Class { classes: Some(7) },
+        &PathMapping::default(),
+    )
+    .unwrap();
     (dir, m)
 }
 
@@ -32,14 +45,22 @@ fn small_view(kind: ViewKind) -> ViewConfig {
 }
 
 fn run_epoch(loader: &Loader, order: DataOrder) -> Vec<(Vec<usize>, Vec<f32>)> {
-    loader.epoch(order).map(|b| (b.videos.clone(), b.clips)).collect()
+    loader
+        .epoch(order)
+        .map(|b| (b.videos.clone(), b.clips))
+        .collect()
 }
 
 #[test]
 fn finetune_batches_are_reproducible_and_resume_exactly() {
     let (_dir, m) = demo("loader-repro");
     let view = small_view(ViewKind::Finetune);
-    let cfg = |workers| LoaderConfig { batch_size: 4, workers, prefetch_batches: 1, ..Default::default() };
+    let cfg = |workers| LoaderConfig {
+        batch_size: 4,
+        workers,
+        prefetch_batches: 1,
+        ..Default::default()
+    };
     let one = Loader::new(&m.entries, view.clone(), cfg(1));
     let three = Loader::new(&m.entries, view.clone(), cfg(3));
     let a = run_epoch(&one, DataOrder::new(7));
@@ -70,13 +91,32 @@ fn bad_samples_are_skipped_counted_and_logged() {
     std::fs::write(&text, "not a video").unwrap();
     let empty = dir.join("empty.mp4");
     std::fs::write(&empty, "").unwrap();
-    for (i, p) in [text, empty, dir.join("missing.mp4")].into_iter().enumerate() {
-        entries.insert(i * 2, ManifestEntry { raw_path: p.display().to_string(), path: p, label: Label::Class(0), line: 0 });
+    for (i, p) in [text, empty, dir.join("missing.mp4")]
+        .into_iter()
+        .enumerate()
+    {
+        entries.insert(
+            i * 2,
+            ManifestEntry {
+                raw_path: p.display().to_string(),
+                path: p,
+                label: Label::Class(0),
+                line: 0,
+            },
+        );
     }
     let logged = Arc::new(Mutex::new(Vec::<String>::new()));
     let sink = logged.clone();
-    let cfg = LoaderConfig { batch_size: 3, workers: 2, shuffle: false, drop_last: false, ..Default::default() };
-    let loader = Loader::new(&entries, small_view(ViewKind::Test), cfg).with_log(Arc::new(move |m: &str| sink.lock().unwrap().push(m.to_string())));
+    let cfg = LoaderConfig {
+        batch_size: 3,
+        workers: 2,
+        shuffle: false,
+        drop_last: false,
+        ..Default::default()
+    };
+    let loader = Loader::new(&entries, small_view(ViewKind::Test), cfg).with_log(Arc::new(
+        move |m: &str| sink.lock().unwrap().push(m.to_string()),
+    ));
     let batches: Vec<_> = loader.epoch(DataOrder::new(0)).collect();
     let clips: usize = batches.iter().map(|b| b.len()).sum();
     assert_eq!(clips, 6 * 2, "two test clips per good video");
@@ -97,14 +137,21 @@ fn masks_and_mixup_targets_come_with_the_batch() {
     let cfg = LoaderConfig {
         batch_size: 4,
         workers: 2,
-        mask: Some(MaskConfig { ratio: 0.75, patch: 8 }),
+        mask: Some(MaskConfig {
+            ratio: 0.75,
+            patch: 8,
+        }),
         mixup: Some((MixupConfig::default(), 7)),
         ..Default::default()
     };
     let loader = Loader::new(&m.entries, view, cfg);
     let b = loader.epoch(DataOrder::new(1)).next().unwrap();
     assert_eq!(b.masks.len(), 4);
-    assert!(b.masks.iter().all(|m| m.masked.len() == 12 && m.visible.len() == 4));
+    assert!(
+        b.masks
+            .iter()
+            .all(|m| m.masked.len() == 12 && m.visible.len() == 4)
+    );
     let t = b.targets.unwrap();
     assert_eq!(t.len(), 4 * 7);
     assert!(b.clips.iter().all(|v| v.is_finite()));
@@ -117,7 +164,10 @@ fn test_view_is_identical_for_a_video_and_its_frames_as_pngs() {
     let folder = dir.join("frames");
     std::fs::create_dir_all(&folder).unwrap();
     for (i, f) in frames.iter().enumerate() {
-        image::RgbImage::from_raw(64, 48, f.data.clone()).unwrap().save(folder.join(format!("{}.png", i + 1))).unwrap();
+        image::RgbImage::from_raw(64, 48, f.data.clone())
+            .unwrap()
+            .save(folder.join(format!("{}.png", i + 1)))
+            .unwrap();
     }
     let mut view = ViewConfig::test();
     view.size = 24;
@@ -135,6 +185,15 @@ fn test_view_is_identical_for_a_video_and_its_frames_as_pngs() {
     let video = dir.join("v.mp4");
     svfap_tui::data::encode::write_video(&video, &frames, 25).unwrap();
     let b = load_clips(&video, &view, 1, &mut rng).unwrap();
-    let mean_abs: f32 = a.clips[1].data.iter().zip(&b.clips[1].data).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.clips[1].data.len() as f32;
-    assert!(mean_abs < 0.15, "folder and video views differ by {mean_abs}");
+    let mean_abs: f32 = a.clips[1]
+        .data
+        .iter()
+        .zip(&b.clips[1].data)
+        .map(|(x, y)| (x - y).abs())
+        .sum::<f32>()
+        / a.clips[1].data.len() as f32;
+    assert!(
+        mean_abs < 0.15,
+        "folder and video views differ by {mean_abs}"
+    );
 }

@@ -29,12 +29,27 @@ fn every_released_split_file_reads_with_counts_and_balance() {
                 files_of_fold.push(files_of_fold[1].replace("test.csv", "val.csv"));
             }
             for rel in files_of_fold {
-                let mapping = PathMapping { data_root: None, prefix: Some((info.released_prefix.unwrap().to_string(), "/local/data".into())) };
-                let m = Manifest::read(&dir.join(&rel), info.label_kind(), &mapping).unwrap_or_else(|e| panic!("{e}"));
+                let mapping = PathMapping {
+                    data_root: None,
+                    prefix: Some((
+                        info.released_prefix.unwrap().to_string(),
+                        "/local/data".into(),
+                    )),
+                };
+                let m = Manifest::read(&dir.join(&rel), info.label_kind(), &mapping)
+                    .unwrap_or_else(|e| panic!("{e}"));
                 let s = m.summary();
                 assert_eq!(s.class_counts.values().sum::<usize>(), m.len());
-                assert!(m.entries.iter().all(|e| e.path.starts_with("/local/data")), "{rel}: prefix not mapped");
-                assert_eq!(s.common_prefix.as_deref().map(|p| p.starts_with(info.released_prefix.unwrap())), Some(true));
+                assert!(
+                    m.entries.iter().all(|e| e.path.starts_with("/local/data")),
+                    "{rel}: prefix not mapped"
+                );
+                assert_eq!(
+                    s.common_prefix
+                        .as_deref()
+                        .map(|p| p.starts_with(info.released_prefix.unwrap())),
+                    Some(true)
+                );
                 assert!(s.describe(Some(info.labels)).contains(info.labels[0]));
                 files += 1;
             }
@@ -56,6 +71,10 @@ fn dfew_fold_1_has_the_published_counts() {
     // Disgust (5) is the rare class of DFEW.
     let s = train.summary();
     assert!(s.class_counts[&5] < s.class_counts[&0] / 5);
-    assert_eq!(train.missing().len(), 9356, "paths should not exist on this machine");
+    assert_eq!(
+        train.missing().len(),
+        9356,
+        "paths should not exist on this machine"
+    );
     assert!(train.missing()[0].to_string().contains("train.csv:1:"));
 }

@@ -47,8 +47,12 @@ pub struct BenchDataArgs {
 }
 
 pub fn run(args: &BenchDataArgs) -> Result<()> {
-    let mapping = PathMapping { data_root: args.data_root.clone(), prefix: None };
-    let manifest = Manifest::read(&args.manifest, LabelKind::None, &mapping).map_err(|e| anyhow!(e))?;
+    let mapping = PathMapping {
+        data_root: args.data_root.clone(),
+        prefix: None,
+    };
+    let manifest =
+        Manifest::read(&args.manifest, LabelKind::None, &mapping).map_err(|e| anyhow!(e))?;
     let mut entries = manifest.entries.clone();
     if let Some(n) = args.limit {
         entries.truncate(n);
@@ -57,7 +61,11 @@ pub fn run(args: &BenchDataArgs) -> Result<()> {
 
     if !args.no_decode_only {
         // 1. Every frame, decoded and resized to size², one thread.
-        let opts = DecodeOptions { threads: 1, resize: Resize::Exact(args.size, args.size), force_seek: false };
+        let opts = DecodeOptions {
+            threads: 1,
+            resize: Resize::Exact(args.size, args.size),
+            force_seek: false,
+        };
         let start = Instant::now();
         let (mut frames, mut failed) = (0usize, 0usize);
         for e in &entries {
@@ -77,7 +85,11 @@ pub fn run(args: &BenchDataArgs) -> Result<()> {
             "decode+resize to {size}x{size} (1 thread): {frames} frames in {s:.2}s = {rate:.0} frames/s per core{note}",
             size = args.size,
             rate = frames as f64 / s,
-            note = if failed > 0 { format!(" ({failed} videos failed)") } else { String::new() }
+            note = if failed > 0 {
+                format!(" ({failed} videos failed)")
+            } else {
+                String::new()
+            }
         );
     }
 
@@ -92,7 +104,12 @@ pub fn run(args: &BenchDataArgs) -> Result<()> {
     if kind == ViewKind::Pretrain && args.size != 160 {
         view.pretrain.fixed_crop = None;
     }
-    let cfg = LoaderConfig { batch_size: args.batch_size, workers: args.workers, drop_last: false, ..Default::default() };
+    let cfg = LoaderConfig {
+        batch_size: args.batch_size,
+        workers: args.workers,
+        drop_last: false,
+        ..Default::default()
+    };
     let loader = Loader::new(&entries, view.clone(), cfg);
     let start = Instant::now();
     let mut clips = 0usize;

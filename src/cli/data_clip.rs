@@ -35,7 +35,12 @@ pub struct ClipArgs {
 }
 
 pub fn run(args: &ClipArgs) -> Result<()> {
-    ensure!(args.clip < args.clips, "--clip {} is out of range for --clips {}", args.clip, args.clips);
+    ensure!(
+        args.clip < args.clips,
+        "--clip {} is out of range for --clips {}",
+        args.clip,
+        args.clips
+    );
     let mut view = ViewConfig::test();
     view.size = args.size;
     view.test_clips = args.clips;

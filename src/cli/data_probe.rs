@@ -24,7 +24,11 @@ pub fn run(args: &ProbeArgs) -> Result<()> {
         println!("kind:       frame folder");
         println!("frames:     {} (counted)", folder.len());
         println!("size:       {}x{}", first.width, first.height);
-        println!("first/last: {} / {}", folder.files[0].display(), folder.files[folder.len() - 1].display());
+        println!(
+            "first/last: {} / {}",
+            folder.files[0].display(),
+            folder.files[folder.len() - 1].display()
+        );
         return Ok(());
     }
     probe_video(args)
@@ -39,12 +43,30 @@ fn probe_video(args: &ProbeArgs) -> Result<()> {
     println!("path:       {}", args.path.display());
     println!("container:  {}", i.container);
     println!("codec:      {}", i.codec);
-    println!("size:       {}x{} stored, {}x{} displayed", i.width, i.height, dw, dh);
+    println!(
+        "size:       {}x{} stored, {}x{} displayed",
+        i.width, i.height, dw, dh
+    );
     println!("rotation:   {} degrees clockwise", i.rotation);
-    println!("fps:        {:.3} average{}", i.avg_fps, if i.variable_frame_rate { " (variable frame rate)" } else { "" });
+    println!(
+        "fps:        {:.3} average{}",
+        i.avg_fps,
+        if i.variable_frame_rate {
+            " (variable frame rate)"
+        } else {
+            ""
+        }
+    );
     println!("duration:   {:.3} s", i.duration_s);
-    let header = if i.header_frames > 0 { i.header_frames.to_string() } else { "not stated".into() };
-    println!("frames:     {} counted (packets), header: {header}", i.frames);
+    let header = if i.header_frames > 0 {
+        i.header_frames.to_string()
+    } else {
+        "not stated".into()
+    };
+    println!(
+        "frames:     {} counted (packets), header: {header}",
+        i.frames
+    );
     if !args.no_decode {
         let (n, warnings) = count_decodable(&args.path)?;
         println!("decodable:  {n} of {}", i.frames);
@@ -60,5 +82,8 @@ fn probe_video(args: &ProbeArgs) -> Result<()> {
 
 #[cfg(not(feature = "video"))]
 fn probe_video(args: &ProbeArgs) -> Result<()> {
-    anyhow::bail!("{}: video files need the `video` feature (FFmpeg)", args.path.display())
+    anyhow::bail!(
+        "{}: video files need the `video` feature (FFmpeg)",
+        args.path.display()
+    )
 }

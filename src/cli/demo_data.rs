@@ -36,7 +36,10 @@ pub struct DemoDataArgs {
 #[cfg(feature = "video")]
 pub fn run(args: &DemoDataArgs) -> Result<()> {
     use svfap_tui::data::demo::{DemoSpec, generate};
-    anyhow::ensure!(args.size % 2 == 0 && args.size >= 32, "--size must be even and at least 32");
+    anyhow::ensure!(
+        args.size % 2 == 0 && args.size >= 32,
+        "--size must be even and at least 32"
+    );
     let spec = DemoSpec {
         seed: args.seed,
         train: args.train,
@@ -63,9 +66,21 @@ pub fn run(args: &DemoDataArgs) -> Result<()> {
         set.dir.display(),
         start.elapsed().as_secs_f64()
     );
-    println!("  train:    {} ({} clips)", set.train_manifest.display(), args.train);
-    println!("  test:     {} ({} clips)", set.test_manifest.display(), args.test);
-    println!("  pretrain: {} ({} clips)", set.pretrain_manifest.display(), args.unlabeled + args.train);
+    println!(
+        "  train:    {} ({} clips)",
+        set.train_manifest.display(),
+        args.train
+    );
+    println!(
+        "  test:     {} ({} clips)",
+        set.test_manifest.display(),
+        args.test
+    );
+    println!(
+        "  pretrain: {} ({} clips)",
+        set.pretrain_manifest.display(),
+        args.unlabeled + args.train
+    );
     println!("  classes (DFEW order): happy, sad, neutral, angry, surprise, disgust, fear");
     Ok(())
 }

@@ -16,7 +16,12 @@ pub struct RandomErasing {
 
 impl Default for RandomErasing {
     fn default() -> Self {
-        Self { prob: 0.25, min_area: 0.02, max_area: 1.0 / 3.0, min_aspect: 0.3 }
+        Self {
+            prob: 0.25,
+            min_area: 0.02,
+            max_area: 1.0 / 3.0,
+            min_aspect: 0.3,
+        }
     }
 }
 
@@ -37,12 +42,15 @@ impl RandomErasing {
                 let top = rng.random_range(0..=h - eh);
                 let left = rng.random_range(0..=w - ew);
                 // One noise value per (channel, row, col), shared by all frames (cube).
-                let noise: Vec<f32> = (0..3 * eh * ew).map(|_| StandardNormal.sample(rng)).collect();
+                let noise: Vec<f32> = (0..3 * eh * ew)
+                    .map(|_| StandardNormal.sample(rng))
+                    .collect();
                 for c in 0..3 {
                     for ti in 0..t {
                         for y in 0..eh {
                             for x in 0..ew {
-                                clip[((c * t + ti) * h + top + y) * w + left + x] = noise[(c * eh + y) * ew + x];
+                                clip[((c * t + ti) * h + top + y) * w + left + x] =
+                                    noise[(c * eh + y) * ew + x];
                             }
                         }
                     }
@@ -67,7 +75,13 @@ pub struct MixupConfig {
 
 impl Default for MixupConfig {
     fn default() -> Self {
-        Self { mixup_alpha: 0.8, cutmix_alpha: 1.0, prob: 1.0, switch_prob: 0.5, label_smoothing: 0.1 }
+        Self {
+            mixup_alpha: 0.8,
+            cutmix_alpha: 1.0,
+            prob: 1.0,
+            switch_prob: 0.5,
+            label_smoothing: 0.1,
+        }
     }
 }
 
@@ -97,8 +111,13 @@ pub fn mixup_batch(
     let mut lam = 1.0;
     let active = (cfg.mixup_alpha > 0.0 || cfg.cutmix_alpha > 0.0) && rng.random_bool(cfg.prob);
     if active && b > 1 {
-        let use_cutmix = cfg.cutmix_alpha > 0.0 && (cfg.mixup_alpha <= 0.0 || rng.random_bool(cfg.switch_prob));
-        let alpha = if use_cutmix { cfg.cutmix_alpha } else { cfg.mixup_alpha };
+        let use_cutmix =
+            cfg.cutmix_alpha > 0.0 && (cfg.mixup_alpha <= 0.0 || rng.random_bool(cfg.switch_prob));
+        let alpha = if use_cutmix {
+            cfg.cutmix_alpha
+        } else {
+            cfg.mixup_alpha
+        };
         lam = Beta::new(alpha, alpha).unwrap().sample(rng);
         let per = c * t * h * w;
         let orig = clips.to_vec();
@@ -116,7 +135,8 @@ pub fn mixup_batch(
                 for ct in 0..c * t {
                     for yy in y0..y1 {
                         let row = (ct * h + yy) * w;
-                        clips[i * per + row + x0..i * per + row + x1].copy_from_slice(&orig[j * per + row + x0..j * per + row + x1]);
+                        clips[i * per + row + x0..i * per + row + x1]
+                            .copy_from_slice(&orig[j * per + row + x0..j * per + row + x1]);
                     }
                 }
             }
@@ -150,9 +170,19 @@ mod tests {
     fn erasing_uses_one_rectangle_for_all_frames() {
         let (t, h, w) = (4, 20, 20);
         let mut clip = vec![9.0f32; 3 * t * h * w];
-        let er = RandomErasing { prob: 1.0, ..Default::default() };
-        er.apply(&mut clip, t, h, w, &mut rand::rngs::StdRng::seed_from_u64(3));
-        let frame = |c: usize, ti: usize| clip[(c * t + ti) * h * w..(c * t + ti + 1) * h * w].to_vec();
+        let er = RandomErasing {
+            prob: 1.0,
+            ..Default::default()
+        };
+        er.apply(
+            &mut clip,
+            t,
+            h,
+            w,
+            &mut rand::rngs::StdRng::seed_from_u64(3),
+        );
+        let frame =
+            |c: usize, ti: usize| clip[(c * t + ti) * h * w..(c * t + ti + 1) * h * w].to_vec();
         assert!(frame(0, 0).iter().any(|&v| v != 9.0));
         for ti in 1..t {
             assert_eq!(frame(0, ti), frame(0, 0));
@@ -162,10 +192,19 @@ mod tests {
     #[test]
     fn mixed_targets_are_distributions() {
         let shape = [4, 3, 2, 8, 8];
-        let mut clips: Vec<f32> = (0..shape.iter().product::<usize>()).map(|i| i as f32).collect();
+        let mut clips: Vec<f32> = (0..shape.iter().product::<usize>())
+            .map(|i| i as f32)
+            .collect();
         let mut rng = rand::rngs::StdRng::seed_from_u64(5);
         for _ in 0..10 {
-            let (t, lam) = mixup_batch(&MixupConfig::default(), &mut clips, shape, &[0, 1, 2, 3], 7, &mut rng);
+            let (t, lam) = mixup_batch(
+                &MixupConfig::default(),
+                &mut clips,
+                shape,
+                &[0, 1, 2, 3],
+                7,
+                &mut rng,
+            );
             assert!((0.0..=1.0).contains(&lam));
             for row in t.chunks(7) {
                 assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);

@@ -12,12 +12,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use ffmpeg_next as ff;
 use ff::{codec, decoder, format, frame, media, software::scaling};
+use ffmpeg_next as ff;
 
+pub use super::decode_options::{DecodeOptions, Resize};
 use super::error::{DataError, DataErrorKind, DataResult};
 use super::ffmpeg_log;
-pub use super::decode_options::{DecodeOptions, Resize};
 use super::frame::Frame;
 
 /// Files whose video packets total at most this many bytes are decoded from memory.
@@ -52,7 +52,11 @@ pub struct VideoInfo {
 impl VideoInfo {
     /// The size frames are shown at (after rotation).
     pub fn display_size(&self) -> (usize, usize) {
-        if self.rotation % 180 == 90 { (self.height, self.width) } else { (self.width, self.height) }
+        if self.rotation % 180 == 90 {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
+        }
     }
 }
 
@@ -118,10 +122,17 @@ impl VideoReader {
     /// Opens and scans `path`. `force_seek` keeps packets out of memory (seek path).
     pub fn open_with(path: &Path, force_seek: bool) -> DataResult<Self> {
         let meta = std::fs::metadata(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound { err(path, DataErrorKind::NotFound) } else { err(path, DataErrorKind::Io(e.to_string())) }
+            if e.kind() == std::io::ErrorKind::NotFound {
+                err(path, DataErrorKind::NotFound)
+            } else {
+                err(path, DataErrorKind::Io(e.to_string()))
+            }
         })?;
         if meta.is_dir() {
-            return Err(err(path, DataErrorKind::Other("is a folder, not a video file".into())));
+            return Err(err(
+                path,
+                DataErrorKind::Other("is a folder, not a video file".into()),
+            ));
         }
         if meta.len() == 0 {
             return Err(err(path, DataErrorKind::Empty));
@@ -137,14 +148,21 @@ impl VideoReader {
             }
         })?;
         let container = input.format().name().to_string();
-        let stream = input.streams().best(media::Type::Video).ok_or_else(|| err(path, DataErrorKind::NoVideoStream))?;
+        let stream = input
+            .streams()
+            .best(media::Type::Video)
+            .ok_or_else(|| err(path, DataErrorKind::NoVideoStream))?;
         let index = stream.index();
         let parameters = stream.parameters();
         let codec_name = parameters.id().name().to_string();
         let time_base = stream.time_base();
         let rotation = stream_rotation(&stream);
         let avg = stream.avg_frame_rate();
-        let avg_fps = if avg.denominator() != 0 { avg.numerator() as f64 / avg.denominator() as f64 } else { 0.0 };
+        let avg_fps = if avg.denominator() != 0 {
+            avg.numerator() as f64 / avg.denominator() as f64
+        } else {
+            0.0
+        };
         let header_frames = stream.frames().max(0) as u64;
         let (width, height) = {
             // SAFETY: reading two plain fields of the stream's codec parameters.
@@ -175,7 +193,10 @@ impl VideoReader {
                     }
                     let ordinal = entries.len() as i64;
                     let pts = packet.pts().or(packet.dts()).unwrap_or(ordinal);
-                    entries.push(Entry { pts, key: packet.is_key() });
+                    entries.push(Entry {
+                        pts,
+                        key: packet.is_key(),
+                    });
                     if packet.duration() > 0 {
                         durations.push(packet.duration());
                     }
@@ -194,13 +215,18 @@ impl VideoReader {
                     corrupt += 1;
                     consecutive_bad += 1;
                     if consecutive_bad >= MAX_CONSECUTIVE_BAD_PACKETS {
-                        warnings.push(format!("gave up after {consecutive_bad} unreadable packets in a row"));
+                        warnings.push(format!(
+                            "gave up after {consecutive_bad} unreadable packets in a row"
+                        ));
                         break;
                     }
                 }
                 Err(e) => {
                     let msg = ffmpeg_log::take_joined(&e.to_string());
-                    warnings.push(format!("reading stopped after {} video packets: {msg}", entries.len()));
+                    warnings.push(format!(
+                        "reading stopped after {} video packets: {msg}",
+                        entries.len()
+                    ));
                     break;
                 }
             }
@@ -210,11 +236,18 @@ impl VideoReader {
         }
         let demux_msgs = ffmpeg_log::take();
         if !demux_msgs.is_empty() {
-            warnings.push(format!("demuxer reported: {}", dedup(demux_msgs).join("; ")));
+            warnings.push(format!(
+                "demuxer reported: {}",
+                dedup(demux_msgs).join("; ")
+            ));
         }
         if entries.is_empty() {
             let msg = ffmpeg_log::take_joined("the file holds no video packets");
-            let kind = if warnings.is_empty() { DataErrorKind::NoFrames(msg) } else { DataErrorKind::Truncated(format!("{msg}; {}", warnings.join("; "))) };
+            let kind = if warnings.is_empty() {
+                DataErrorKind::NoFrames(msg)
+            } else {
+                DataErrorKind::Truncated(format!("{msg}; {}", warnings.join("; ")))
+            };
             return Err(err(path, kind));
         }
         if header_frames > entries.len() as u64 {
@@ -229,7 +262,11 @@ impl VideoReader {
         let display_pts: Vec<i64> = order.iter().map(|&i| entries[i].pts).collect();
         let dts_steps: Vec<i64> = display_pts.windows(2).map(|w| w[1] - w[0]).collect();
         let variable_frame_rate = {
-            let steps = if dts_steps.is_empty() { &durations } else { &dts_steps };
+            let steps = if dts_steps.is_empty() {
+                &durations
+            } else {
+                &dts_steps
+            };
             match (steps.iter().min(), steps.iter().max()) {
                 (Some(&lo), Some(&hi)) if lo > 0 => (hi - lo) as f64 / lo as f64 > 0.01,
                 _ => false,
@@ -239,7 +276,8 @@ impl VideoReader {
         let duration_s = if stream_duration > 0 {
             stream_duration as f64 * tb
         } else {
-            let span = display_pts.last().unwrap() - display_pts[0] + durations.last().copied().unwrap_or(0);
+            let span = display_pts.last().unwrap() - display_pts[0]
+                + durations.last().copied().unwrap_or(0);
             span as f64 * tb
         };
         let info = VideoInfo {
@@ -256,8 +294,22 @@ impl VideoReader {
             variable_frame_rate,
             warnings,
         };
-        let source = if keep { Source::Memory(kept) } else { Source::File };
-        Ok(Self { input, stream: index, parameters, entries, display_pts, decode_pos_of_display: order, source, info, frames_decoded: 0 })
+        let source = if keep {
+            Source::Memory(kept)
+        } else {
+            Source::File
+        };
+        Ok(Self {
+            input,
+            stream: index,
+            parameters,
+            entries,
+            display_pts,
+            decode_pos_of_display: order,
+            source,
+            info,
+            frames_decoded: 0,
+        })
     }
 
     /// Number of frames (display order) in the file.
@@ -271,27 +323,49 @@ impl VideoReader {
 
     fn open_decoder(&self, threads: usize) -> DataResult<decoder::Video> {
         let path = &self.info.path;
-        let mut ctx = codec::context::Context::from_parameters(self.parameters.clone())
-            .map_err(|e| err(path, DataErrorKind::Decode(format!("codec parameters: {e}"))))?;
+        let mut ctx =
+            codec::context::Context::from_parameters(self.parameters.clone()).map_err(|e| {
+                err(
+                    path,
+                    DataErrorKind::Decode(format!("codec parameters: {e}")),
+                )
+            })?;
         ctx.set_threading(codec::threading::Config {
-            kind: if threads > 1 { codec::threading::Type::Frame } else { codec::threading::Type::None },
+            kind: if threads > 1 {
+                codec::threading::Type::Frame
+            } else {
+                codec::threading::Type::None
+            },
             count: threads.max(1),
             ..Default::default()
         });
         ctx.decoder().video().map_err(|e| {
-            err(path, DataErrorKind::Decode(ffmpeg_log::take_joined(&format!("no decoder for codec {} ({e})", self.info.codec))))
+            err(
+                path,
+                DataErrorKind::Decode(ffmpeg_log::take_joined(&format!(
+                    "no decoder for codec {} ({e})",
+                    self.info.codec
+                ))),
+            )
         })
     }
 
     /// Decodes the frames at display `indices` (any order, repeats allowed; each must be
     /// `< len()`). Frames that cannot be decoded are replaced by the nearest decoded wanted
     /// frame, with a warning; if none decodes, an error.
-    pub fn read_frames(&mut self, indices: &[usize], opts: &DecodeOptions) -> DataResult<(Vec<Frame>, Vec<String>)> {
+    pub fn read_frames(
+        &mut self,
+        indices: &[usize],
+        opts: &DecodeOptions,
+    ) -> DataResult<(Vec<Frame>, Vec<String>)> {
         let path = self.info.path.clone();
         let mut warnings = self.info.warnings.clone();
         let n = self.len();
         if let Some(&bad) = indices.iter().find(|&&i| i >= n) {
-            return Err(err(&path, DataErrorKind::Other(format!("frame {bad} asked for, the file has {n}"))));
+            return Err(err(
+                &path,
+                DataErrorKind::Other(format!("frame {bad} asked for, the file has {n}")),
+            ));
         }
         let wanted: BTreeSet<usize> = indices.iter().copied().collect();
         if wanted.is_empty() {
@@ -303,7 +377,11 @@ impl VideoReader {
         let (dw, dh) = self.info.display_size();
         let (ow, oh) = opts.resize.apply(dw, dh);
         // Scale in stored orientation, rotate afterwards.
-        let (sw, sh) = if self.info.rotation % 180 == 90 { (oh, ow) } else { (ow, oh) };
+        let (sw, sh) = if self.info.rotation % 180 == 90 {
+            (oh, ow)
+        } else {
+            (ow, oh)
+        };
         let mut got: BTreeMap<usize, Frame> = BTreeMap::new();
         let mut decode_errors = 0usize;
         let mut damaged = 0usize;
@@ -311,18 +389,24 @@ impl VideoReader {
         // Work through the wanted frames in decode order, jumping to a keyframe when the
         // next wanted frame lies past the next keyframe.
         let mut remaining: BTreeSet<usize> = wanted.clone();
-        let key_before = |entries: &[Entry], pos: usize| (0..=pos).rev().find(|&p| entries[p].key).unwrap_or(0);
+        let key_before =
+            |entries: &[Entry], pos: usize| (0..=pos).rev().find(|&p| entries[p].key).unwrap_or(0);
         let mut cursor: Option<usize> = None; // next decode-order position to feed
         let mut ordinal_ok = false; // frame ordinals equal display indices (decoding from 0)
         let mut produced = 0usize;
         self.frames_decoded = 0;
-        while let Some(&first) = remaining.iter().min_by_key(|&&k| self.decode_pos_of_display[k]) {
+        while let Some(&first) = remaining
+            .iter()
+            .min_by_key(|&&k| self.decode_pos_of_display[k])
+        {
             let target_pos = self.decode_pos_of_display[first];
             // Start at the keyframe before the target; if the target (or a frame decoded
             // between) is shown before that keyframe (a leading B-frame, which references
             // the previous group), start one keyframe earlier.
             let mut key = key_before(&self.entries, target_pos);
-            while key > 0 && (key + 1..=target_pos).any(|q| self.entries[q].pts < self.entries[key].pts) {
+            while key > 0
+                && (key + 1..=target_pos).any(|q| self.entries[q].pts < self.entries[key].pts)
+            {
                 key = key_before(&self.entries, key - 1);
             }
             let need_jump = match cursor {
@@ -341,14 +425,30 @@ impl VideoReader {
             while remaining.contains(&first) {
                 let Some(packet) = self.next_packet(cursor.unwrap())? else {
                     let _ = dec.send_eof();
-                    damaged += self.drain(&mut dec, &mut remaining, &mut got, &mut scaler, (sw, sh), &mut produced, ordinal_ok)?;
+                    damaged += self.drain(
+                        &mut dec,
+                        &mut remaining,
+                        &mut got,
+                        &mut scaler,
+                        (sw, sh),
+                        &mut produced,
+                        ordinal_ok,
+                    )?;
                     break;
                 };
                 cursor = Some(cursor.unwrap() + 1);
                 if dec.send_packet(&packet).is_err() {
                     decode_errors += 1;
                 }
-                damaged += self.drain(&mut dec, &mut remaining, &mut got, &mut scaler, (sw, sh), &mut produced, ordinal_ok)?;
+                damaged += self.drain(
+                    &mut dec,
+                    &mut remaining,
+                    &mut got,
+                    &mut scaler,
+                    (sw, sh),
+                    &mut produced,
+                    ordinal_ok,
+                )?;
             }
             if remaining.contains(&first) {
                 // Reached the end without it: give up on everything still missing.
@@ -360,19 +460,35 @@ impl VideoReader {
             warnings.push(format!("{decode_errors} packets failed to decode"));
         }
         if damaged > 0 {
-            warnings.push(format!("{damaged} wanted frames decoded with errors (concealed)"));
+            warnings.push(format!(
+                "{damaged} wanted frames decoded with errors (concealed)"
+            ));
         }
         // H.264 complains about references from before a seek point; the frames we keep
         // start at a keyframe and are fine.
-        let decoder_msgs: Vec<String> =
-            ffmpeg_log::take().into_iter().filter(|m| !BENIGN.iter().any(|b| m.contains(b))).collect();
+        let decoder_msgs: Vec<String> = ffmpeg_log::take()
+            .into_iter()
+            .filter(|m| !BENIGN.iter().any(|b| m.contains(b)))
+            .collect();
         if !decoder_msgs.is_empty() {
-            warnings.push(format!("decoder reported: {}", dedup(decoder_msgs).join("; ")));
+            warnings.push(format!(
+                "decoder reported: {}",
+                dedup(decoder_msgs).join("; ")
+            ));
         }
         if got.is_empty() {
-            return Err(err(&path, DataErrorKind::NoFrames(ffmpeg_log::take_joined("the decoder produced no wanted frame"))));
+            return Err(err(
+                &path,
+                DataErrorKind::NoFrames(ffmpeg_log::take_joined(
+                    "the decoder produced no wanted frame",
+                )),
+            ));
         }
-        let missing: Vec<usize> = wanted.iter().filter(|k| !got.contains_key(k)).copied().collect();
+        let missing: Vec<usize> = wanted
+            .iter()
+            .filter(|k| !got.contains_key(k))
+            .copied()
+            .collect();
         if !missing.is_empty() {
             warnings.push(format!(
                 "{} of {} wanted frames could not be decoded (first: {}); used the nearest decoded frame",
@@ -390,14 +506,24 @@ impl VideoReader {
                     let below = got.range(..i).next_back();
                     let above = got.range(i..).next();
                     match (below, above) {
-                        (Some(b), Some(a)) => if i - b.0 <= a.0 - i { b.1 } else { a.1 },
+                        (Some(b), Some(a)) => {
+                            if i - b.0 <= a.0 - i {
+                                b.1
+                            } else {
+                                a.1
+                            }
+                        }
                         (Some(b), None) => b.1,
                         (None, Some(a)) => a.1,
                         (None, None) => unreachable!(),
                     }
                 }
             };
-            out.push(if rotation == 0 { f.clone() } else { f.rotate_clockwise(rotation) });
+            out.push(if rotation == 0 {
+                f.clone()
+            } else {
+                f.rotate_clockwise(rotation)
+            });
         }
         Ok((out, warnings))
     }
@@ -408,10 +534,21 @@ impl VideoReader {
             let ts = self.entries[pos].pts;
             // SAFETY: seeking the demuxer we own, by stream index and that stream's time base.
             let ret = unsafe {
-                ff::ffi::av_seek_frame(self.input.as_mut_ptr(), self.stream as i32, ts, ff::ffi::AVSEEK_FLAG_BACKWARD as i32)
+                ff::ffi::av_seek_frame(
+                    self.input.as_mut_ptr(),
+                    self.stream as i32,
+                    ts,
+                    ff::ffi::AVSEEK_FLAG_BACKWARD,
+                )
             };
             if ret < 0 {
-                return Err(err(&self.info.path, DataErrorKind::Decode(ffmpeg_log::take_joined(&format!("seek to {ts} failed: {}", ff::Error::from(ret))))));
+                return Err(err(
+                    &self.info.path,
+                    DataErrorKind::Decode(ffmpeg_log::take_joined(&format!(
+                        "seek to {ts} failed: {}",
+                        ff::Error::from(ret)
+                    ))),
+                ));
             }
         }
         Ok(())
@@ -481,15 +618,34 @@ impl VideoReader {
         sh: usize,
     ) -> DataResult<Frame> {
         let (fmt, w, h) = (src.format(), src.width(), src.height());
-        let stale = !matches!(scaler, Some((f, sw0, sh0, _)) if *f == fmt && *sw0 == w && *sh0 == h);
+        let stale =
+            !matches!(scaler, Some((f, sw0, sh0, _)) if *f == fmt && *sw0 == w && *sh0 == h);
         if stale {
-            let ctx = scaling::Context::get(fmt, w, h, ff::format::Pixel::RGB24, sw as u32, sh as u32, scaling::Flags::BILINEAR)
-                .map_err(|e| err(&self.info.path, DataErrorKind::Decode(format!("cannot convert {fmt:?} {w}x{h} to RGB: {e}"))))?;
+            let ctx = scaling::Context::get(
+                fmt,
+                w,
+                h,
+                ff::format::Pixel::RGB24,
+                sw as u32,
+                sh as u32,
+                scaling::Flags::BILINEAR,
+            )
+            .map_err(|e| {
+                err(
+                    &self.info.path,
+                    DataErrorKind::Decode(format!("cannot convert {fmt:?} {w}x{h} to RGB: {e}")),
+                )
+            })?;
             *scaler = Some((fmt, w, h, ctx));
         }
         let ctx = &mut scaler.as_mut().unwrap().3;
         let mut rgb = frame::Video::empty();
-        ctx.run(src, &mut rgb).map_err(|e| err(&self.info.path, DataErrorKind::Decode(format!("colour conversion: {e}"))))?;
+        ctx.run(src, &mut rgb).map_err(|e| {
+            err(
+                &self.info.path,
+                DataErrorKind::Decode(format!("colour conversion: {e}")),
+            )
+        })?;
         let stride = rgb.stride(0);
         let plane = rgb.data(0);
         let mut data = Vec::with_capacity(sw * sh * 3);
@@ -501,7 +657,11 @@ impl VideoReader {
 }
 
 /// Decoder messages that do not mean damage (seen after seeking into open GOPs).
-const BENIGN: [&str; 3] = ["mmco: unref short failure", "co located POCs unavailable", "reference picture missing during reorder"];
+const BENIGN: [&str; 3] = [
+    "mmco: unref short failure",
+    "co located POCs unavailable",
+    "reference picture missing during reorder",
+];
 
 fn dedup(msgs: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -517,8 +677,14 @@ fn dedup(msgs: Vec<String>) -> Vec<String> {
 pub fn count_decodable(path: &Path) -> DataResult<(usize, Vec<String>)> {
     let mut reader = VideoReader::open(path)?;
     let all: Vec<usize> = (0..reader.len()).collect();
-    let opts = DecodeOptions { resize: Resize::Exact(16, 16), ..Default::default() };
+    let opts = DecodeOptions {
+        resize: Resize::Exact(16, 16),
+        ..Default::default()
+    };
     let (_, warnings) = reader.read_frames(&all, &opts)?;
-    let missing = warnings.iter().find_map(|w| w.split(" of ").next().and_then(|n| n.parse::<usize>().ok())).unwrap_or(0);
+    let missing = warnings
+        .iter()
+        .find_map(|w| w.split(" of ").next().and_then(|n| n.parse::<usize>().ok()))
+        .unwrap_or(0);
     Ok((reader.len() - missing, warnings))
 }

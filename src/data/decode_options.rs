@@ -37,6 +37,10 @@ pub struct DecodeOptions {
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        Self { threads: 1, resize: Resize::Native, force_seek: false }
+        Self {
+            threads: 1,
+            resize: Resize::Native,
+            force_seek: false,
+        }
     }
 }

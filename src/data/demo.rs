@@ -34,7 +34,16 @@ pub struct DemoSpec {
 
 impl Default for DemoSpec {
     fn default() -> Self {
-        Self { seed: 0, train: 210, test: 70, unlabeled: 140, size: 112, frames: 64, fps: 25, workers: 2 }
+        Self {
+            seed: 0,
+            train: 210,
+            test: 70,
+            unlabeled: 140,
+            size: 112,
+            frames: 64,
+            fps: 25,
+            workers: 2,
+        }
     }
 }
 
@@ -65,13 +74,54 @@ struct Expr {
 /// DFEW order: happy, sad, neutral, angry, surprise, disgust, fear.
 fn expression(class: usize) -> Expr {
     match class {
-        0 => Expr { curve: 0.11, open: 0.03, width: 0.18, eye_open: -0.3, blush: 1.0, ..Default::default() },
-        1 => Expr { curve: -0.09, brow_inner: 0.08, eye_open: -0.25, width: -0.05, ..Default::default() },
+        0 => Expr {
+            curve: 0.11,
+            open: 0.03,
+            width: 0.18,
+            eye_open: -0.3,
+            blush: 1.0,
+            ..Default::default()
+        },
+        1 => Expr {
+            curve: -0.09,
+            brow_inner: 0.08,
+            eye_open: -0.25,
+            width: -0.05,
+            ..Default::default()
+        },
         2 => Expr::default(),
-        3 => Expr { curve: -0.03, brow_raise: -0.05, brow_inner: -0.09, eye_open: -0.2, width: -0.12, ..Default::default() },
-        4 => Expr { brow_raise: 0.1, eye_open: 0.5, open: 0.13, width: -0.3, ..Default::default() },
-        5 => Expr { curve: -0.06, open: 0.02, wrinkle: 1.0, eye_open: -0.35, brow_raise: -0.03, ..Default::default() },
-        _ => Expr { brow_raise: 0.07, brow_inner: 0.07, eye_open: 0.4, open: 0.06, width: 0.18, curve: -0.03, ..Default::default() },
+        3 => Expr {
+            curve: -0.03,
+            brow_raise: -0.05,
+            brow_inner: -0.09,
+            eye_open: -0.2,
+            width: -0.12,
+            ..Default::default()
+        },
+        4 => Expr {
+            brow_raise: 0.1,
+            eye_open: 0.5,
+            open: 0.13,
+            width: -0.3,
+            ..Default::default()
+        },
+        5 => Expr {
+            curve: -0.06,
+            open: 0.02,
+            wrinkle: 1.0,
+            eye_open: -0.35,
+            brow_raise: -0.03,
+            ..Default::default()
+        },
+        _ => Expr {
+            brow_raise: 0.07,
+            brow_inner: 0.07,
+            eye_open: 0.4,
+            open: 0.06,
+            width: 0.18,
+            curve: -0.03,
+            ..Default::default()
+        },
     }
 }
 
@@ -112,7 +162,11 @@ struct Face {
 }
 
 fn mix(a: [f32; 3], b: [f32; 3], t: f32) -> [f32; 3] {
-    [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t]
+    [
+        a[0] + (b[0] - a[0]) * t,
+        a[1] + (b[1] - a[1]) * t,
+        a[2] + (b[2] - a[2]) * t,
+    ]
 }
 
 fn smoothstep(x: f32) -> f32 {
@@ -122,14 +176,44 @@ fn smoothstep(x: f32) -> f32 {
 
 impl Face {
     fn random(class: usize, rng: &mut StdRng) -> Self {
-        let tones = [[236.0, 200.0, 170.0], [222.0, 170.0, 130.0], [190.0, 135.0, 95.0], [140.0, 95.0, 65.0], [95.0, 65.0, 45.0]];
+        let tones = [
+            [236.0, 200.0, 170.0],
+            [222.0, 170.0, 130.0],
+            [190.0, 135.0, 95.0],
+            [140.0, 95.0, 65.0],
+            [95.0, 65.0, 45.0],
+        ];
         let base = tones[rng.random_range(0..tones.len())];
         let j = |rng: &mut StdRng, s: f32| rng.random_range(-s..s);
-        let skin = [base[0] + j(rng, 12.0), base[1] + j(rng, 12.0), base[2] + j(rng, 12.0)];
-        let hair = [rng.random_range(20.0..140.0), rng.random_range(15.0..100.0), rng.random_range(10.0..70.0)];
-        let cloth = [rng.random_range(30.0..220.0), rng.random_range(30.0..220.0), rng.random_range(30.0..220.0)];
-        let bg0 = [rng.random_range(40.0..220.0), rng.random_range(40.0..220.0), rng.random_range(40.0..220.0)];
-        let bg1 = mix(bg0, [rng.random_range(0.0..255.0), rng.random_range(0.0..255.0), rng.random_range(0.0..255.0)], 0.5);
+        let skin = [
+            base[0] + j(rng, 12.0),
+            base[1] + j(rng, 12.0),
+            base[2] + j(rng, 12.0),
+        ];
+        let hair = [
+            rng.random_range(20.0..140.0),
+            rng.random_range(15.0..100.0),
+            rng.random_range(10.0..70.0),
+        ];
+        let cloth = [
+            rng.random_range(30.0..220.0),
+            rng.random_range(30.0..220.0),
+            rng.random_range(30.0..220.0),
+        ];
+        let bg0 = [
+            rng.random_range(40.0..220.0),
+            rng.random_range(40.0..220.0),
+            rng.random_range(40.0..220.0),
+        ];
+        let bg1 = mix(
+            bg0,
+            [
+                rng.random_range(0.0..255.0),
+                rng.random_range(0.0..255.0),
+                rng.random_range(0.0..255.0),
+            ],
+            0.5,
+        );
         let onset = rng.random_range(0.25..0.42);
         Face {
             skin,
@@ -150,7 +234,12 @@ impl Face {
             cy: rng.random_range(-0.04..0.06),
             scale: rng.random_range(0.36..0.44),
             roll: rng.random_range(-0.15..0.15),
-            drift: [rng.random_range(-0.04..0.04), rng.random_range(-0.03..0.03), rng.random_range(-0.08..0.08), rng.random_range(0.5..2.0)],
+            drift: [
+                rng.random_range(-0.04..0.04),
+                rng.random_range(-0.03..0.03),
+                rng.random_range(-0.08..0.08),
+                rng.random_range(0.5..2.0),
+            ],
             phase: rng.random_range(0.0..std::f32::consts::TAU),
             light: [rng.random_range(-0.3..0.3), rng.random_range(-0.3..0.1)],
             brightness: rng.random_range(0.85..1.12),
@@ -159,14 +248,19 @@ impl Face {
             apex: onset + rng.random_range(0.12..0.25),
             intensity: rng.random_range(0.8..1.2),
             expr: expression(class),
-            talk: if rng.random_bool(0.4) { rng.random_range(0.0..0.025) } else { 0.0 },
+            talk: if rng.random_bool(0.4) {
+                rng.random_range(0.0..0.025)
+            } else {
+                0.0
+            },
         }
     }
 
     /// Renders frame `t` of `n` at `size × size`.
     fn render(&self, t: usize, n: usize, size: usize, rng: &mut StdRng) -> Frame {
         let time = t as f32 / n.max(1) as f32;
-        let k = self.intensity * smoothstep((time - self.onset) / (self.apex - self.onset).max(1e-3));
+        let k =
+            self.intensity * smoothstep((time - self.onset) / (self.apex - self.onset).max(1e-3));
         let e = &self.expr;
         let wave = (self.phase + time * std::f32::consts::TAU * self.drift[3]).sin();
         let cx = (0.5 + self.cx + self.drift[0] * wave) * size as f32;
@@ -198,25 +292,39 @@ impl Face {
                 // Neck and shoulders.
                 if v > 0.75 {
                     c = mix(c, mix(self.skin, [0.0; 3], 0.25), cover(u.abs() - 0.26));
-                    c = mix(c, self.cloth, cover((1.05 - v).max(u.abs() - 0.9 - (v - 1.05) * 0.8)));
+                    c = mix(
+                        c,
+                        self.cloth,
+                        cover((1.05 - v).max(u.abs() - 0.9 - (v - 1.05) * 0.8)),
+                    );
                 }
                 // Hair behind the head.
-                let hb = ((u / (self.head_a * 1.08)).powi(2) + ((v + 0.06) / (self.head_b * 1.04)).powi(2)).sqrt() - 1.0;
+                let hb = ((u / (self.head_a * 1.08)).powi(2)
+                    + ((v + 0.06) / (self.head_b * 1.04)).powi(2))
+                .sqrt()
+                    - 1.0;
                 if v < -0.2 {
                     c = mix(c, self.hair, cover(hb * self.head_a));
                 }
                 let hd = ((u / self.head_a).powi(2) + (v / self.head_b).powi(2)).sqrt() - 1.0;
                 let head = cover(hd * self.head_a);
                 if head > 0.0 {
-                    let shade = self.brightness * flicker * (1.0 + self.light[0] * u + self.light[1] * v);
-                    let mut f = [self.skin[0] * shade, self.skin[1] * shade, self.skin[2] * shade];
+                    let shade =
+                        self.brightness * flicker * (1.0 + self.light[0] * u + self.light[1] * v);
+                    let mut f = [
+                        self.skin[0] * shade,
+                        self.skin[1] * shade,
+                        self.skin[2] * shade,
+                    ];
                     // Hairline.
                     let hl = self.hairline + 0.04 * (u * 9.0 + self.phase).sin();
                     f = mix(f, self.hair, cover(v - hl));
                     // Cheeks.
                     if blush > 0.0 {
                         for side in [-1.0f32, 1.0] {
-                            let d = ((u - side * 0.36).powi(2) / 0.012 + (v - 0.2).powi(2) / 0.006).sqrt() - 1.0;
+                            let d = ((u - side * 0.36).powi(2) / 0.012 + (v - 0.2).powi(2) / 0.006)
+                                .sqrt()
+                                - 1.0;
                             f = mix(f, [230.0, 110.0, 110.0], 0.35 * blush * cover(d * 0.08));
                         }
                     }
@@ -224,10 +332,12 @@ impl Face {
                     for side in [-1.0f32, 1.0] {
                         let ex = side * self.eye_dx;
                         let (ea, eb) = (0.1, 0.055 * eye_open);
-                        let ed = (((u - ex) / ea).powi(2) + ((v - self.eye_y) / eb).powi(2)).sqrt() - 1.0;
+                        let ed = (((u - ex) / ea).powi(2) + ((v - self.eye_y) / eb).powi(2)).sqrt()
+                            - 1.0;
                         let inside = cover(ed * eb);
                         if inside > 0.0 {
-                            let iris = cover(((u - ex).powi(2) + (v - self.eye_y).powi(2)).sqrt() - 0.042);
+                            let iris =
+                                cover(((u - ex).powi(2) + (v - self.eye_y).powi(2)).sqrt() - 0.042);
                             let eye = mix([245.0, 245.0, 240.0], [50.0, 35.0, 25.0], iris);
                             f = mix(f, eye, inside);
                         }
@@ -241,8 +351,11 @@ impl Face {
                         let (ix, iy) = (side * 0.1, brow_y - brow_inner);
                         let (ox, oy) = (side * 0.46, brow_y + 0.02);
                         let (bx, by) = (ox - ix, oy - iy);
-                        let tpar = (((u - ix) * bx + (v - iy) * by) / (bx * bx + by * by)).clamp(0.0, 1.0);
-                        let bd = ((u - ix - tpar * bx).powi(2) + (v - iy - tpar * by).powi(2)).sqrt() - 0.028;
+                        let tpar =
+                            (((u - ix) * bx + (v - iy) * by) / (bx * bx + by * by)).clamp(0.0, 1.0);
+                        let bd = ((u - ix - tpar * bx).powi(2) + (v - iy - tpar * by).powi(2))
+                            .sqrt()
+                            - 0.028;
                         f = mix(f, mix(self.hair, [0.0; 3], 0.3), cover(bd));
                     }
                     // Nose and disgust wrinkles.
@@ -254,8 +367,11 @@ impl Face {
                                 let (ax, ay) = (side * 0.07, 0.0 + off);
                                 let (bx, by) = (side * 0.15, 0.06 + off - 0.01 * j as f32);
                                 let (lx, ly) = (bx - ax, by - ay);
-                                let tp = (((u - ax) * lx + (v - ay) * ly) / (lx * lx + ly * ly)).clamp(0.0, 1.0);
-                                let wd = ((u - ax - tp * lx).powi(2) + (v - ay - tp * ly).powi(2)).sqrt() - 0.01;
+                                let tp = (((u - ax) * lx + (v - ay) * ly) / (lx * lx + ly * ly))
+                                    .clamp(0.0, 1.0);
+                                let wd = ((u - ax - tp * lx).powi(2) + (v - ay - tp * ly).powi(2))
+                                    .sqrt()
+                                    - 0.01;
                                 f = mix(f, [90.0, 50.0, 40.0], wrinkle * cover(wd));
                             }
                         }
@@ -287,27 +403,44 @@ impl Face {
 pub fn render_clip(class: usize, seed: u64, size: usize, frames: usize) -> Vec<Frame> {
     let mut rng = StdRng::seed_from_u64(seed);
     let face = Face::random(class, &mut rng);
-    (0..frames).map(|t| face.render(t, frames, size, &mut rng)).collect()
+    (0..frames)
+        .map(|t| face.render(t, frames, size, &mut rng))
+        .collect()
 }
 
 fn clip_seed(seed: u64, split: u64, i: usize) -> u64 {
-    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (split << 56) ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03)
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (split << 56)
+        ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03)
 }
 
 /// Writes the demo set into `dir`: `videos/{train,test,unlabeled}/NNNNN.mp4`, `train.csv`,
 /// `test.csv` (labels in DFEW order), `pretrain.csv` (unlabeled + train videos, label 0),
 /// `classes.txt`. Classes are balanced (round robin) and shuffled by the seed.
 #[cfg(feature = "video")]
-pub fn generate(dir: &Path, spec: &DemoSpec, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<DemoSet> {
+pub fn generate(
+    dir: &Path,
+    spec: &DemoSpec,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<DemoSet> {
     use super::encode::{EncodeSpec, VideoWriter, pick_encoder};
     use rand::seq::SliceRandom;
 
     let classes = dataset("DFEW").unwrap().labels;
     let mut jobs: Vec<(&str, u64, usize, Option<usize>)> = Vec::new();
-    for (split, name, n) in [(0u64, "train", spec.train), (1, "test", spec.test), (2, "unlabeled", spec.unlabeled)] {
-        std::fs::create_dir_all(dir.join("videos").join(name)).with_context(|| format!("{}: cannot create", dir.display()))?;
+    for (split, name, n) in [
+        (0u64, "train", spec.train),
+        (1, "test", spec.test),
+        (2, "unlabeled", spec.unlabeled),
+    ] {
+        std::fs::create_dir_all(dir.join("videos").join(name))
+            .with_context(|| format!("{}: cannot create", dir.display()))?;
         let mut labels: Vec<usize> = (0..n).map(|i| i % classes.len()).collect();
-        labels.shuffle(&mut StdRng::seed_from_u64(clip_seed(spec.seed, split, usize::MAX)));
+        labels.shuffle(&mut StdRng::seed_from_u64(clip_seed(
+            spec.seed,
+            split,
+            usize::MAX,
+        )));
         for (i, &c) in labels.iter().enumerate() {
             jobs.push((name, split, i, if split == 2 { None } else { Some(c) }));
         }
@@ -343,13 +476,22 @@ pub fn generate(dir: &Path, spec: &DemoSpec, progress: &(dyn Fn(usize, usize) + 
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a generator thread panicked")))).collect()
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a generator thread panicked")))
+            })
+            .collect()
     });
     for r in results {
         r?;
     }
     let rows = |name: &str| -> Vec<(String, usize)> {
-        jobs.iter().filter(|j| j.0 == name).map(|(n, _, i, l)| (format!("videos/{n}/{i:05}.mp4"), l.unwrap_or(0))).collect()
+        jobs.iter()
+            .filter(|j| j.0 == name)
+            .map(|(n, _, i, l)| (format!("videos/{n}/{i:05}.mp4"), l.unwrap_or(0)))
+            .collect()
     };
     let train_manifest = dir.join("train.csv");
     let test_manifest = dir.join("test.csv");
@@ -360,7 +502,14 @@ pub fn generate(dir: &Path, spec: &DemoSpec, progress: &(dyn Fn(usize, usize) + 
     pre.extend(rows("train").into_iter().map(|(p, _)| (p, 0)));
     write_manifest(&pretrain_manifest, &pre)?;
     std::fs::write(dir.join("classes.txt"), classes.join("\n") + "\n")?;
-    Ok(DemoSet { dir: dir.to_path_buf(), train_manifest, test_manifest, pretrain_manifest, clips: total, codec })
+    Ok(DemoSet {
+        dir: dir.to_path_buf(),
+        train_manifest,
+        test_manifest,
+        pretrain_manifest,
+        clips: total,
+        codec,
+    })
 }
 
 #[cfg(test)]
@@ -372,7 +521,13 @@ mod tests {
         let a = render_clip(4, 7, 64, 20);
         let b = render_clip(4, 7, 64, 20);
         assert_eq!(a, b);
-        let diff = |x: &Frame, y: &Frame| x.data.iter().zip(&y.data).map(|(p, q)| (*p as i32 - *q as i32).abs() as u64).sum::<u64>();
+        let diff = |x: &Frame, y: &Frame| {
+            x.data
+                .iter()
+                .zip(&y.data)
+                .map(|(p, q)| (*p as i32 - *q as i32).unsigned_abs() as u64)
+                .sum::<u64>()
+        };
         // Surprise: the late frames differ from the first far more than two early frames do.
         let early = diff(&a[0], &a[2]);
         let late = diff(&a[0], &a[19]);

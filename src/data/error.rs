@@ -40,7 +40,10 @@ pub enum DataErrorKind {
 
 impl DataError {
     pub fn new(path: impl Into<PathBuf>, kind: DataErrorKind) -> Self {
-        Self { path: path.into(), kind }
+        Self {
+            path: path.into(),
+            kind,
+        }
     }
 }
 

@@ -14,7 +14,12 @@ thread_local! {
     static MESSAGES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
-unsafe extern "C" fn callback(avcl: *mut c_void, level: c_int, fmt: *const c_char, vl: *mut ffi::__va_list_tag) {
+unsafe extern "C" fn callback(
+    avcl: *mut c_void,
+    level: c_int,
+    fmt: *const c_char,
+    vl: *mut ffi::__va_list_tag,
+) {
     if level > ffi::AV_LOG_WARNING as c_int {
         return;
     }
@@ -22,8 +27,19 @@ unsafe extern "C" fn callback(avcl: *mut c_void, level: c_int, fmt: *const c_cha
     let mut prefix: c_int = 1;
     // SAFETY: FFmpeg hands us a valid format string and va_list; the buffer is ours.
     let line = unsafe {
-        ffi::av_log_format_line2(avcl, level, fmt, vl, buf.as_mut_ptr(), buf.len() as c_int, &mut prefix);
-        CStr::from_ptr(buf.as_ptr()).to_string_lossy().trim().to_string()
+        ffi::av_log_format_line2(
+            avcl,
+            level,
+            fmt,
+            vl,
+            buf.as_mut_ptr(),
+            buf.len() as c_int,
+            &mut prefix,
+        );
+        CStr::from_ptr(buf.as_ptr())
+            .to_string_lossy()
+            .trim()
+            .to_string()
     };
     if line.is_empty() {
         return;

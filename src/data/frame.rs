@@ -11,14 +11,26 @@ pub struct Frame {
 
 impl Frame {
     pub fn new(width: usize, height: usize, data: Vec<u8>) -> Self {
-        assert_eq!(data.len(), width * height * 3, "frame buffer does not match {width}x{height}x3");
-        Self { width, height, data }
+        assert_eq!(
+            data.len(),
+            width * height * 3,
+            "frame buffer does not match {width}x{height}x3"
+        );
+        Self {
+            width,
+            height,
+            data,
+        }
     }
 
     /// A frame of one colour.
     pub fn filled(width: usize, height: usize, rgb: [u8; 3]) -> Self {
         let data = std::iter::repeat_n(rgb, width * height).flatten().collect();
-        Self { width, height, data }
+        Self {
+            width,
+            height,
+            data,
+        }
     }
 
     pub fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
@@ -28,7 +40,10 @@ impl Frame {
 
     /// Crops `w × h` pixels at (`x`, `y`); the rectangle must lie inside the frame.
     pub fn crop(&self, x: usize, y: usize, w: usize, h: usize) -> Frame {
-        assert!(x + w <= self.width && y + h <= self.height, "crop outside the frame");
+        assert!(
+            x + w <= self.width && y + h <= self.height,
+            "crop outside the frame"
+        );
         let mut data = Vec::with_capacity(w * h * 3);
         for row in y..y + h {
             let start = (row * self.width + x) * 3;
@@ -78,13 +93,32 @@ impl Frame {
     /// Resizes with a triangle (bilinear) filter whose support widens when shrinking, as
     /// PIL's `Image.resize(..., BILINEAR)` does (what torchvision's Resize uses on images).
     pub fn resize(&self, out_w: usize, out_h: usize) -> Frame {
-        self.resize_region(0.0, 0.0, self.width as f32, self.height as f32, out_w, out_h)
+        self.resize_region(
+            0.0,
+            0.0,
+            self.width as f32,
+            self.height as f32,
+            out_w,
+            out_h,
+        )
     }
 
     /// Resizes the region `[x0, x0+w) × [y0, y0+h)` (fractional allowed) to `out_w × out_h`.
-    pub fn resize_region(&self, x0: f32, y0: f32, w: f32, h: f32, out_w: usize, out_h: usize) -> Frame {
-        if x0 == 0.0 && y0 == 0.0 && w as usize == self.width && h as usize == self.height
-            && out_w == self.width && out_h == self.height
+    pub fn resize_region(
+        &self,
+        x0: f32,
+        y0: f32,
+        w: f32,
+        h: f32,
+        out_w: usize,
+        out_h: usize,
+    ) -> Frame {
+        if x0 == 0.0
+            && y0 == 0.0
+            && w as usize == self.width
+            && h as usize == self.height
+            && out_w == self.width
+            && out_h == self.height
         {
             return self.clone();
         }
@@ -158,9 +192,15 @@ fn filter_weights(start: f32, len: f32, size: usize, out: usize) -> Vec<(usize, 
 /// `Resize(int)` rule: the longer side is truncated, `int(short * long / short_side)`).
 pub fn short_side_size(width: usize, height: usize, short: usize) -> (usize, usize) {
     if width <= height {
-        (short, ((short as f64 * height as f64 / width as f64) as usize).max(1))
+        (
+            short,
+            ((short as f64 * height as f64 / width as f64) as usize).max(1),
+        )
     } else {
-        (((short as f64 * width as f64 / height as f64) as usize).max(1), short)
+        (
+            ((short as f64 * width as f64 / height as f64) as usize).max(1),
+            short,
+        )
     }
 }
 
@@ -178,7 +218,10 @@ pub fn to_normalized_tensor(frames: &[Frame], mean: [f32; 3], std: [f32; 3]) -> 
         }
     }
     for (ti, f) in frames.iter().enumerate() {
-        assert!(f.width == w && f.height == h, "frames of one clip differ in size");
+        assert!(
+            f.width == w && f.height == h,
+            "frames of one clip differ in size"
+        );
         for (p, px) in f.data.chunks_exact(3).enumerate() {
             for c in 0..3 {
                 out[(c * t + ti) * plane + p] = lut[c][px[c] as usize];
@@ -193,7 +236,9 @@ mod tests {
     use super::*;
 
     fn gradient(w: usize, h: usize) -> Frame {
-        let data = (0..h).flat_map(|y| (0..w).flat_map(move |x| [(x * 10) as u8, (y * 10) as u8, 7])).collect();
+        let data = (0..h)
+            .flat_map(|y| (0..w).flat_map(move |x| [(x * 10) as u8, (y * 10) as u8, 7]))
+            .collect();
         Frame::new(w, h, data)
     }
 

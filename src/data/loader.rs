@@ -36,11 +36,19 @@ pub struct DataOrder {
 
 impl DataOrder {
     pub fn new(seed: u64) -> Self {
-        Self { seed, epoch: 0, position: 0 }
+        Self {
+            seed,
+            epoch: 0,
+            position: 0,
+        }
     }
 
     pub fn next_epoch(self) -> Self {
-        Self { seed: self.seed, epoch: self.epoch + 1, position: 0 }
+        Self {
+            seed: self.seed,
+            epoch: self.epoch + 1,
+            position: 0,
+        }
     }
 }
 
@@ -69,8 +77,20 @@ pub struct LoaderConfig {
 
 impl Default for LoaderConfig {
     fn default() -> Self {
-        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(1);
-        Self { batch_size: 8, workers, prefetch_batches: 2, shuffle: true, drop_last: true, decode_threads: 1, mask: None, mixup: None }
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .max(1);
+        Self {
+            batch_size: 8,
+            workers,
+            prefetch_batches: 2,
+            shuffle: true,
+            drop_last: true,
+            decode_threads: 1,
+            mask: None,
+            mixup: None,
+        }
     }
 }
 
@@ -114,12 +134,21 @@ impl Batch {
 
     /// Class labels (panics on non-class labels).
     pub fn classes(&self) -> Vec<usize> {
-        self.labels.iter().map(|l| l.class().expect("batch holds non-class labels")).collect()
+        self.labels
+            .iter()
+            .map(|l| l.class().expect("batch holds non-class labels"))
+            .collect()
     }
 
     /// The clips as a burn tensor `[B, 3, T, H, W]`.
-    pub fn tensor<B: burn::prelude::Backend>(&self, device: &B::Device) -> burn::prelude::Tensor<B, 5> {
-        burn::prelude::Tensor::from_data(burn::tensor::TensorData::new(self.clips.clone(), self.shape), device)
+    pub fn tensor<B: burn::prelude::Backend>(
+        &self,
+        device: &B::Device,
+    ) -> burn::prelude::Tensor<B, 5> {
+        burn::prelude::Tensor::from_data(
+            burn::tensor::TensorData::new(self.clips.clone(), self.shape),
+            device,
+        )
     }
 }
 
@@ -156,12 +185,17 @@ fn splitmix(mut x: u64) -> u64 {
 }
 
 fn derive_seed(seed: u64, epoch: u64, position: u64, stream: u64) -> u64 {
-    splitmix(splitmix(splitmix(seed ^ stream.wrapping_mul(0xA24B_AED4_963E_E407)) ^ epoch) ^ position)
+    splitmix(
+        splitmix(splitmix(seed ^ stream.wrapping_mul(0xA24B_AED4_963E_E407)) ^ epoch) ^ position,
+    )
 }
 
 impl Loader {
     pub fn new(entries: &[ManifestEntry], view: ViewConfig, cfg: LoaderConfig) -> Self {
-        let items = entries.iter().map(|e| (e.path.clone(), e.label.clone())).collect();
+        let items = entries
+            .iter()
+            .map(|e| (e.path.clone(), e.label.clone()))
+            .collect();
         Self {
             items: Arc::new(items),
             view: Arc::new(view),
@@ -195,7 +229,11 @@ impl Loader {
     /// Batches per epoch, assuming no sample is skipped.
     pub fn batches_per_epoch(&self) -> usize {
         let clips = self.items.len() * self.view.clips_per_video();
-        if self.cfg.drop_last { clips / self.cfg.batch_size } else { clips.div_ceil(self.cfg.batch_size) }
+        if self.cfg.drop_last {
+            clips / self.cfg.batch_size
+        } else {
+            clips.div_ceil(self.cfg.batch_size)
+        }
     }
 
     /// The video order of an epoch.
@@ -210,13 +248,14 @@ impl Loader {
     /// Iterates the batches of `order.epoch` from `order.position` on.
     pub fn epoch(&self, order: DataOrder) -> EpochIter {
         let perm = Arc::new(self.epoch_order(order.seed, order.epoch));
-        let in_flight = (self.cfg.prefetch_batches.max(1) * self.cfg.batch_size).max(self.cfg.workers);
+        let in_flight =
+            (self.cfg.prefetch_batches.max(1) * self.cfg.batch_size).max(self.cfg.workers);
         let (credit_tx, credit_rx) = bounded::<()>(in_flight);
         for _ in 0..in_flight {
             credit_tx.send(()).unwrap();
         }
         let (job_tx, job_rx) = bounded::<(usize, usize)>(self.cfg.workers.max(1));
-        let (res_tx, res_rx) = unbounded::<(usize, Result<LoadedClips, DataError>, Option<Vec<TubeMask>>)>();
+        let (res_tx, res_rx) = unbounded::<WorkResult>();
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         {
@@ -254,7 +293,9 @@ impl Loader {
                         let side = view.size / m.patch.max(1);
                         let spatial = side * side;
                         let masked = (m.ratio * spatial as f64) as usize;
-                        (0..view.clips_per_video()).map(|_| TubeMask::random(spatial, masked, &mut rng)).collect()
+                        (0..view.clips_per_video())
+                            .map(|_| TubeMask::random(spatial, masked, &mut rng))
+                            .collect()
                     });
                     if res_tx.send((pos, result, masks)).is_err() {
                         return;
@@ -283,6 +324,10 @@ impl Loader {
 }
 
 type Pending = (usize, Sample);
+/// A worker's answer: position in the epoch, the clips (or why not), the tube masks.
+/// Clips (or why not) and tube masks of one video.
+type Work = (Result<LoadedClips, DataError>, Option<Vec<TubeMask>>);
+type WorkResult = (usize, Result<LoadedClips, DataError>, Option<Vec<TubeMask>>);
 
 /// One epoch's batches, in order. Dropping it stops the workers.
 pub struct EpochIter {
@@ -294,11 +339,11 @@ pub struct EpochIter {
     perm: Arc<Vec<usize>>,
     order: DataOrder,
     next_pos: usize,
-    reorder: BTreeMap<usize, (Result<LoadedClips, DataError>, Option<Vec<TubeMask>>)>,
+    reorder: BTreeMap<usize, Work>,
     /// Samples taken from finished videos but not yet batched, with the position after them.
     pending: Vec<Pending>,
     credit_tx: Option<Sender<()>>,
-    res_rx: Receiver<(usize, Result<LoadedClips, DataError>, Option<Vec<TubeMask>>)>,
+    res_rx: Receiver<WorkResult>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
     batch_no: usize,
@@ -338,7 +383,11 @@ impl EpochIter {
                     if !loaded.warnings.is_empty() {
                         stats.videos_with_warnings += 1;
                         drop(stats);
-                        (self.log)(&format!("warning: {}: {}", self.items[video].0.display(), loaded.warnings.join("; ")));
+                        (self.log)(&format!(
+                            "warning: {}: {}",
+                            self.items[video].0.display(),
+                            loaded.warnings.join("; ")
+                        ));
                     }
                     let mut masks = masks.map(|m| m.into_iter());
                     return Some(
@@ -394,7 +443,11 @@ impl Iterator for EpochIter {
         let samples: Vec<Pending> = self.pending.drain(..take).collect();
         // Resume point: the position after the last video whose clips are all batched.
         let last_after = samples.last().unwrap().0;
-        self.order.position = if self.pending.iter().any(|(a, _)| *a == last_after) { last_after - 1 } else { last_after };
+        self.order.position = if self.pending.iter().any(|(a, _)| *a == last_after) {
+            last_after - 1
+        } else {
+            last_after
+        };
         let [c, t, h, w] = self.view.clip_shape();
         let per = c * t * h * w;
         let mut clips = Vec::with_capacity(take * per);
@@ -415,12 +468,26 @@ impl Iterator for EpochIter {
         let targets = self.cfg.mixup.and_then(|(mix, classes)| {
             let cls: Option<Vec<usize>> = labels.iter().map(Label::class).collect();
             cls.map(|cls| {
-                let mut rng = StdRng::seed_from_u64(derive_seed(self.order.seed, self.order.epoch, self.order.position as u64, 3));
+                let mut rng = StdRng::seed_from_u64(derive_seed(
+                    self.order.seed,
+                    self.order.epoch,
+                    self.order.position as u64,
+                    3,
+                ));
                 mixup_batch(&mix, &mut clips, shape, &cls, classes, &mut rng).0
             })
         });
         self.batch_no += 1;
-        Some(Batch { clips, shape, labels, videos, clip_indices, masks, targets, order: self.order })
+        Some(Batch {
+            clips,
+            shape,
+            labels,
+            videos,
+            clip_indices,
+            masks,
+            targets,
+            order: self.order,
+        })
     }
 }
 

@@ -73,7 +73,11 @@ impl PathMapping {
             return to.join(rest.trim_start_matches('/'));
         }
         let p = Path::new(raw);
-        if p.is_absolute() { p.to_path_buf() } else { self.data_root.as_deref().unwrap_or(manifest_dir).join(p) }
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.data_root.as_deref().unwrap_or(manifest_dir).join(p)
+        }
     }
 }
 
@@ -86,18 +90,34 @@ pub struct Manifest {
 
 impl Manifest {
     /// Reads a manifest; the first malformed line or bad label is an error naming file:line.
-    pub fn read(file: &Path, kind: LabelKind, mapping: &PathMapping) -> Result<Self, ManifestError> {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| ManifestError { file: file.to_path_buf(), line: 0, message: format!("cannot read: {e}") })?;
+    pub fn read(
+        file: &Path,
+        kind: LabelKind,
+        mapping: &PathMapping,
+    ) -> Result<Self, ManifestError> {
+        let text = std::fs::read_to_string(file).map_err(|e| ManifestError {
+            file: file.to_path_buf(),
+            line: 0,
+            message: format!("cannot read: {e}"),
+        })?;
         Self::parse(&text, file, kind, mapping)
     }
 
-    pub fn parse(text: &str, file: &Path, kind: LabelKind, mapping: &PathMapping) -> Result<Self, ManifestError> {
+    pub fn parse(
+        text: &str,
+        file: &Path,
+        kind: LabelKind,
+        mapping: &PathMapping,
+    ) -> Result<Self, ManifestError> {
         let dir = file.parent().unwrap_or(Path::new("."));
         let mut entries = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let lineno = i + 1;
-            let err = |message: String| ManifestError { file: file.to_path_buf(), line: lineno, message };
+            let err = |message: String| ManifestError {
+                file: file.to_path_buf(),
+                line: lineno,
+                message,
+            };
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
@@ -110,32 +130,57 @@ impl Manifest {
                         return Err(err(format!("expected `<path> <label>`, found `{line}`")));
                     }
                     let tok = tokens[tokens.len() - 1];
-                    let c: usize = tok.parse().map_err(|_| err(format!("label `{tok}` is not a class index (0-based integer)")))?;
+                    let c: usize = tok.parse().map_err(|_| {
+                        err(format!(
+                            "label `{tok}` is not a class index (0-based integer)"
+                        ))
+                    })?;
                     if let Some(n) = classes
                         && c >= n
                     {
-                        return Err(err(format!("label {c} is out of range: this dataset has {n} classes (0..{})", n - 1)));
+                        return Err(err(format!(
+                            "label {c} is out of range: this dataset has {n} classes (0..{})",
+                            n - 1
+                        )));
                     }
                     (tokens[..tokens.len() - 1].join(" "), Label::Class(c))
                 }
                 LabelKind::Values(n) => {
                     if tokens.len() < n + 1 {
-                        return Err(err(format!("expected `<path>` and {n} numbers, found `{line}`")));
+                        return Err(err(format!(
+                            "expected `<path>` and {n} numbers, found `{line}`"
+                        )));
                     }
                     let vals = tokens[tokens.len() - n..]
                         .iter()
-                        .map(|t| t.parse::<f32>().map_err(|_| err(format!("target `{t}` is not a number"))))
+                        .map(|t| {
+                            t.parse::<f32>()
+                                .map_err(|_| err(format!("target `{t}` is not a number")))
+                        })
                         .collect::<Result<Vec<_>, _>>()?;
                     (tokens[..tokens.len() - n].join(" "), Label::Values(vals))
                 }
             };
             let path = mapping.resolve(&raw_path, dir);
-            entries.push(ManifestEntry { raw_path, path, label, line: lineno });
+            entries.push(ManifestEntry {
+                raw_path,
+                path,
+                label,
+                line: lineno,
+            });
         }
         if entries.is_empty() {
-            return Err(ManifestError { file: file.to_path_buf(), line: 0, message: "no entries".into() });
+            return Err(ManifestError {
+                file: file.to_path_buf(),
+                line: 0,
+                message: "no entries".into(),
+            });
         }
-        Ok(Self { file: file.to_path_buf(), kind, entries })
+        Ok(Self {
+            file: file.to_path_buf(),
+            kind,
+            entries,
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -154,7 +199,11 @@ impl Manifest {
             .map(|e| ManifestError {
                 file: self.file.clone(),
                 line: e.line,
-                message: format!("{} does not exist (written as {})", e.path.display(), e.raw_path),
+                message: format!(
+                    "{} does not exist (written as {})",
+                    e.path.display(),
+                    e.raw_path
+                ),
             })
             .collect()
     }
@@ -163,10 +212,18 @@ impl Manifest {
     /// local root), if any.
     pub fn common_prefix(&self) -> Option<String> {
         let first = self.entries.first()?.raw_path.as_str();
-        let mut prefix = first.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
+        let mut prefix = first
+            .rsplit_once('/')
+            .map(|(p, _)| p.to_string())
+            .unwrap_or_default();
         for e in &self.entries {
-            while !prefix.is_empty() && !(e.raw_path.starts_with(&prefix) && e.raw_path[prefix.len()..].starts_with('/')) {
-                prefix = prefix.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
+            let under =
+                |p: &str| e.raw_path.starts_with(p) && e.raw_path[p.len()..].starts_with('/');
+            while !prefix.is_empty() && !under(&prefix) {
+                prefix = prefix
+                    .rsplit_once('/')
+                    .map(|(p, _)| p.to_string())
+                    .unwrap_or_default();
             }
         }
         (!prefix.is_empty()).then_some(prefix)
@@ -179,7 +236,12 @@ impl Manifest {
                 *class_counts.entry(c).or_insert(0usize) += 1;
             }
         }
-        ManifestSummary { file: self.file.clone(), clips: self.entries.len(), class_counts, common_prefix: self.common_prefix() }
+        ManifestSummary {
+            file: self.file.clone(),
+            clips: self.entries.len(),
+            class_counts,
+            common_prefix: self.common_prefix(),
+        }
     }
 }
 
@@ -201,7 +263,10 @@ impl ManifestSummary {
         }
         for (c, n) in &self.class_counts {
             let name = names.and_then(|v| v.get(*c)).copied().unwrap_or("?");
-            s += &format!("\n  {c:>2} {name:<15} {n:>6}  {:5.1}%", 100.0 * *n as f64 / self.clips as f64);
+            s += &format!(
+                "\n  {c:>2} {name:<15} {n:>6}  {:5.1}%",
+                100.0 * *n as f64 / self.clips as f64
+            );
         }
         s
     }
@@ -224,24 +289,44 @@ mod tests {
     use super::*;
 
     fn parse(text: &str, kind: LabelKind) -> Result<Manifest, ManifestError> {
-        Manifest::parse(text, Path::new("/m/train.csv"), kind, &PathMapping::default())
+        Manifest::parse(
+            text,
+            Path::new("/m/train.csv"),
+            kind,
+            &PathMapping::default(),
+        )
     }
 
     #[test]
     fn bad_lines_name_file_and_line() {
         let k = LabelKind::Class { classes: Some(7) };
         let e = parse("a 1\nb\n", k).unwrap_err();
-        assert_eq!(e.to_string(), "/m/train.csv:2: expected `<path> <label>`, found `b`");
+        assert_eq!(
+            e.to_string(),
+            "/m/train.csv:2: expected `<path> <label>`, found `b`"
+        );
         let e = parse("a 1\n\nb x\n", k).unwrap_err();
-        assert!(e.to_string().starts_with("/m/train.csv:3: label `x`"), "{e}");
+        assert!(
+            e.to_string().starts_with("/m/train.csv:3: label `x`"),
+            "{e}"
+        );
         let e = parse("a 7\n", k).unwrap_err();
         assert!(e.to_string().contains("out of range"), "{e}");
     }
 
     #[test]
     fn prefix_mapping_and_relative_paths() {
-        let map = PathMapping { data_root: Some("/local".into()), prefix: Some(("/data/ycs/AC/Dataset".into(), "/mnt/ds".into())) };
-        let m = Manifest::parse("/data/ycs/AC/Dataset/DFEW/01 3\nclips/x.mp4 0\r\n", Path::new("/m/t.csv"), LabelKind::Class { classes: None }, &map).unwrap();
+        let map = PathMapping {
+            data_root: Some("/local".into()),
+            prefix: Some(("/data/ycs/AC/Dataset".into(), "/mnt/ds".into())),
+        };
+        let m = Manifest::parse(
+            "/data/ycs/AC/Dataset/DFEW/01 3\nclips/x.mp4 0\r\n",
+            Path::new("/m/t.csv"),
+            LabelKind::Class { classes: None },
+            &map,
+        )
+        .unwrap();
         assert_eq!(m.entries[0].path, PathBuf::from("/mnt/ds/DFEW/01"));
         assert_eq!(m.entries[1].path, PathBuf::from("/local/clips/x.mp4"));
         assert_eq!(m.entries[1].label, Label::Class(0));
@@ -257,7 +342,11 @@ mod tests {
 
     #[test]
     fn common_prefix_is_a_folder() {
-        let m = parse("/a/b/c1 0\n/a/b/c2 1\n/a/bx/c 1\n", LabelKind::Class { classes: None }).unwrap();
+        let m = parse(
+            "/a/b/c1 0\n/a/b/c2 1\n/a/bx/c 1\n",
+            LabelKind::Class { classes: None },
+        )
+        .unwrap();
         assert_eq!(m.common_prefix().as_deref(), Some("/a"));
     }
 }

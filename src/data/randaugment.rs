@@ -22,7 +22,12 @@ pub struct RandAugmentConfig {
 
 impl Default for RandAugmentConfig {
     fn default() -> Self {
-        Self { magnitude: 7.0, num_ops: 4, magnitude_std: 0.5, prob: 0.5 }
+        Self {
+            magnitude: 7.0,
+            num_ops: 4,
+            magnitude_std: 0.5,
+            prob: 0.5,
+        }
     }
 }
 
@@ -89,17 +94,30 @@ pub fn rand_augment(frames: Vec<Frame>, cfg: &RandAugmentConfig, rng: &mut impl 
     if ops.is_empty() {
         return frames;
     }
-    frames.into_iter().map(|f| ops.iter().fold(f, |f, op| apply(&f, *op))).collect()
+    frames
+        .into_iter()
+        .map(|f| ops.iter().fold(f, |f, op| apply(&f, *op)))
+        .collect()
 }
 
 fn map_pixels(f: &Frame, g: impl Fn(usize, u8) -> u8) -> Frame {
-    let data = f.data.iter().enumerate().map(|(i, &v)| g(i % 3, v)).collect();
+    let data = f
+        .data
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| g(i % 3, v))
+        .collect();
     Frame::new(f.width, f.height, data)
 }
 
 fn blend(a: &Frame, b: &[f32], factor: f64) -> Frame {
     let k = factor as f32;
-    let data = a.data.iter().zip(b).map(|(&x, &y)| (y + k * (x as f32 - y)).round().clamp(0.0, 255.0) as u8).collect();
+    let data = a
+        .data
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| (y + k * (x as f32 - y)).round().clamp(0.0, 255.0) as u8)
+        .collect();
     Frame::new(a.width, a.height, data)
 }
 
@@ -127,11 +145,15 @@ fn affine(f: &Frame, m: [f64; 6]) -> Frame {
             let y0 = sy.floor().clamp(0.0, (h - 1) as f64) as usize;
             let x1 = (x0 + 1).min(w - 1);
             let y1 = (y0 + 1).min(h - 1);
-            let (ax, ay) = ((sx - x0 as f64).clamp(0.0, 1.0), (sy - y0 as f64).clamp(0.0, 1.0));
-            for c in 0..3 {
+            let (ax, ay) = (
+                (sx - x0 as f64).clamp(0.0, 1.0),
+                (sy - y0 as f64).clamp(0.0, 1.0),
+            );
+            for (c, out) in dst.iter_mut().enumerate() {
                 let p = |xx: usize, yy: usize| f.data[(yy * w + xx) * 3 + c] as f64;
-                let v = (1.0 - ay) * ((1.0 - ax) * p(x0, y0) + ax * p(x1, y0)) + ay * ((1.0 - ax) * p(x0, y1) + ax * p(x1, y1));
-                dst[c] = v.round().clamp(0.0, 255.0) as u8;
+                let v = (1.0 - ay) * ((1.0 - ax) * p(x0, y0) + ax * p(x1, y0))
+                    + ay * ((1.0 - ax) * p(x0, y1) + ax * p(x1, y1));
+                *out = v.round().clamp(0.0, 255.0) as u8;
             }
         }
     }
@@ -154,7 +176,9 @@ pub fn apply(f: &Frame, op: Op) -> Frame {
                 if hi[c] <= lo[c] {
                     v
                 } else {
-                    ((v as f32 - lo[c] as f32) * 255.0 / (hi[c] - lo[c]) as f32).round().clamp(0.0, 255.0) as u8
+                    ((v as f32 - lo[c] as f32) * 255.0 / (hi[c] - lo[c]) as f32)
+                        .round()
+                        .clamp(0.0, 255.0) as u8
                 }
             })
         }
@@ -167,7 +191,11 @@ pub fn apply(f: &Frame, op: Op) -> Frame {
                     hist[p[c] as usize] += 1;
                 }
                 let nonzero: Vec<usize> = hist.iter().copied().filter(|&v| v > 0).collect();
-                let step = if nonzero.len() <= 1 { 0 } else { (nonzero.iter().sum::<usize>() - nonzero.last().unwrap()) / 255 };
+                let step = if nonzero.len() <= 1 {
+                    0
+                } else {
+                    (nonzero.iter().sum::<usize>() - nonzero.last().unwrap()) / 255
+                };
                 if step == 0 {
                     for (i, v) in lut.iter_mut().enumerate() {
                         *v = i as u8;
@@ -184,11 +212,21 @@ pub fn apply(f: &Frame, op: Op) -> Frame {
         }
         Op::Invert => map_pixels(f, |_, v| 255 - v),
         Op::Posterize(bits) => {
-            let mask = if bits >= 8 { 0xFF } else { !((1u16 << (8 - bits)) - 1) as u8 };
+            let mask = if bits >= 8 {
+                0xFF
+            } else {
+                !((1u16 << (8 - bits)) - 1) as u8
+            };
             map_pixels(f, |_, v| v & mask)
         }
         Op::Solarize(th) => map_pixels(f, |_, v| if (v as u32) < th { v } else { 255 - v }),
-        Op::SolarizeAdd(add) => map_pixels(f, |_, v| if v < 128 { (v as i32 + add).clamp(0, 255) as u8 } else { v }),
+        Op::SolarizeAdd(add) => map_pixels(f, |_, v| {
+            if v < 128 {
+                (v as i32 + add).clamp(0, 255) as u8
+            } else {
+                v
+            }
+        }),
         Op::Color(k) => {
             let grey: Vec<f32> = f.data.chunks_exact(3).flat_map(|p| [luma(p); 3]).collect();
             blend(f, &grey, k)
@@ -281,7 +319,11 @@ mod tests {
         let f = noise_frame(2);
         let clip = vec![f.clone(), f.clone(), f];
         for seed in 0..20 {
-            let out = rand_augment(clip.clone(), &RandAugmentConfig::default(), &mut rand::rngs::StdRng::seed_from_u64(seed));
+            let out = rand_augment(
+                clip.clone(),
+                &RandAugmentConfig::default(),
+                &mut rand::rngs::StdRng::seed_from_u64(seed),
+            );
             assert!(out.windows(2).all(|w| w[0] == w[1]));
         }
     }

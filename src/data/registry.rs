@@ -49,19 +49,26 @@ impl DatasetInfo {
     /// How a manifest of this dataset is read.
     pub fn label_kind(&self) -> LabelKind {
         match self.task {
-            Task::Classification => LabelKind::Class { classes: Some(self.labels.len()) },
+            Task::Classification => LabelKind::Class {
+                classes: Some(self.labels.len()),
+            },
             Task::Regression => LabelKind::Values(self.labels.len()),
         }
     }
 
     /// `(train, test)` split files of a fold (1-based), relative to `shared/splits`.
     pub fn split_files(&self, fold: usize) -> Option<(String, String)> {
-        let dir = self.released_splits?.replace("{fold}", &format!("{fold:02}"));
-        (fold >= 1 && fold <= self.folds).then(|| (format!("{dir}/train.csv"), format!("{dir}/test.csv")))
+        let dir = self
+            .released_splits?
+            .replace("{fold}", &format!("{fold:02}"));
+        (fold >= 1 && fold <= self.folds)
+            .then(|| (format!("{dir}/train.csv"), format!("{dir}/test.csv")))
     }
 }
 
-const DFER7: &[&str] = &["happy", "sad", "neutral", "angry", "surprise", "disgust", "fear"];
+const DFER7: &[&str] = &[
+    "happy", "sad", "neutral", "angry", "surprise", "disgust", "fear",
+];
 
 pub const DATASETS: &[DatasetInfo] = &[
     DatasetInfo {
@@ -92,7 +99,16 @@ pub const DATASETS: &[DatasetInfo] = &[
         name: "MAFW",
         task: Task::Classification,
         labels: &[
-            "anger", "disgust", "fear", "happiness", "neutral", "sadness", "surprise", "contempt", "anxiety", "helplessness",
+            "anger",
+            "disgust",
+            "fear",
+            "happiness",
+            "neutral",
+            "sadness",
+            "surprise",
+            "contempt",
+            "anxiety",
+            "helplessness",
             "disappointment",
         ],
         metrics: &[Metric::Uar, Metric::War],
@@ -120,7 +136,16 @@ pub const DATASETS: &[DatasetInfo] = &[
         name: "RAVDESS",
         task: Task::Classification,
         // Emotion codes 01..08 of the file names, minus one.
-        labels: &["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"],
+        labels: &[
+            "neutral",
+            "calm",
+            "happy",
+            "sad",
+            "angry",
+            "fearful",
+            "disgust",
+            "surprised",
+        ],
         metrics: &[Metric::Uar, Metric::War],
         folds: 6,
         protocol: "6-fold subject-independent",
@@ -132,7 +157,14 @@ pub const DATASETS: &[DatasetInfo] = &[
     DatasetInfo {
         name: "eNTERFACE05",
         task: Task::Classification,
-        labels: &["anger", "disgust", "fear", "happiness", "sadness", "surprise"],
+        labels: &[
+            "anger",
+            "disgust",
+            "fear",
+            "happiness",
+            "sadness",
+            "surprise",
+        ],
         metrics: &[Metric::Uar, Metric::War],
         folds: 5,
         protocol: "5-fold subject-independent",
@@ -149,7 +181,11 @@ pub const DATASETS: &[DatasetInfo] = &[
         folds: 5,
         protocol: "5-fold",
         clips: "14,632",
-        paper: &[("CCC arousal", 0.19), ("CCC valence", 0.64), ("CCC dominance", 0.30)],
+        paper: &[
+            ("CCC arousal", 0.19),
+            ("CCC valence", 0.64),
+            ("CCC dominance", 0.30),
+        ],
         released_splits: None,
         released_prefix: None,
     },
@@ -180,7 +216,13 @@ pub const DATASETS: &[DatasetInfo] = &[
     DatasetInfo {
         name: "ChaLearn-FI",
         task: Task::Regression,
-        labels: &["extraversion", "neuroticism", "agreeableness", "conscientiousness", "openness"],
+        labels: &[
+            "extraversion",
+            "neuroticism",
+            "agreeableness",
+            "conscientiousness",
+            "openness",
+        ],
         metrics: &[Metric::Ccc, Metric::Acc],
         folds: 1,
         protocol: "6k / 2k / 2k",
@@ -224,7 +266,10 @@ mod tests {
         assert_eq!(dataset("FERV39K").unwrap().labels[6], "fear");
         assert_eq!(dataset("mafw").unwrap().labels.len(), 11);
         assert_eq!(dataset("chalearn_fi").unwrap().task, Task::Regression);
-        assert_eq!(dataset("dfew").unwrap().split_files(2).unwrap().0, "dfew/org/split02/train.csv");
+        assert_eq!(
+            dataset("dfew").unwrap().split_files(2).unwrap().0,
+            "dfew/org/split02/train.csv"
+        );
         assert!(dataset("dfew").unwrap().split_files(6).is_none());
         assert!(dataset("imagenet").is_none());
     }

@@ -15,7 +15,10 @@ pub struct ClipSpec {
 
 impl Default for ClipSpec {
     fn default() -> Self {
-        Self { frames: 16, stride: 4 }
+        Self {
+            frames: 16,
+            stride: 4,
+        }
     }
 }
 
@@ -33,14 +36,18 @@ impl ClipSpec {
         let window = self.window();
         if len <= window {
             let n = len / self.stride;
-            let mut idx: Vec<usize> = linspace(0.0, len as f64, n).map(|v| (v as usize).min(len - 1)).collect();
+            let mut idx: Vec<usize> = linspace(0.0, len as f64, n)
+                .map(|v| (v as usize).min(len - 1))
+                .collect();
             idx.resize(self.frames, len - 1);
             idx.truncate(self.frames);
             idx
         } else {
             let end = rng.random_range(window..len);
             let start = end - window;
-            linspace(start as f64, end as f64, self.frames).map(|v| (v as usize).clamp(start, end - 1)).collect()
+            linspace(start as f64, end as f64, self.frames)
+                .map(|v| (v as usize).clamp(start, end - 1))
+                .collect()
         }
     }
 
@@ -50,7 +57,11 @@ impl ClipSpec {
     pub fn pretrain_indices(&self, len: usize, rng: &mut impl Rng) -> Vec<usize> {
         let len = len.max(1);
         let window = self.window();
-        let start = if len + 1 > window { rng.random_range(0..len + 1 - window) } else { 0 };
+        let start = if len + 1 > window {
+            rng.random_range(0..len + 1 - window)
+        } else {
+            0
+        };
         let mut idx = Vec::with_capacity(self.frames);
         let mut offset = start;
         for _ in 0..self.frames {
@@ -73,7 +84,11 @@ impl ClipSpec {
             all.push(*all.last().unwrap());
         }
         let clips = clips.max(1);
-        let step = if clips > 1 { (all.len() - self.frames) as f64 / (clips - 1) as f64 } else { 0.0 };
+        let step = if clips > 1 {
+            (all.len() - self.frames) as f64 / (clips - 1) as f64
+        } else {
+            0.0
+        };
         (0..clips)
             .map(|i| {
                 let start = (i as f64 * step) as usize;
@@ -85,7 +100,11 @@ impl ClipSpec {
 
 /// numpy.linspace(start, end, n) (endpoint included).
 fn linspace(start: f64, end: f64, n: usize) -> impl Iterator<Item = f64> {
-    let step = if n > 1 { (end - start) / (n - 1) as f64 } else { 0.0 };
+    let step = if n > 1 {
+        (end - start) / (n - 1) as f64
+    } else {
+        0.0
+    };
     (0..n).map(move |i| start + step * i as f64)
 }
 
@@ -108,7 +127,10 @@ mod tests {
     fn short_video_repeats_its_last_frame() {
         let spec = ClipSpec::default();
         let clips = spec.test_indices(10, 2);
-        assert_eq!(clips[0], vec![0, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8]);
+        assert_eq!(
+            clips[0],
+            vec![0, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8]
+        );
         assert_eq!(clips[0], clips[1]);
         let mut rng = rand::rngs::StdRng::seed_from_u64(0);
         let t = spec.train_indices(10, &mut rng);

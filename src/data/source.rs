@@ -37,7 +37,10 @@ impl ClipSource {
         }
         #[cfg(feature = "video")]
         {
-            Ok(ClipSource::Video(Box::new(VideoReader::open_with(path, opts.force_seek)?)))
+            Ok(ClipSource::Video(Box::new(VideoReader::open_with(
+                path,
+                opts.force_seek,
+            )?)))
         }
         #[cfg(not(feature = "video"))]
         {
@@ -88,12 +91,20 @@ impl ClipSource {
                 let mut distinct = indices.to_vec();
                 distinct.sort_unstable();
                 distinct.dedup();
-                Ok(Decoded { frames, warnings, frames_decoded: distinct.len() })
+                Ok(Decoded {
+                    frames,
+                    warnings,
+                    frames_decoded: distinct.len(),
+                })
             }
             #[cfg(feature = "video")]
             ClipSource::Video(v) => {
                 let (frames, warnings) = v.read_frames(indices, opts)?;
-                Ok(Decoded { frames, warnings, frames_decoded: v.frames_decoded })
+                Ok(Decoded {
+                    frames,
+                    warnings,
+                    frames_decoded: v.frames_decoded,
+                })
             }
         }
     }

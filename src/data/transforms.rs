@@ -13,7 +13,10 @@ pub fn center_crop(frames: &[Frame], w: usize, h: usize) -> Vec<Frame> {
         .map(|f| {
             let f = if f.width < w || f.height < h {
                 let s = (w as f64 / f.width as f64).max(h as f64 / f.height as f64);
-                f.resize(((f.width as f64 * s).ceil() as usize).max(w), ((f.height as f64 * s).ceil() as usize).max(h))
+                f.resize(
+                    ((f.width as f64 * s).ceil() as usize).max(w),
+                    ((f.height as f64 * s).ceil() as usize).max(h),
+                )
             } else {
                 f.clone()
             };
@@ -31,17 +34,34 @@ pub fn fixed_crop(frames: &[Frame], rect: [usize; 4]) -> Vec<Frame> {
     let [y0, y1, x0, x1] = rect;
     frames
         .iter()
-        .map(|f| if f.height >= y1 && f.width >= x1 { f.crop(x0, y0, x1 - x0, y1 - y0) } else { f.clone() })
+        .map(|f| {
+            if f.height >= y1 && f.width >= x1 {
+                f.crop(x0, y0, x1 - x0, y1 - y0)
+            } else {
+                f.clone()
+            }
+        })
         .collect()
 }
 
 /// GroupMultiScaleCrop (TSN / VideoMAE pre-training, scales {1, .875, .75, .66},
 /// max_distort 1, fixed offsets with more_fix_crop), then a resize to `size × size`.
-pub fn multi_scale_crop(frames: &[Frame], size: usize, scales: &[f64], rng: &mut impl Rng) -> Vec<Frame> {
+pub fn multi_scale_crop(
+    frames: &[Frame],
+    size: usize,
+    scales: &[f64],
+    rng: &mut impl Rng,
+) -> Vec<Frame> {
     let (iw, ih) = (frames[0].width, frames[0].height);
     let base = iw.min(ih) as f64;
     let sizes: Vec<usize> = scales.iter().map(|s| (base * s) as usize).collect();
-    let snap = |x: usize| if (x as i64 - size as i64).abs() < 3 { size } else { x };
+    let snap = |x: usize| {
+        if (x as i64 - size as i64).abs() < 3 {
+            size
+        } else {
+            x
+        }
+    };
     let mut pairs = Vec::new();
     for (i, &h) in sizes.iter().enumerate() {
         for (j, &w) in sizes.iter().enumerate() {
@@ -68,13 +88,22 @@ pub fn multi_scale_crop(frames: &[Frame], size: usize, scales: &[f64], rng: &mut
         (3 * ws, 3 * hs),
     ];
     let (x, y) = offsets[rng.random_range(0..offsets.len())];
-    frames.iter().map(|f| f.crop(x, y, cw, ch).resize(size, size)).collect()
+    frames
+        .iter()
+        .map(|f| f.crop(x, y, cw, ch).resize(size, size))
+        .collect()
 }
 
 /// The crop rectangle of a random resized crop (torchvision `RandomResizedCrop.get_params`,
 /// as VideoMAE's `random_resized_crop`): area fraction in `scale`, aspect ratio log-uniform
 /// in `ratio`, 10 tries, then a centre crop clamped to the ratio range.
-pub fn random_resized_crop_params(w: usize, h: usize, scale: (f64, f64), ratio: (f64, f64), rng: &mut impl Rng) -> (usize, usize, usize, usize) {
+pub fn random_resized_crop_params(
+    w: usize,
+    h: usize,
+    scale: (f64, f64),
+    ratio: (f64, f64),
+    rng: &mut impl Rng,
+) -> (usize, usize, usize, usize) {
     let area = (w * h) as f64;
     let (lr0, lr1) = (ratio.0.ln(), ratio.1.ln());
     for _ in 0..10 {
@@ -100,14 +129,28 @@ pub fn random_resized_crop_params(w: usize, h: usize, scale: (f64, f64), ratio: 
 }
 
 /// Random resized crop to `size × size` (scale 0.08–1, ratio 3/4–4/3 in fine-tuning).
-pub fn random_resized_crop(frames: &[Frame], size: usize, scale: (f64, f64), ratio: (f64, f64), rng: &mut impl Rng) -> Vec<Frame> {
-    let (x, y, cw, ch) = random_resized_crop_params(frames[0].width, frames[0].height, scale, ratio, rng);
-    frames.iter().map(|f| f.resize_region(x as f32, y as f32, cw as f32, ch as f32, size, size)).collect()
+pub fn random_resized_crop(
+    frames: &[Frame],
+    size: usize,
+    scale: (f64, f64),
+    ratio: (f64, f64),
+    rng: &mut impl Rng,
+) -> Vec<Frame> {
+    let (x, y, cw, ch) =
+        random_resized_crop_params(frames[0].width, frames[0].height, scale, ratio, rng);
+    frames
+        .iter()
+        .map(|f| f.resize_region(x as f32, y as f32, cw as f32, ch as f32, size, size))
+        .collect()
 }
 
 /// Horizontal flip of every frame with probability `p`.
 pub fn random_flip(frames: Vec<Frame>, p: f64, rng: &mut impl Rng) -> Vec<Frame> {
-    if rng.random_bool(p) { frames.iter().map(Frame::flip_horizontal).collect() } else { frames }
+    if rng.random_bool(p) {
+        frames.iter().map(Frame::flip_horizontal).collect()
+    } else {
+        frames
+    }
 }
 
 #[cfg(test)]
@@ -116,7 +159,9 @@ mod tests {
     use rand::SeedableRng;
 
     fn clip(w: usize, h: usize) -> Vec<Frame> {
-        (0..3).map(|i| Frame::filled(w, h, [i as u8 * 50, 10, 10])).collect()
+        (0..3)
+            .map(|i| Frame::filled(w, h, [i as u8 * 50, 10, 10]))
+            .collect()
     }
 
     #[test]
@@ -139,7 +184,8 @@ mod tests {
     fn resized_crop_params_respect_scale_and_ratio() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(9);
         for _ in 0..200 {
-            let (x, y, w, h) = random_resized_crop_params(160, 120, (0.08, 1.0), (0.75, 4.0 / 3.0), &mut rng);
+            let (x, y, w, h) =
+                random_resized_crop_params(160, 120, (0.08, 1.0), (0.75, 4.0 / 3.0), &mut rng);
             assert!(x + w <= 160 && y + h <= 120 && w > 0 && h > 0);
         }
     }

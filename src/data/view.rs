@@ -13,7 +13,9 @@ use super::frame::{Frame, to_normalized_tensor};
 use super::randaugment::{RandAugmentConfig, rand_augment};
 use super::sampling::ClipSpec;
 use super::source::{ClipSource, DecodeOptions, Resize};
-use super::transforms::{center_crop, fixed_crop, multi_scale_crop, random_flip, random_resized_crop};
+use super::transforms::{
+    center_crop, fixed_crop, multi_scale_crop, random_flip, random_resized_crop,
+};
 use crate::model::pixel_norm::{IMAGENET_MEAN, IMAGENET_STD};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +63,10 @@ pub struct PretrainAug {
 
 impl Default for PretrainAug {
     fn default() -> Self {
-        Self { fixed_crop: Some([0, 160, 32, 192]), scales: vec![1.0, 0.875, 0.75, 0.66] }
+        Self {
+            fixed_crop: Some([0, 160, 32, 192]),
+            scales: vec![1.0, 0.875, 0.75, 0.66],
+        }
     }
 }
 
@@ -103,7 +108,11 @@ impl ViewConfig {
 
     /// Clips per file this view yields.
     pub fn clips_per_video(&self) -> usize {
-        if self.kind == ViewKind::Test { self.test_clips.max(1) } else { 1 }
+        if self.kind == ViewKind::Test {
+            self.test_clips.max(1)
+        } else {
+            1
+        }
     }
 
     /// `[3, T, H, W]` of one clip.
@@ -135,9 +144,17 @@ pub struct LoadedClips {
 
 /// Loads the clips `cfg` asks for from a file or frame folder. `rng` drives sampling and
 /// augmentation (unused by the test view).
-pub fn load_clips(path: &Path, cfg: &ViewConfig, threads: usize, rng: &mut impl Rng) -> DataResult<LoadedClips> {
+pub fn load_clips(
+    path: &Path,
+    cfg: &ViewConfig,
+    threads: usize,
+    rng: &mut impl Rng,
+) -> DataResult<LoadedClips> {
     let t0 = std::time::Instant::now();
-    let mut opts = DecodeOptions { threads, ..Default::default() };
+    let mut opts = DecodeOptions {
+        threads,
+        ..Default::default()
+    };
     let mut src = ClipSource::open(path, &opts)?;
     let len = src.len();
     let index_sets: Vec<Vec<usize>> = match cfg.kind {
@@ -147,7 +164,10 @@ pub fn load_clips(path: &Path, cfg: &ViewConfig, threads: usize, rng: &mut impl 
     };
     opts.resize = match cfg.kind {
         ViewKind::Test => Resize::ShortSide(cfg.size),
-        _ => cfg.train_short_side.map(Resize::ShortSide).unwrap_or(Resize::Native),
+        _ => cfg
+            .train_short_side
+            .map(Resize::ShortSide)
+            .unwrap_or(Resize::Native),
     };
     // Decode the union of all clips' frames once.
     let mut union: Vec<usize> = index_sets.iter().flatten().copied().collect();
@@ -156,7 +176,11 @@ pub fn load_clips(path: &Path, cfg: &ViewConfig, threads: usize, rng: &mut impl 
     let decoded = src.read(&union, &opts)?;
     let decode_s = t0.elapsed().as_secs_f64();
     let t1 = std::time::Instant::now();
-    let pick = |idx: &[usize]| -> Vec<Frame> { idx.iter().map(|i| decoded.frames[union.binary_search(i).unwrap()].clone()).collect() };
+    let pick = |idx: &[usize]| -> Vec<Frame> {
+        idx.iter()
+            .map(|i| decoded.frames[union.binary_search(i).unwrap()].clone())
+            .collect()
+    };
     let mut clips = Vec::with_capacity(index_sets.len());
     for idx in &index_sets {
         let frames = pick(idx);
@@ -184,7 +208,18 @@ pub fn load_clips(path: &Path, cfg: &ViewConfig, threads: usize, rng: &mut impl 
         if erase && let Some(er) = &cfg.finetune.erasing {
             er.apply(&mut data, cfg.clip.frames, cfg.size, cfg.size, rng);
         }
-        clips.push(ClipTensor { data, shape: cfg.clip_shape(), frame_indices: idx.clone() });
+        clips.push(ClipTensor {
+            data,
+            shape: cfg.clip_shape(),
+            frame_indices: idx.clone(),
+        });
     }
-    Ok(LoadedClips { clips, frames_in_file: len, frames_decoded: decoded.frames_decoded, warnings: decoded.warnings, decode_s, transform_s: t1.elapsed().as_secs_f64() })
+    Ok(LoadedClips {
+        clips,
+        frames_in_file: len,
+        frames_decoded: decoded.frames_decoded,
+        warnings: decoded.warnings,
+        decode_s,
+        transform_s: t1.elapsed().as_secs_f64(),
+    })
 }

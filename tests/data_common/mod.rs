@@ -20,7 +20,11 @@ pub fn coded_frame(index: usize, w: usize, h: usize) -> Frame {
                 [230, 20, 20]
             } else if y >= h / 2 && x / bar < BITS {
                 let bit = (index >> (BITS - 1 - x / bar)) & 1;
-                if bit == 1 { [235, 235, 235] } else { [20, 20, 20] }
+                if bit == 1 {
+                    [235, 235, 235]
+                } else {
+                    [20, 20, 20]
+                }
             } else {
                 [90, 90, 90]
             };
