@@ -7,16 +7,13 @@
 //!
 //! Videos are real files encoded through FFmpeg; manifests use the released split format.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, Result};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 
 use super::frame::Frame;
-use super::manifest::write_manifest;
-use super::registry::dataset;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -408,6 +405,7 @@ pub fn render_clip(class: usize, seed: u64, size: usize, frames: usize) -> Vec<F
         .collect()
 }
 
+#[cfg(feature = "video")]
 fn clip_seed(seed: u64, split: u64, i: usize) -> u64 {
     seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ (split << 56)
@@ -419,11 +417,14 @@ fn clip_seed(seed: u64, split: u64, i: usize) -> u64 {
 /// `classes.txt`. Classes are balanced (round robin) and shuffled by the seed.
 #[cfg(feature = "video")]
 pub fn generate(
-    dir: &Path,
+    dir: &std::path::Path,
     spec: &DemoSpec,
     progress: &(dyn Fn(usize, usize) + Sync),
-) -> Result<DemoSet> {
+) -> anyhow::Result<DemoSet> {
     use super::encode::{EncodeSpec, VideoWriter, pick_encoder};
+    use super::manifest::write_manifest;
+    use super::registry::dataset;
+    use anyhow::Context;
     use rand::seq::SliceRandom;
 
     let classes = dataset("DFEW").unwrap().labels;
@@ -450,12 +451,12 @@ pub fn generate(
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = jobs.len();
     let workers = spec.workers.max(1);
-    let results: Vec<Result<()>> = std::thread::scope(|scope| {
+    let results: Vec<anyhow::Result<()>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
                 let jobs = &jobs;
                 let done = &done;
-                scope.spawn(move || -> Result<()> {
+                scope.spawn(move || -> anyhow::Result<()> {
                     for (name, split, i, label) in jobs.iter().skip(w).step_by(workers) {
                         let seed = clip_seed(spec.seed, *split, *i);
                         // Unlabeled clips show any expression, neutral included.
