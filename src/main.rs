@@ -30,6 +30,28 @@ enum Command {
     Bench(BenchCommand),
     /// Print the session's runs as a plain table (no terminal needed).
     Status(cli::status::StatusArgs),
+    /// Create a run from a config (frozen into a new run folder) and run it.
+    Launch(cli::launch::LaunchArgs),
+    /// Execute a run folder's frozen config (what `launch --detach` starts).
+    Run(cli::run_worker::RunArgs),
+    /// Continue a stopped or killed run from its latest complete checkpoint.
+    Resume(cli::run_worker::RunArgs),
+    /// The whole CPU demo without the workbench: data, pre-training, fine-tuning from it and
+    /// from scratch, evaluation, one summary line per run.
+    Demo(cli::demo::DemoArgs),
+    /// Inspect videos and frame folders, export clips.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Generate the synthetic face-video demo set (mp4 files + manifests).
+    DemoData(cli::demo_data::DemoDataArgs),
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Container, codec, size, fps, counted frames, rotation of a video (or a frame folder).
+    Probe(cli::data_probe::ProbeArgs),
+    /// Write the normalised [3,T,H,W] test-view clip the model sees as .npy.
+    Clip(cli::data_clip::ClipArgs),
 }
 
 #[derive(Subcommand)]
@@ -46,6 +68,8 @@ enum BenchCommand {
     Model(cli::bench_model::BenchModelArgs),
     /// Workbench frame render time and start-up time.
     Tui(cli::bench_tui::BenchTuiArgs),
+    /// Clips/s and frames/s of decoding and transforms over a manifest.
+    Data(cli::bench_data::BenchDataArgs),
 }
 
 /// Compute backend shared by the commands that run tensors.
@@ -72,6 +96,14 @@ fn main() -> std::process::ExitCode {
         Some(Command::Bench(BenchCommand::Model(args))) => cli::bench_model::run(&args),
         Some(Command::Bench(BenchCommand::Tui(args))) => cli::bench_tui::run(&args),
         Some(Command::Status(args)) => cli::status::run(&args),
+        Some(Command::Launch(args)) => cli::launch::run(&args),
+        Some(Command::Run(args)) => cli::run_worker::run(&args, false),
+        Some(Command::Resume(args)) => cli::run_worker::run(&args, true),
+        Some(Command::Demo(args)) => cli::demo::run(&args),
+        Some(Command::Bench(BenchCommand::Data(args))) => cli::bench_data::run(&args),
+        Some(Command::Data(DataCommand::Probe(args))) => cli::data_probe::run(&args),
+        Some(Command::Data(DataCommand::Clip(args))) => cli::data_clip::run(&args),
+        Some(Command::DemoData(args)) => cli::demo_data::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -123,7 +123,7 @@ fn resuming_from_a_checkpoint_is_bit_for_bit() {
         format: 1,
         step: first.step,
         epoch: 0,
-        batch_in_epoch: 3,
+        position: 3,
         seed: 3,
         skipped_samples: 0,
     };

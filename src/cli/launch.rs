@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use svfap_tui::train::launch::{create_run, ensure_session, prepare_config, spawn_worker};
+use svfap_tui::train::data_adapter::open_source;
 use svfap_tui::train::worker::run_worker;
 
 #[derive(Args, Debug)]
@@ -35,5 +36,5 @@ pub fn run(args: &LaunchArgs) -> Result<()> {
         return Ok(());
     }
     eprintln!("run {} in {}", run.id(), run.root.display());
-    run_worker(&run.root, false)
+    run_worker(&run.root, false, &open_source)
 }

@@ -9,6 +9,7 @@ use anyhow::Result;
 use clap::Args;
 use svfap_tui::session::RunDir;
 use svfap_tui::train::launch::spawn_worker;
+use svfap_tui::train::data_adapter::open_source;
 use svfap_tui::train::worker::run_worker;
 
 #[derive(Args, Debug)]
@@ -27,5 +28,5 @@ pub fn run(args: &RunArgs, resume: bool) -> Result<()> {
         eprintln!("started run {} (pid {pid}); log: {}", run.id(), run.log_txt().display());
         return Ok(());
     }
-    run_worker(&args.run_dir, resume)
+    run_worker(&args.run_dir, resume, &open_source)
 }

@@ -20,8 +20,8 @@ pub struct TrainingState {
     pub step: u64,
     /// Epoch of the next batch.
     pub epoch: u64,
-    /// Batches of `epoch` already consumed.
-    pub batch_in_epoch: u64,
+    /// Videos of `epoch` already consumed (the data loader's position).
+    pub position: u64,
     pub seed: u64,
     /// Samples skipped as unreadable so far.
     pub skipped_samples: u64,
@@ -192,7 +192,7 @@ mod tests {
             format: 1,
             step,
             epoch: 1,
-            batch_in_epoch: 3,
+            position: 3,
             seed: 7,
             skipped_samples: 0,
         }

@@ -13,6 +13,8 @@ pub struct ClipBatch {
     pub labels: Vec<usize>,
     /// Samples the loader skipped as unreadable while filling this batch.
     pub skipped: u64,
+    /// Videos of the epoch consumed after this batch: where a resumed run continues.
+    pub position: u64,
 }
 
 /// One test video: its N uniformly spaced clips and its label.
@@ -27,15 +29,10 @@ pub struct TestVideo {
 pub trait ClipSource {
     /// Clip shape [3, T, H, W].
     fn clip_shape(&self) -> [usize; 4];
-    /// Training batches per epoch at `batch_size` (incomplete last batch dropped).
-    fn batches_per_epoch(&self, batch_size: usize) -> usize;
-    /// Batches of `epoch` from `start` on; the order depends only on (seed, epoch).
-    fn epoch_batches(
-        &mut self,
-        epoch: u64,
-        start: u64,
-        batch_size: usize,
-    ) -> Box<dyn Iterator<Item = Result<ClipBatch>> + '_>;
+    /// Training batches per epoch (incomplete last batch dropped).
+    fn batches_per_epoch(&self) -> usize;
+    /// Batches of `epoch` from video `position` on; the order depends only on (seed, epoch).
+    fn epoch_batches(&mut self, epoch: u64, position: u64) -> Box<dyn Iterator<Item = Result<ClipBatch>> + '_>;
     /// Test videos, each with its views (unreadable ones skipped and counted).
     fn test_videos(&mut self) -> Box<dyn Iterator<Item = Result<TestVideo>> + '_>;
     /// `n` fixed clips (same every call) with a display name each, for reconstructions.

@@ -77,7 +77,7 @@ pub fn finetune<B: AutodiffBackend>(
                 format: 1,
                 step: 0,
                 epoch: 0,
-                batch_in_epoch: 0,
+                position: 0,
                 seed,
                 skipped_samples: 0,
             },
@@ -87,7 +87,7 @@ pub fn finetune<B: AutodiffBackend>(
     if let Some(s) = optim_state {
         optim.load_state(s, device);
     }
-    let steps_per_epoch = (source.batches_per_epoch(o.batch_size) / o.accumulation) as u64;
+    let steps_per_epoch = (source.batches_per_epoch() / o.accumulation) as u64;
     let rules = UpdateRules {
         weight_decay: o.weight_decay,
         layer_decay: (o.layer_decay < 1.0).then_some(o.layer_decay),

@@ -5,6 +5,7 @@ pub mod adamw;
 pub mod checkpoint_state;
 pub mod classification_loss;
 pub mod clip_source;
+pub mod data_adapter;
 pub mod evaluation;
 pub mod finetune_run;
 pub mod launch;

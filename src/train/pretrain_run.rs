@@ -43,7 +43,7 @@ pub fn pretrain<B: AutodiffBackend>(
                 format: 1,
                 step: 0,
                 epoch: 0,
-                batch_in_epoch: 0,
+                position: 0,
                 seed,
                 skipped_samples: 0,
             },
@@ -53,7 +53,7 @@ pub fn pretrain<B: AutodiffBackend>(
     if let Some(s) = optim_state {
         optim.load_state(s, device);
     }
-    let steps_per_epoch = (source.batches_per_epoch(o.batch_size) / o.accumulation) as u64;
+    let steps_per_epoch = (source.batches_per_epoch() / o.accumulation) as u64;
     let rules = UpdateRules {
         weight_decay: o.weight_decay,
         layer_decay: None,

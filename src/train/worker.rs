@@ -141,7 +141,7 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
 ) -> Result<Outcome> {
     let o = ctx.config.optim.clone();
     let accumulation = o.accumulation;
-    let steps_per_epoch = (source.batches_per_epoch(o.batch_size) / accumulation) as u64;
+    let steps_per_epoch = (source.batches_per_epoch() / accumulation) as u64;
     if steps_per_epoch == 0 {
         bail!(
             "the training set is smaller than one step ({} clips)",
@@ -170,7 +170,7 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
     let mut timer: Option<(Instant, u64)> = None;
     while state.epoch < o.epochs as u64 {
         let epoch = state.epoch;
-        let mut batches = source.epoch_batches(epoch, state.batch_in_epoch, o.batch_size);
+        let mut batches = source.epoch_batches(epoch, state.position);
         loop {
             let mut step_batches = Vec::with_capacity(accumulation);
             while step_batches.len() < accumulation {
@@ -187,7 +187,7 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
             let clips: usize = step_batches.iter().map(|b| b.size).sum();
             let skipped: u64 = step_batches.iter().map(|b| b.skipped).sum();
             state.step = trainer.step;
-            state.batch_in_epoch += accumulation as u64;
+            state.position = step_batches.last().map_or(state.position, |b| b.position);
             state.skipped_samples += skipped;
             let throughput = clips as f64 / began.elapsed().as_secs_f64().max(1e-9);
             let step = state.step;
@@ -235,7 +235,7 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
         }
         drop(batches);
         state.epoch += 1;
-        state.batch_in_epoch = 0;
+        state.position = 0;
         (hooks.end_of_epoch)(trainer.model(), ctx, source, epoch, state.step)?;
     }
     checkpoint(ctx, trainer, state)?;

@@ -1,0 +1,75 @@
+//! `svfap-tui demo --headless`: the whole CPU demo without the workbench — demo data if
+//! missing, pre-training with the `demo` preset, fine-tuning from it and from scratch with
+//! the same budget, evaluation, one summary line per run (paper Fig. 4 in miniature).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use svfap_tui::session::{EvalReport, RunDir};
+use svfap_tui::train::data_adapter::open_source;
+use svfap_tui::train::launch::{create_run, ensure_session, prepare_config};
+use svfap_tui::train::worker::run_worker;
+
+const PRETRAIN: &str = include_str!("../../assets/demo-pretrain.toml");
+const FINETUNE: &str = include_str!("../../assets/demo-finetune.toml");
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Run without the workbench (the only mode for now; the workbench offers the demo on
+    /// its Runs view).
+    #[arg(long)]
+    pub headless: bool,
+    /// Session folder for the demo's data and runs.
+    #[arg(long, default_value = "sessions/demo")]
+    pub session: PathBuf,
+    /// Override a key of all three runs, e.g. `--set optim.epochs=2` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+}
+
+/// Writes an embedded config into the session and launches it in the foreground.
+fn launch(session: &Path, name: &str, text: &str, overrides: &[String]) -> Result<RunDir> {
+    let configs = session.join("configs");
+    std::fs::create_dir_all(&configs)?;
+    let path = configs.join(format!("{name}.toml"));
+    std::fs::write(&path, text).with_context(|| format!("{}: cannot write", path.display()))?;
+    let config = prepare_config(&path, session, overrides)?;
+    let run = create_run(&config, session)?;
+    eprintln!("== {name}: {}", run.root.display());
+    run_worker(&run.root, false, &open_source)?;
+    Ok(run)
+}
+
+fn summary(run: &RunDir, label: &str) -> Result<(f64, f64)> {
+    let report = EvalReport::read(&run.eval_file("demo", "test")).with_context(|| format!("{label}: no evaluation"))?;
+    let (uar, war) = (report.metrics["uar"] * 100.0, report.metrics["war"] * 100.0);
+    println!("{label:<28} UAR {uar:6.2}  WAR {war:6.2}  ({} test videos, run {})", report.predictions.len(), run.id());
+    Ok((uar, war))
+}
+
+pub fn run(args: &DemoArgs) -> Result<()> {
+    if !args.headless {
+        bail!("use `svfap-tui demo --headless`, or open the workbench (`svfap-tui`) and start the demo from its Runs view");
+    }
+    let session = &args.session;
+    ensure_session(session)?;
+    let data = session.join("data");
+    if !data.join("train.csv").is_file() {
+        eprintln!("== generating the demo data in {}", data.display());
+        super::demo_data::run(&super::demo_data::DemoDataArgs::defaults(data.clone()))?;
+    }
+    let started = std::time::Instant::now();
+    let pre = launch(session, "demo-pretrain", PRETRAIN, &args.overrides)?;
+    let init = format!("model.init={}", pre.root.display());
+    let mut with_init = args.overrides.clone();
+    with_init.push(init);
+    let from_pretrained = launch(session, "demo-finetune", FINETUNE, &with_init)?;
+    let mut scratch = args.overrides.clone();
+    scratch.extend(["model.init=\"\"".to_string(), "name=demo-scratch".to_string()]);
+    let from_scratch = launch(session, "demo-finetune-scratch", FINETUNE, &scratch)?;
+    println!("demo finished in {:.1} min ({})", started.elapsed().as_secs_f64() / 60.0, session.display());
+    summary(&from_pretrained, "fine-tuned from pre-training")?;
+    summary(&from_scratch, "trained from scratch")?;
+    Ok(())
+}

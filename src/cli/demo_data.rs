@@ -1,0 +1,98 @@
+//! `svfap-tui demo-data <dir>`: writes the synthetic face-video set (train / test /
+//! unlabeled mp4 files and manifests in the released split format).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+#[derive(Args, Debug)]
+pub struct DemoDataArgs {
+    /// Output folder (created).
+    pub dir: PathBuf,
+    /// Seed: the same seed gives the same set.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Labelled training clips (balanced over the 7 DFEW classes).
+    #[arg(long, default_value_t = 210)]
+    pub train: usize,
+    /// Labelled test clips.
+    #[arg(long, default_value_t = 70)]
+    pub test: usize,
+    /// Unlabeled clips for pre-training (pretrain.csv also lists the training clips).
+    #[arg(long, default_value_t = 140)]
+    pub unlabeled: usize,
+    /// Frame side in pixels (even).
+    #[arg(long, default_value_t = 112)]
+    pub size: usize,
+    /// Frames per clip (25 fps).
+    #[arg(long, default_value_t = 64)]
+    pub frames: usize,
+    /// Generator threads.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+}
+
+impl DemoDataArgs {
+    /// The default set into `dir` (what `svfap-tui demo-data <dir>` writes).
+    pub fn defaults(dir: PathBuf) -> Self {
+        Self { dir, seed: 0, train: 210, test: 70, unlabeled: 140, size: 112, frames: 64, workers: 2 }
+    }
+}
+
+#[cfg(feature = "video")]
+pub fn run(args: &DemoDataArgs) -> Result<()> {
+    use svfap_tui::data::demo::{DemoSpec, generate};
+    anyhow::ensure!(
+        args.size % 2 == 0 && args.size >= 32,
+        "--size must be even and at least 32"
+    );
+    let spec = DemoSpec {
+        seed: args.seed,
+        train: args.train,
+        test: args.test,
+        unlabeled: args.unlabeled,
+        size: args.size,
+        frames: args.frames,
+        fps: 25,
+        workers: args.workers,
+    };
+    let start = std::time::Instant::now();
+    let set = generate(&args.dir, &spec, &|done, total| {
+        if done % 50 == 0 || done == total {
+            eprintln!("  {done}/{total} clips");
+        }
+    })?;
+    println!(
+        "wrote {} clips ({}x{}, {} frames, codec {}) to {} in {:.1}s",
+        set.clips,
+        args.size,
+        args.size,
+        args.frames,
+        set.codec,
+        set.dir.display(),
+        start.elapsed().as_secs_f64()
+    );
+    println!(
+        "  train:    {} ({} clips)",
+        set.train_manifest.display(),
+        args.train
+    );
+    println!(
+        "  test:     {} ({} clips)",
+        set.test_manifest.display(),
+        args.test
+    );
+    println!(
+        "  pretrain: {} ({} clips)",
+        set.pretrain_manifest.display(),
+        args.unlabeled + args.train
+    );
+    println!("  classes (DFEW order): happy, sad, neutral, angry, surprise, disgust, fear");
+    Ok(())
+}
+
+#[cfg(not(feature = "video"))]
+pub fn run(_args: &DemoDataArgs) -> Result<()> {
+    anyhow::bail!("demo-data writes mp4 files and needs the `video` feature (FFmpeg)")
+}

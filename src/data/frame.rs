@@ -1,0 +1,288 @@
+//! RGB8 frames (height × width × 3, row-major) and the geometric operations every view
+//! needs: crop, PIL-style resize, rotation by multiples of 90°, flip.
+
+/// One decoded frame, RGB8, rows top to bottom, `data.len() == width * height * 3`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub width: usize,
+    pub height: usize,
+    pub data: Vec<u8>,
+}
+
+impl Frame {
+    pub fn new(width: usize, height: usize, data: Vec<u8>) -> Self {
+        assert_eq!(
+            data.len(),
+            width * height * 3,
+            "frame buffer does not match {width}x{height}x3"
+        );
+        Self {
+            width,
+            height,
+            data,
+        }
+    }
+
+    /// A frame of one colour.
+    pub fn filled(width: usize, height: usize, rgb: [u8; 3]) -> Self {
+        let data = std::iter::repeat_n(rgb, width * height).flatten().collect();
+        Self {
+            width,
+            height,
+            data,
+        }
+    }
+
+    pub fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
+        let i = (y * self.width + x) * 3;
+        [self.data[i], self.data[i + 1], self.data[i + 2]]
+    }
+
+    /// Crops `w × h` pixels at (`x`, `y`); the rectangle must lie inside the frame.
+    pub fn crop(&self, x: usize, y: usize, w: usize, h: usize) -> Frame {
+        assert!(
+            x + w <= self.width && y + h <= self.height,
+            "crop outside the frame"
+        );
+        let mut data = Vec::with_capacity(w * h * 3);
+        for row in y..y + h {
+            let start = (row * self.width + x) * 3;
+            data.extend_from_slice(&self.data[start..start + w * 3]);
+        }
+        Frame::new(w, h, data)
+    }
+
+    /// Mirrors left to right.
+    pub fn flip_horizontal(&self) -> Frame {
+        let mut data = Vec::with_capacity(self.data.len());
+        for row in self.data.chunks_exact(self.width * 3) {
+            for px in row.chunks_exact(3).rev() {
+                data.extend_from_slice(px);
+            }
+        }
+        Frame::new(self.width, self.height, data)
+    }
+
+    /// Rotates clockwise by `degrees` (0, 90, 180 or 270).
+    pub fn rotate_clockwise(&self, degrees: u32) -> Frame {
+        let (w, h) = (self.width, self.height);
+        match degrees % 360 {
+            0 => self.clone(),
+            180 => {
+                let data = self.data.chunks_exact(3).rev().flatten().copied().collect();
+                Frame::new(w, h, data)
+            }
+            90 | 270 => {
+                let cw = degrees % 360 == 90;
+                let mut data = vec![0u8; self.data.len()];
+                // Output is h wide, w high.
+                for y in 0..h {
+                    for x in 0..w {
+                        let (ox, oy) = if cw { (h - 1 - y, x) } else { (y, w - 1 - x) };
+                        let src = (y * w + x) * 3;
+                        let dst = (oy * h + ox) * 3;
+                        data[dst..dst + 3].copy_from_slice(&self.data[src..src + 3]);
+                    }
+                }
+                Frame::new(h, w, data)
+            }
+            other => panic!("rotation by {other} degrees is not a multiple of 90"),
+        }
+    }
+
+    /// Resizes with a triangle (bilinear) filter whose support widens when shrinking, as
+    /// PIL's `Image.resize(..., BILINEAR)` does (what torchvision's Resize uses on images).
+    pub fn resize(&self, out_w: usize, out_h: usize) -> Frame {
+        self.resize_region(
+            0.0,
+            0.0,
+            self.width as f32,
+            self.height as f32,
+            out_w,
+            out_h,
+        )
+    }
+
+    /// Resizes the region `[x0, x0+w) × [y0, y0+h)` (fractional allowed) to `out_w × out_h`.
+    pub fn resize_region(
+        &self,
+        x0: f32,
+        y0: f32,
+        w: f32,
+        h: f32,
+        out_w: usize,
+        out_h: usize,
+    ) -> Frame {
+        if x0 == 0.0
+            && y0 == 0.0
+            && w as usize == self.width
+            && h as usize == self.height
+            && out_w == self.width
+            && out_h == self.height
+        {
+            return self.clone();
+        }
+        let xs = filter_weights(x0, w, self.width, out_w);
+        let ys = filter_weights(y0, h, self.height, out_h);
+        // Horizontal pass into f32 rows (only the source rows the vertical pass needs).
+        let row_lo = ys.iter().map(|t| t.0).min().unwrap_or(0);
+        let row_hi = ys.iter().map(|t| t.0 + t.1.len()).max().unwrap_or(0);
+        let mut tmp = vec![0f32; (row_hi - row_lo) * out_w * 3];
+        for y in row_lo..row_hi {
+            let src = &self.data[y * self.width * 3..(y + 1) * self.width * 3];
+            let dst = &mut tmp[(y - row_lo) * out_w * 3..(y - row_lo + 1) * out_w * 3];
+            for (ox, (start, weights)) in xs.iter().enumerate() {
+                let mut acc = [0f32; 3];
+                for (k, &wgt) in weights.iter().enumerate() {
+                    let p = (start + k) * 3;
+                    acc[0] += wgt * src[p] as f32;
+                    acc[1] += wgt * src[p + 1] as f32;
+                    acc[2] += wgt * src[p + 2] as f32;
+                }
+                dst[ox * 3..ox * 3 + 3].copy_from_slice(&acc);
+            }
+        }
+        let mut data = vec![0u8; out_w * out_h * 3];
+        for (oy, (start, weights)) in ys.iter().enumerate() {
+            let dst = &mut data[oy * out_w * 3..(oy + 1) * out_w * 3];
+            for (i, out) in dst.iter_mut().enumerate() {
+                let mut acc = 0f32;
+                for (k, &wgt) in weights.iter().enumerate() {
+                    acc += wgt * tmp[(start + k - row_lo) * out_w * 3 + i];
+                }
+                *out = acc.round().clamp(0.0, 255.0) as u8;
+            }
+        }
+        Frame::new(out_w, out_h, data)
+    }
+}
+
+/// For each output sample: first source index and normalised weights (PIL's antialiased
+/// bilinear: support 1 scaled by the shrink factor; sampling at pixel centres).
+fn filter_weights(start: f32, len: f32, size: usize, out: usize) -> Vec<(usize, Vec<f32>)> {
+    let scale = len / out as f32;
+    let support = scale.max(1.0);
+    (0..out)
+        .map(|i| {
+            let centre = start + (i as f32 + 0.5) * scale;
+            let lo = ((centre - support).floor().max(0.0)) as usize;
+            let hi = ((centre + support).ceil() as usize).min(size);
+            let lo = lo.min(hi.saturating_sub(1));
+            let mut weights: Vec<f32> = (lo..hi)
+                .map(|j| {
+                    let d = (j as f32 + 0.5 - centre) / support;
+                    (1.0 - d.abs()).max(0.0)
+                })
+                .collect();
+            let sum: f32 = weights.iter().sum();
+            if sum > 0.0 {
+                weights.iter_mut().for_each(|w| *w /= sum);
+            } else {
+                // Centre outside the image: take the nearest edge pixel.
+                weights.iter_mut().for_each(|w| *w = 0.0);
+                let nearest = (centre.floor().max(0.0) as usize).clamp(lo, hi - 1) - lo;
+                weights[nearest] = 1.0;
+            }
+            (lo, weights)
+        })
+        .collect()
+}
+
+/// Size after resizing the shorter side to `short` keeping the aspect ratio (torchvision's
+/// `Resize(int)` rule: the longer side is truncated, `int(short * long / short_side)`).
+pub fn short_side_size(width: usize, height: usize, short: usize) -> (usize, usize) {
+    if width <= height {
+        (
+            short,
+            ((short as f64 * height as f64 / width as f64) as usize).max(1),
+        )
+    } else {
+        (
+            ((short as f64 * width as f64 / height as f64) as usize).max(1),
+            short,
+        )
+    }
+}
+
+/// Frames of a clip converted to a normalised `[3, T, H, W]` f32 tensor (C-order):
+/// `(pixel / 255 - mean) / std` per channel.
+pub fn to_normalized_tensor(frames: &[Frame], mean: [f32; 3], std: [f32; 3]) -> Vec<f32> {
+    let t = frames.len();
+    let (w, h) = (frames[0].width, frames[0].height);
+    let plane = h * w;
+    let mut out = vec![0f32; 3 * t * plane];
+    let mut lut = [[0f32; 256]; 3];
+    for c in 0..3 {
+        for (v, slot) in lut[c].iter_mut().enumerate() {
+            *slot = (v as f32 / 255.0 - mean[c]) / std[c];
+        }
+    }
+    for (ti, f) in frames.iter().enumerate() {
+        assert!(
+            f.width == w && f.height == h,
+            "frames of one clip differ in size"
+        );
+        for (p, px) in f.data.chunks_exact(3).enumerate() {
+            for c in 0..3 {
+                out[(c * t + ti) * plane + p] = lut[c][px[c] as usize];
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gradient(w: usize, h: usize) -> Frame {
+        let data = (0..h)
+            .flat_map(|y| (0..w).flat_map(move |x| [(x * 10) as u8, (y * 10) as u8, 7]))
+            .collect();
+        Frame::new(w, h, data)
+    }
+
+    #[test]
+    fn rotations_move_corners_where_expected() {
+        let f = gradient(3, 2);
+        let cw = f.rotate_clockwise(90);
+        assert_eq!((cw.width, cw.height), (2, 3));
+        // The top-left pixel goes to the top-right after a clockwise turn.
+        assert_eq!(cw.pixel(1, 0), f.pixel(0, 0));
+        let ccw = f.rotate_clockwise(270);
+        assert_eq!(ccw.pixel(0, 2), f.pixel(0, 0));
+        assert_eq!(f.rotate_clockwise(180).pixel(0, 0), f.pixel(2, 1));
+        assert_eq!(cw.rotate_clockwise(270), f);
+    }
+
+    #[test]
+    fn resize_of_constant_image_stays_constant_and_identity_is_exact() {
+        let f = Frame::filled(50, 30, [10, 200, 33]);
+        let r = f.resize(17, 9);
+        assert!(r.data.chunks(3).all(|p| p == [10, 200, 33]));
+        let g = gradient(8, 8);
+        assert_eq!(g.resize(8, 8), g);
+    }
+
+    #[test]
+    fn downscale_by_two_averages_pairs() {
+        let f = Frame::new(2, 1, vec![0, 0, 0, 100, 100, 100]);
+        assert_eq!(f.resize(1, 1).data, vec![50, 50, 50]);
+    }
+
+    #[test]
+    fn short_side_follows_torchvision_rule() {
+        assert_eq!(short_side_size(224, 224, 160), (160, 160));
+        assert_eq!(short_side_size(320, 240, 160), (213, 160));
+        assert_eq!(short_side_size(240, 320, 160), (160, 213));
+    }
+
+    #[test]
+    fn tensor_is_channel_major_and_normalised() {
+        let f = Frame::filled(2, 2, [255, 0, 0]);
+        let t = to_normalized_tensor(&[f.clone(), f], [0.5; 3], [0.5; 3]);
+        assert_eq!(t.len(), 3 * 2 * 4);
+        assert!(t[..8].iter().all(|&v| (v - 1.0).abs() < 1e-6));
+        assert!(t[8..].iter().all(|&v| (v + 1.0).abs() < 1e-6));
+    }
+}

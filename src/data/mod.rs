@@ -1,0 +1,34 @@
+//! Everything that turns files on disk into clips for the model (DESIGN §4, §6, §7):
+//! decoding (video files through FFmpeg with the `video` feature, frame folders always),
+//! clip sampling, transforms and augmentation, manifests, the dataset registry, the
+//! parallel loader and the synthetic face-video generator.
+//!
+//! Backend-agnostic: clips are `Vec<f32>` in `[3, T, H, W]` order, ImageNet-normalised.
+
+pub mod augment;
+pub mod decode_options;
+pub mod demo;
+pub mod error;
+pub mod folder;
+pub mod frame;
+pub mod loader;
+pub mod manifest;
+pub mod randaugment;
+pub mod registry;
+pub mod sampling;
+pub mod source;
+pub mod transforms;
+pub mod view;
+
+#[cfg(feature = "video")]
+pub mod decode;
+#[cfg(feature = "video")]
+pub mod encode;
+#[cfg(feature = "video")]
+pub mod ffmpeg_log;
+
+pub use error::{DataError, DataErrorKind, DataResult};
+pub use frame::Frame;
+pub use sampling::ClipSpec;
+pub use source::{ClipSource, DecodeOptions, Decoded, Resize};
+pub use view::{ClipTensor, LoadedClips, ViewConfig, ViewKind, load_clips};

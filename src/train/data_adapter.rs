@@ -1,0 +1,183 @@
+//! The run worker's data: the data pipeline's `Loader` behind the worker's `ClipSource`
+//! (training view with prefetching workers, test view grouped per video, held-out clips).
+//! Masks and mixing are drawn by the trainer from (seed, step), not by the loader, so a
+//! resumed run draws the same ones.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use rand::SeedableRng;
+
+use super::clip_source::{ClipBatch, ClipSource, TestVideo};
+use super::run_config::{RunConfig, RunKind};
+use crate::data::loader::{DataOrder, Loader, LoaderConfig};
+use crate::data::manifest::{LabelKind, Manifest, PathMapping};
+use crate::data::registry::dataset;
+use crate::data::view::{ViewConfig, ViewKind, load_clips};
+
+pub struct LoaderSource {
+    seed: u64,
+    clip_shape: [usize; 4],
+    train: Option<Loader>,
+    test: Option<Loader>,
+    /// Held-out clips come from here (test manifest, else training manifest), test view.
+    held_out_entries: Vec<std::path::PathBuf>,
+    test_view: ViewConfig,
+    /// The loader's skip count already reported.
+    reported_skips: usize,
+}
+
+fn view(kind: ViewKind, config: &RunConfig) -> ViewConfig {
+    let e = crate::model::preset(&config.model.preset).expect("validated preset").encoder;
+    let mut v = ViewConfig::new(kind);
+    v.size = e.img_size;
+    v.clip.frames = e.frames;
+    v.clip.stride = config.data.stride;
+    v.test_clips = config.data.test_clips;
+    // The released fixed crop (rows 0–160, cols 32–192) is for 224² VoxCeleb2 faces and a
+    // 160² model; other sizes use the multi-scale crop alone.
+    if e.img_size != 160 {
+        v.pretrain.fixed_crop = None;
+    }
+    v
+}
+
+fn manifest(path: &str, kind: LabelKind, config: &RunConfig) -> Result<Manifest> {
+    let root = Path::new(&config.data.root);
+    let mapping = PathMapping {
+        data_root: (!config.data.root.is_empty()).then(|| root.to_path_buf()),
+        prefix: (!config.data.strip_prefix.is_empty()).then(|| (config.data.strip_prefix.clone(), root.to_path_buf())),
+    };
+    Ok(Manifest::read(Path::new(path), kind, &mapping)?)
+}
+
+/// Opens the run's manifests; returns the source and the class names.
+pub fn open_source(config: &RunConfig) -> Result<(Box<dyn ClipSource>, Vec<String>)> {
+    let d = &config.data;
+    let info = dataset(&d.dataset);
+    let label_kind = match config.kind {
+        RunKind::Pretrain => LabelKind::None,
+        _ => LabelKind::Class { classes: info.map(|i| i.num_labels()) },
+    };
+    let cfg = |shuffle: bool, drop_last: bool| LoaderConfig {
+        batch_size: config.optim.batch_size,
+        workers: d.workers.max(1),
+        shuffle,
+        drop_last,
+        ..Default::default()
+    };
+    let train_kind = if config.kind == RunKind::Pretrain { ViewKind::Pretrain } else { ViewKind::Finetune };
+    let train = (config.kind != RunKind::Eval)
+        .then(|| manifest(&d.train, label_kind.clone(), config).context("data.train"))
+        .transpose()?;
+    let test = (config.kind != RunKind::Pretrain)
+        .then(|| manifest(&d.test, label_kind.clone(), config).context("data.test"))
+        .transpose()?;
+    let class_names: Vec<String> = match (info, &train, &test) {
+        (Some(i), _, _) if config.kind != RunKind::Pretrain => i.labels.iter().map(|s| s.to_string()).collect(),
+        (_, _, _) if config.kind == RunKind::Pretrain => vec![],
+        (_, t, s) => {
+            let max = t.iter().chain(s.iter()).flat_map(|m| m.entries.iter()).filter_map(|e| e.label.class()).max();
+            let Some(max) = max else { bail!("data.dataset = \"{}\": unknown dataset and no labels", d.dataset) };
+            (0..=max).map(|i| format!("class {i}")).collect()
+        }
+    };
+    let held_out_entries: Vec<_> =
+        test.as_ref().or(train.as_ref()).map(|m| m.entries.iter().map(|e| e.path.clone()).collect()).unwrap_or_default();
+    let test_view = view(ViewKind::Test, config);
+    let source = LoaderSource {
+        seed: config.seed,
+        clip_shape: test_view.clip_shape(),
+        train: train.map(|m| Loader::new(&m.entries, view(train_kind, config), cfg(true, true)).with_log(quiet_log())),
+        test: test.map(|m| Loader::new(&m.entries, test_view.clone(), cfg(false, false)).with_log(quiet_log())),
+        held_out_entries,
+        test_view,
+        reported_skips: 0,
+    };
+    Ok((Box::new(source), class_names))
+}
+
+/// Loader messages go to the run's log (stderr of the worker).
+fn quiet_log() -> crate::data::loader::LogSink {
+    std::sync::Arc::new(|m: &str| eprintln!("data: {m}"))
+}
+
+impl ClipSource for LoaderSource {
+    fn clip_shape(&self) -> [usize; 4] {
+        self.clip_shape
+    }
+
+    fn batches_per_epoch(&self) -> usize {
+        self.train.as_ref().map_or(0, |l| l.batches_per_epoch())
+    }
+
+    fn epoch_batches(&mut self, epoch: u64, position: u64) -> Box<dyn Iterator<Item = Result<ClipBatch>> + '_> {
+        let Some(loader) = self.train.as_ref() else { return Box::new(std::iter::empty()) };
+        let order = DataOrder { seed: self.seed, epoch, position: position as usize };
+        let reported = &mut self.reported_skips;
+        Box::new(loader.epoch(order).map(move |batch| {
+            let skipped_now = loader.stats().videos_skipped;
+            let skipped = skipped_now.saturating_sub(*reported) as u64;
+            *reported = skipped_now;
+            Ok(ClipBatch {
+                size: batch.len(),
+                labels: batch.labels.iter().filter_map(|l| l.class()).collect(),
+                clips: batch.clips,
+                skipped,
+                position: batch.order.position as u64,
+            })
+        }))
+    }
+
+    fn test_videos(&mut self) -> Box<dyn Iterator<Item = Result<TestVideo>> + '_> {
+        let Some(loader) = self.test.as_ref() else { return Box::new(std::iter::empty()) };
+        let views = loader.view().clips_per_video();
+        let per_clip: usize = self.clip_shape.iter().product();
+        let paths = self.held_out_entries.clone();
+        let mut batches = loader.epoch(DataOrder::new(self.seed));
+        // Clips of one video arrive consecutively (no shuffling): group them.
+        let mut current: Option<(usize, usize, Vec<f32>)> = None;
+        let mut ready: std::collections::VecDeque<TestVideo> = Default::default();
+        Box::new(std::iter::from_fn(move || {
+            loop {
+                if let Some(v) = ready.pop_front() {
+                    return Some(Ok(v));
+                }
+                let batch = batches.next()?;
+                for i in 0..batch.len() {
+                    let (video, label) = (batch.videos[i], batch.labels[i].class().unwrap_or(0));
+                    let clip = &batch.clips[i * per_clip..(i + 1) * per_clip];
+                    match &mut current {
+                        Some((v, _, clips)) if *v == video => clips.extend_from_slice(clip),
+                        _ => {
+                            if let Some((v, l, clips)) = current.take() {
+                                ready.push_back(TestVideo { path: paths[v].display().to_string(), views: clips.len() / per_clip, clips, label: l });
+                            }
+                            current = Some((video, label, clip.to_vec()));
+                        }
+                    }
+                    if let Some((v, l, clips)) = current.take_if(|(_, _, c)| c.len() == views * per_clip) {
+                        ready.push_back(TestVideo { path: paths[v].display().to_string(), views, clips, label: l });
+                    }
+                }
+            }
+        }))
+    }
+
+    fn held_out(&mut self, n: usize) -> Result<Vec<(String, Vec<f32>)>> {
+        let mut out = Vec::new();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+        for path in &self.held_out_entries {
+            if out.len() == n {
+                break;
+            }
+            if let Ok(loaded) = load_clips(path, &self.test_view, 1, &mut rng)
+                && let Some(clip) = loaded.clips.into_iter().next()
+            {
+                let name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+                out.push((name, clip.data));
+            }
+        }
+        Ok(out)
+    }
+}
