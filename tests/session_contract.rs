@@ -181,3 +181,14 @@ fn session_dir_lists_runs_in_id_order() {
         ["finetune-20260101-000000-a", "pretrain-20260102-000000-b"]
     );
 }
+
+/// `SVFAP_FIXTURE_DIR=/tmp/fx cargo test --release --test session_contract -- --ignored`
+/// writes the fixture session for a look with `svfap-tui --session /tmp/fx/fixture`.
+#[test]
+#[ignore]
+fn write_fixture_session_for_manual_checks() {
+    let dir = std::env::var("SVFAP_FIXTURE_DIR").expect("SVFAP_FIXTURE_DIR");
+    let root = std::path::Path::new(&dir).join("fixture");
+    let _ = std::fs::remove_dir_all(&root);
+    fixtures::full(&root).unwrap();
+}

@@ -175,7 +175,7 @@ fn row<'a>(state: &State, r: &'a RunData) -> Row<'a> {
                 .fg(state_color(t, shown))
                 .add_modifier(Modifier::BOLD),
         ),
-        Cell::from(bar(st.and_then(|s| s.progress()), 14))
+        Cell::from(bar(st.and_then(|s| s.progress()), 13))
             .style(Style::default().fg(state_color(t, shown))),
         Cell::from(step),
         Cell::from(epoch),
