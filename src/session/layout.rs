@@ -41,7 +41,7 @@ impl SessionDir {
             .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
             .map(|e| RunDir::new(e.path()))
             .collect();
-        out.sort_by(|a, b| a.id().cmp(&b.id()));
+        out.sort_by_key(|a| a.id());
         out
     }
 }

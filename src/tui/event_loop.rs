@@ -275,7 +275,10 @@ fn spawn_imager(mut imager: Imager, tx: Sender<Msg>) -> Sender<Job> {
                 }
             }
             for j in [recon, attn].into_iter().flatten() {
-                if tx.send(Msg::Update(Update::Image(imager.run(j)))).is_err() {
+                if tx
+                    .send(Msg::Update(Update::Image(Box::new(imager.run(j)))))
+                    .is_err()
+                {
                     return;
                 }
             }

@@ -439,13 +439,12 @@ impl State {
         if vis.is_empty() {
             return None;
         }
-        if let Some(id) = &self.gui.selected {
-            if let Some(pos) = vis
+        if let Some(id) = &self.gui.selected
+            && let Some(pos) = vis
                 .iter()
                 .position(|&i| self.data.runs[i].summary.id == *id)
-            {
-                return Some(pos);
-            }
+        {
+            return Some(pos);
         }
         Some(self.gui.selected_row.min(vis.len() - 1))
     }
