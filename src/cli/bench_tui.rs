@@ -161,6 +161,22 @@ pub fn run(args: &BenchTuiArgs) -> Result<()> {
         );
     }
     println!("worst p99 {worst:.2} ms (target < 16 ms per frame)");
+    let gpu = svfap_tui::tui::gpu::Gpu::new().sample();
+    match &gpu.unavailable {
+        Some(why) => println!("GPU panel: unavailable ({why})"),
+        None => {
+            for d in &gpu.devices {
+                println!(
+                    "GPU panel: {} util {}% mem {:.1}/{:.1} GiB power {}",
+                    d.name,
+                    d.util_percent,
+                    d.mem_used as f64 / 1073741824.0,
+                    d.mem_total as f64 / 1073741824.0,
+                    d.power_w.map_or("-".into(), |p| format!("{p:.0} W"))
+                );
+            }
+        }
+    }
     if args.big_metrics_mib > 0 {
         big_metrics(&session, args.big_metrics_mib)?;
     }
