@@ -181,3 +181,36 @@ fn session_dir_lists_runs_in_id_order() {
         ["finetune-20260101-000000-a", "pretrain-20260102-000000-b"]
     );
 }
+
+/// `SVFAP_FIXTURE_DIR=/tmp/fx cargo test --release --test session_contract -- --ignored`
+/// writes the fixture session for a look with `svfap-tui --session /tmp/fx/fixture`.
+#[test]
+#[ignore]
+fn write_fixture_session_for_manual_checks() {
+    let dir = std::env::var("SVFAP_FIXTURE_DIR").expect("SVFAP_FIXTURE_DIR");
+    let root = std::path::Path::new(&dir).join("fixture");
+    let _ = std::fs::remove_dir_all(&root);
+    fixtures::full(&root).unwrap();
+}
+
+#[test]
+fn the_watcher_reports_changed_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _w = svfap_tui::session::watcher::SessionWatcher::start(
+        dir.path(),
+        std::time::Duration::from_millis(50),
+        tx,
+        |p| p,
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    std::fs::write(dir.path().join("status.json"), "{}").unwrap();
+    let paths = rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("an event within 5 s");
+    assert!(
+        paths.iter().any(|p| p.ends_with("status.json")),
+        "{paths:?}"
+    );
+}

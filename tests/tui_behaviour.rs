@@ -54,6 +54,7 @@ fn keys_pressed_before_any_data_exists_do_not_panic() {
             let _ = h.render();
         }
     }
+    show(&mut h, View::Runs);
     h.act(Action::Launch);
     assert!(
         matches!(&h.state().gui.dialog, Some(Dialog::Message { text, .. }) if text.contains("no example configs"))

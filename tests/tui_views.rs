@@ -50,27 +50,36 @@ fn every_view_with_a_running_a_finished_and_a_failed_run() {
     for (state, id) in states() {
         select(&mut h, id);
         for view in View::ALL {
+            if state == "finished" && view == View::Compare {
+                // Compare shows fine-tuning results: two finished runs marked for the diff.
+                select(&mut h, OTHER_FINISHED);
+                show(&mut h, view);
+                h.act(svfap_tui::tui::Action::Mark);
+                select(&mut h, FINISHED);
+                show(&mut h, view);
+                h.act(svfap_tui::tui::Action::Mark);
+            }
             show(&mut h, view);
             let buf = snapshot(&format!("{state}_{}", view.name()), &h);
             if view == View::Runs {
-                // The state cell of the selected run is bold in the selection colours, the
-                // others in their state colour.
-                let want = match state {
-                    "running" => theme.running,
-                    "finished" => theme.ok,
-                    _ => theme.error,
-                };
-                let (fg, _) = colors_of(&buf, &format!("{id:.20}")).unwrap();
-                assert_eq!(fg, theme.selected_fg, "{state}: selected row");
-                let other_failed = colors_of(&buf, "failed").unwrap();
-                let other_running = colors_of(&buf, "running").unwrap();
+                // The selected row is drawn in the selection colours, the state cells of the
+                // other rows in their state's colour.
+                let short = id.split_once('-').unwrap().1;
+                let (fg, bg) = colors_of(&buf, short).unwrap();
+                assert_eq!(
+                    (fg, bg),
+                    (theme.selected_fg, theme.selected_bg),
+                    "{state}: selected row"
+                );
                 if state != "failed" {
-                    assert_eq!(other_failed.0, theme.error);
+                    assert_eq!(colors_of(&buf, "failed").unwrap().0, theme.error);
                 }
                 if state != "running" {
-                    assert_eq!(other_running.0, theme.running);
+                    assert_eq!(colors_of(&buf, "running").unwrap().0, theme.running);
                 }
-                let _ = want;
+                if state != "finished" {
+                    assert_eq!(colors_of(&buf, "finished").unwrap().0, theme.ok);
+                }
             }
         }
     }

@@ -181,6 +181,7 @@ fn two(
 }
 
 /// Generic drawing of a labelled cell grid (confusion matrix, heat map, image pixels).
+#[allow(clippy::too_many_arguments)]
 fn cells<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,

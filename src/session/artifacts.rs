@@ -157,8 +157,8 @@ impl EvalReport {
     }
 }
 
-/// Every `eval/*.json` of a run, sorted by file name; unreadable ones are returned as errors.
-pub fn read_evals(eval_dir: &Path) -> Vec<Result<EvalReport, SessionError>> {
+/// Every `eval/*.json` of a run, sorted by file name.
+pub fn eval_files(eval_dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(eval_dir)
         .into_iter()
         .flatten()
@@ -167,5 +167,13 @@ pub fn read_evals(eval_dir: &Path) -> Vec<Result<EvalReport, SessionError>> {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    files.iter().map(|p| EvalReport::read(p)).collect()
+    files
+}
+
+/// Every `eval/*.json` of a run, sorted by file name; unreadable ones are returned as errors.
+pub fn read_evals(eval_dir: &Path) -> Vec<Result<EvalReport, SessionError>> {
+    eval_files(eval_dir)
+        .iter()
+        .map(|p| EvalReport::read(p))
+        .collect()
 }

@@ -41,7 +41,7 @@ impl SessionDir {
             .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
             .map(|e| RunDir::new(e.path()))
             .collect();
-        out.sort_by(|a, b| a.id().cmp(&b.id()));
+        out.sort_by_key(|a| a.id());
         out
     }
 }
@@ -107,6 +107,24 @@ impl RunDir {
     }
     pub fn exists(&self) -> bool {
         self.root.is_dir()
+    }
+
+    /// Creates the run folder with `checkpoints/` (idempotent).
+    pub fn create(&self) -> Result<(), super::SessionError> {
+        std::fs::create_dir_all(self.checkpoints()).map_err(super::SessionError::io(&self.root))
+    }
+
+    /// Points `checkpoints/latest` at `file` (e.g. `step-000500.safetensors`), atomically;
+    /// call it after the checkpoint itself is completely written.
+    pub fn write_latest(&self, file: &str) -> Result<(), super::SessionError> {
+        super::write_atomic(&self.latest_pointer(), format!("{file}\n").as_bytes())
+    }
+
+    /// The file named by `checkpoints/latest`, if any.
+    pub fn read_latest(&self) -> Option<PathBuf> {
+        let name = std::fs::read_to_string(self.latest_pointer()).ok()?;
+        let name = name.trim();
+        (!name.is_empty()).then(|| self.checkpoints().join(name))
     }
 }
 
@@ -186,6 +204,16 @@ pub fn split_run_id(id: &str) -> Option<(&str, &str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latest_pointer_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::new(dir.path().join("pretrain-20260101-000000-x"));
+        run.create().unwrap();
+        assert_eq!(run.read_latest(), None);
+        run.write_latest("step-000500.safetensors").unwrap();
+        assert_eq!(run.read_latest(), Some(run.checkpoint(500)));
+    }
 
     #[test]
     fn run_ids_follow_the_pattern() {

@@ -3,6 +3,21 @@
 //! Everything the workbench shows comes from these files, and everything a run writes goes
 //! through the writers here, so the trainer and the TUI agree on one definition.
 //! Every top-level file carries `format = 1`.
+//!
+//! What a run (the training worker) does, in order:
+//! 1. [`RunDir::create`], then write `run.toml` (the frozen config);
+//! 2. [`RunStatus`] with `state = Running`, `pid = std::process::id()`,
+//!    `host = launcher::hostname()`: [`RunStatus::touch`] + [`RunStatus::write_atomic`] at
+//!    least every 60 s (the heartbeat) and at every state change (`Finished`, `Failed` with
+//!    `last_error`, `Stopped` on SIGTERM);
+//! 3. [`MetricsWriter::log`] for each scalar (`train`/`val`/`test`; `loss`, `lr`,
+//!    `clips_per_s`, `uar`, …);
+//! 4. a checkpoint file, then [`RunDir::write_latest`];
+//! 5. reconstruction PNGs ([`ReconMeta::frame_file`]) then [`ReconMeta::write`]; attention
+//!    `.npy` arrays then [`AttnMeta::write`] (readers look for `meta.json` last);
+//! 6. [`EvalReport::write`] to [`RunDir::eval_file`].
+//!
+//! `fixtures` writes complete example sessions through these same writers.
 
 pub mod artifacts;
 pub mod error;

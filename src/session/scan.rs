@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::artifacts::{EvalReport, read_evals};
+use super::artifacts::{EvalReport, eval_files};
 use super::layout::{RunDir, list_step_dirs, parse_step_name};
 use super::status::RunStatus;
 
@@ -42,7 +42,38 @@ pub struct Checkpoint {
 pub const LOG_TAIL_BYTES: u64 = 32 * 1024;
 pub const LOG_TAIL_LINES: usize = 200;
 
+/// Evaluation files already parsed, keyed by path and checked by size and modification
+/// time, so a periodic rescan does not parse large prediction lists again.
+#[derive(Debug, Default)]
+pub struct ScanCache {
+    evals: std::collections::HashMap<PathBuf, (Option<std::time::SystemTime>, u64, EvalReport)>,
+}
+
+impl ScanCache {
+    fn eval(&mut self, path: &Path) -> Result<EvalReport, super::SessionError> {
+        let meta = std::fs::metadata(path).map_err(super::SessionError::io(path))?;
+        let stamp = (meta.modified().ok(), meta.len());
+        if let Some((m, l, e)) = self.evals.get(path)
+            && (*m, *l) == stamp
+        {
+            return Ok(e.clone());
+        }
+        let e = EvalReport::read(path)?;
+        self.evals
+            .insert(path.to_path_buf(), (stamp.0, stamp.1, e.clone()));
+        Ok(e)
+    }
+    /// Forgets files that no longer exist.
+    pub fn retain_existing(&mut self) {
+        self.evals.retain(|p, _| p.exists());
+    }
+}
+
 pub fn read_run(run: &RunDir) -> RunSummary {
+    read_run_cached(run, &mut ScanCache::default())
+}
+
+pub fn read_run_cached(run: &RunDir, cache: &mut ScanCache) -> RunSummary {
     let mut s = RunSummary {
         id: run.id(),
         root: run.root.clone(),
@@ -90,7 +121,7 @@ pub fn read_run(run: &RunDir) -> RunSummary {
         .filter(|t| !t.is_empty());
     s.recon_steps = list_step_dirs(&run.recon());
     s.attn_steps = list_step_dirs(&run.attn());
-    for r in read_evals(&run.eval()) {
+    for r in eval_files(&run.eval()).iter().map(|p| cache.eval(p)) {
         match r {
             Ok(e) => s.evals.push(e),
             Err(e) if e.is_not_found() => {}

@@ -48,7 +48,7 @@ macro_rules! actions {
 actions! {
     Quit => "quit": "quit (UI state is saved)",
     Help => "help": "show or hide this help",
-    Back => "back": "close a dialog or the help, stop filtering",
+    Back => "back": "close a dialog / the help",
     NextView => "next_view": "next view",
     PrevView => "prev_view": "previous view",
     ViewRuns => "view_runs": "Runs view",
@@ -66,7 +66,7 @@ actions! {
     Bottom => "bottom": "last",
     Select => "select": "open / confirm",
     Filter => "filter": "filter runs by text",
-    Export => "export": "export this view's plots (PNG+SVG) and tables (CSV) to exports/",
+    Export => "export": "export plots (PNG+SVG), tables (CSV)",
     NextTheme => "next_theme": "next colour theme",
     Refresh => "refresh": "rescan the session now",
     Launch => "launch": "launch a run from an example config",

@@ -68,7 +68,7 @@ pub fn config_dir() -> Option<PathBuf> {
 pub enum Update {
     Runs(Vec<RunSummary>),
     Metrics(MetricsDelta),
-    Image(Done),
+    Image(Box<Done>),
     Gpu(GpuInfo),
     Launched(Outcome),
     Exported(Result<Vec<PathBuf>, String>),
@@ -535,12 +535,10 @@ impl App {
         if matches!(
             action,
             Action::Up | Action::Down | Action::Top | Action::Bottom
-        ) {
-            if let Some(row) =
-                views::compare::sorted_rows(&self.state).get(self.state.gui.compare.cursor)
-            {
-                self.state.gui.selected = Some(row.run.clone());
-            }
+        ) && let Some(row) =
+            views::compare::sorted_rows(&self.state).get(self.state.gui.compare.cursor)
+        {
+            self.state.gui.selected = Some(row.run.clone());
         }
     }
 
@@ -735,18 +733,20 @@ impl App {
                     run.metrics.bad_lines += delta.bad_lines;
                 }
             }
-            Update::Image(Done::Recon(r)) => {
-                if self.pending_recon.as_ref() == Some(&r.key) {
-                    self.pending_recon = None;
+            Update::Image(done) => match *done {
+                Done::Recon(r) => {
+                    if self.pending_recon.as_ref() == Some(&r.key) {
+                        self.pending_recon = None;
+                    }
+                    self.state.images.recon = Some(r);
                 }
-                self.state.images.recon = Some(r);
-            }
-            Update::Image(Done::Attn(a)) => {
-                if self.pending_attn.as_ref() == Some(&a.key) {
-                    self.pending_attn = None;
+                Done::Attn(a) => {
+                    if self.pending_attn.as_ref() == Some(&a.key) {
+                        self.pending_attn = None;
+                    }
+                    self.state.images.attn = Some(*a);
                 }
-                self.state.images.attn = Some(a);
-            }
+            },
             Update::Gpu(g) => self.state.data.gpu = g,
             Update::Launched(out) => {
                 self.state.gui.busy.retain(|b| *b != out.what);
@@ -979,7 +979,7 @@ impl Headless {
                         }
                         continue;
                     }
-                    Request::Image(job) => Update::Image(self.imager.run(job)),
+                    Request::Image(job) => Update::Image(Box::new(self.imager.run(job))),
                     Request::Command { what, args } => {
                         Update::Launched(self.app.options.launcher.run(&what, &args))
                     }
@@ -1078,7 +1078,7 @@ pub fn list_examples(dir: &Path) -> Vec<ExampleConfig> {
                     let kind = t.get("kind")?.as_str()?.to_string();
                     ["pretrain", "finetune", "eval"]
                         .contains(&kind.as_str())
-                        .then(|| ExampleConfig {
+                        .then_some(ExampleConfig {
                             path,
                             name,
                             kind,

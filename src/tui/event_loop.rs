@@ -76,18 +76,25 @@ fn run_in(
     app.handle(Action::Resize(size.width, size.height));
     // First frame before anything slow (terminal queries, scans).
     terminal.draw(|f| draw(&app.state, f))?;
-    let picker = if protocol == "halfblocks" {
-        Picker::halfblocks()
-    } else {
-        picker_for(protocol)
+    // Session reading starts before the (possibly slow) terminal query.
+    let (tx, rx) = channel::<Msg>();
+    let loader_tx = spawn_loader(Loader::new(app.state.session.clone()), tx.clone());
+    spawn_gpu(tx.clone());
+    // Plain tmux swallows graphics queries (the query would wait for its timeout) and only
+    // half-blocks work there, so "auto" does not ask inside tmux or screen.
+    let term = std::env::var("TERM").unwrap_or_default();
+    let in_tmux = std::env::var_os("TMUX").is_some()
+        || term.starts_with("screen")
+        || term.starts_with("tmux");
+    let picker = match protocol {
+        "halfblocks" => Picker::halfblocks(),
+        "auto" if in_tmux => Picker::halfblocks(),
+        other => picker_for(other),
     };
     app.state.images.protocol = format!("{:?}", picker.protocol_type()).to_lowercase();
-
-    let (tx, rx) = channel::<Msg>();
+    // Input is read only after the query, which reads its answers from stdin.
     spawn_input(tx.clone());
-    let loader_tx = spawn_loader(Loader::new(app.state.session.clone()), tx.clone());
     let image_tx = spawn_imager(Imager::new(picker), tx.clone());
-    spawn_gpu(tx.clone());
     let _watcher = SessionWatcher::start(
         &app.state.session.root,
         Duration::from_millis(250),
@@ -105,7 +112,6 @@ fn run_in(
         eprintln!("startup {:?}", started.elapsed());
     }
 
-    let mut last_draw = Instant::now();
     loop {
         let first = rx.recv_timeout(Duration::from_millis(500));
         let mut msgs: Vec<Msg> = first.into_iter().collect();
@@ -141,11 +147,8 @@ fn run_in(
                 &app.state.session.root,
             );
         }
-        // Cap redraws at ~60 per second; always redraw after input.
-        if last_draw.elapsed() >= Duration::from_millis(15) || rx.try_recv().is_err() {
-            terminal.draw(|f| draw(&app.state, f))?;
-            last_draw = Instant::now();
-        }
+        // One frame per batch of messages; messages arriving while drawing form the next batch.
+        terminal.draw(|f| draw(&app.state, f))?;
     }
 }
 
@@ -272,7 +275,10 @@ fn spawn_imager(mut imager: Imager, tx: Sender<Msg>) -> Sender<Job> {
                 }
             }
             for j in [recon, attn].into_iter().flatten() {
-                if tx.send(Msg::Update(Update::Image(imager.run(j)))).is_err() {
+                if tx
+                    .send(Msg::Update(Update::Image(Box::new(imager.run(j)))))
+                    .is_err()
+                {
                     return;
                 }
             }

@@ -82,7 +82,7 @@ pub enum Job {
 
 pub enum Done {
     Recon(ReconReady),
-    Attn(AttnReady),
+    Attn(Box<AttnReady>),
 }
 
 /// Does the work; the thread wrapper and the headless driver both call `run`.
@@ -102,7 +102,7 @@ impl Imager {
     pub fn run(&mut self, job: Job) -> Done {
         match job {
             Job::Recon(j) => Done::Recon(self.recon(j)),
-            Job::Attn(j) => Done::Attn(self.attn(j)),
+            Job::Attn(j) => Done::Attn(Box::new(self.attn(j))),
         }
     }
 
@@ -206,50 +206,49 @@ impl Imager {
                 .find(|m| m.kind == kind && m.stage == map.stage)
                 .or_else(|| job.meta.maps.iter().find(|m| m.kind == kind))
         };
-        if map.kind != "assignment" {
-            if let Some(a) = same_stage("assignment") {
-                if let Ok(arr) = self.load(&job.dir.join(&a.file)) {
-                    out.assign = assignment_grid(
-                        &arr,
-                        a,
-                        frame * grid_of(a, &arr.shape).0.max(1) / t.max(1),
-                        grid_of(a, &arr.shape).0,
-                        false,
-                    );
-                }
-            }
+        if map.kind != "assignment"
+            && let Some(a) = same_stage("assignment")
+            && let Ok(arr) = self.load(&job.dir.join(&a.file))
+        {
+            out.assign = assignment_grid(
+                &arr,
+                a,
+                frame * grid_of(a, &arr.shape).0.max(1) / t.max(1),
+                grid_of(a, &arr.shape).0,
+                false,
+            );
         }
-        if let Some(c) = same_stage("cross") {
-            if let Ok(carr) = self.load(&job.dir.join(&c.file)) {
-                let (ct, ch, cw) = grid_of(c, &carr.shape);
-                let tokens = carr.shape.get(1).copied().unwrap_or(0);
-                if out.tokens == 0 {
-                    out.tokens = tokens;
-                }
-                let token = if tokens > 0 { sel.token % tokens } else { 0 };
-                let label = format!("cross-attn of token {token} · b{}", c.block);
-                out.cross = attention_grid(
-                    &carr,
-                    sel.head,
-                    Some(token),
-                    frame.min(ct.saturating_sub(1)),
-                    (ct, ch, cw),
-                    &label,
-                );
+        if let Some(c) = same_stage("cross")
+            && let Ok(carr) = self.load(&job.dir.join(&c.file))
+        {
+            let (ct, ch, cw) = grid_of(c, &carr.shape);
+            let tokens = carr.shape.get(1).copied().unwrap_or(0);
+            if out.tokens == 0 {
+                out.tokens = tokens;
             }
+            let token = if tokens > 0 { sel.token % tokens } else { 0 };
+            let label = format!("cross-attn of token {token} · b{}", c.block);
+            out.cross = attention_grid(
+                &carr,
+                sel.head,
+                Some(token),
+                frame.min(ct.saturating_sub(1)),
+                (ct, ch, cw),
+                &label,
+            );
         }
-        if let (Some(heat), Some(png)) = (&out.heat, &job.frame_png) {
-            if let Ok(frame_img) = image::open(png) {
-                let blended = blend_heat(&frame_img.to_rgb8(), heat);
-                out.overlay = self
-                    .picker
-                    .new_protocol(
-                        DynamicImage::ImageRgb8(blended),
-                        job.key.area,
-                        Resize::Scale(None),
-                    )
-                    .ok();
-            }
+        if let (Some(heat), Some(png)) = (&out.heat, &job.frame_png)
+            && let Ok(frame_img) = image::open(png)
+        {
+            let blended = blend_heat(&frame_img.to_rgb8(), heat);
+            out.overlay = self
+                .picker
+                .new_protocol(
+                    DynamicImage::ImageRgb8(blended),
+                    job.key.area,
+                    Resize::Scale(None),
+                )
+                .ok();
         }
         out
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::session::SessionDir;
 use crate::session::metrics::{MetricRecord, MetricsTail};
-use crate::session::scan::{RunSummary, read_run};
+use crate::session::scan::{RunSummary, ScanCache, read_run_cached};
 
 /// New metric records of one run.
 #[derive(Debug)]
@@ -24,6 +24,7 @@ pub struct Loader {
     tails: HashMap<String, MetricsTail>,
     order: Vec<String>,
     next: usize,
+    cache: ScanCache,
 }
 
 /// Bytes of metrics read per poll (about 40k records): keeps each step short.
@@ -36,12 +37,20 @@ impl Loader {
             tails: HashMap::new(),
             order: Vec::new(),
             next: 0,
+            cache: ScanCache::default(),
         }
     }
 
     /// Lists and reads every run; starts tails for new runs, drops those of vanished ones.
     pub fn rescan(&mut self) -> Vec<RunSummary> {
-        let runs: Vec<RunSummary> = self.session.list_runs().iter().map(read_run).collect();
+        let cache = &mut self.cache;
+        let runs: Vec<RunSummary> = self
+            .session
+            .list_runs()
+            .iter()
+            .map(|r| read_run_cached(r, cache))
+            .collect();
+        self.cache.retain_existing();
         let ids: Vec<String> = runs.iter().map(|r| r.id.clone()).collect();
         self.tails.retain(|id, _| ids.contains(id));
         for r in &runs {

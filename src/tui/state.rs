@@ -1,7 +1,7 @@
 //! What the workbench shows (`AppData`, read from the session) kept apart from how it is
 //! shown (`GuiState`). `draw` takes `&State` and never changes it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use ratatui::layout::Rect;
@@ -105,33 +105,44 @@ impl Series {
 
 #[derive(Debug, Clone, Default)]
 pub struct RunMetrics {
-    /// (split, name) → series.
-    pub series: BTreeMap<(String, String), Series>,
+    /// ((split, name), series), sorted by key; a run has a handful of series, so a sorted
+    /// vector searched without allocating beats a map keyed by owned strings.
+    pub series: Vec<((String, String), Series)>,
     pub bytes_read: u64,
     pub file_len: u64,
     pub bad_lines: usize,
 }
 
 impl RunMetrics {
+    fn position(&self, split: &str, name: &str) -> Result<usize, usize> {
+        self.series
+            .binary_search_by(|((sp, n), _)| (sp.as_str(), n.as_str()).cmp(&(split, name)))
+    }
     pub fn apply(&mut self, records: &[MetricRecord]) {
+        let mut last: Option<usize> = None;
         for r in records {
-            let key = (r.split.clone(), r.name.clone());
-            match self.series.get_mut(&key) {
-                Some(s) => s.push(r.step as f64, r.value),
-                None => {
-                    let mut s = Series::default();
-                    s.push(r.step as f64, r.value);
-                    self.series.insert(key, s);
-                }
-            }
+            // Consecutive records often share a series: check the last one first.
+            let i = match last {
+                Some(i) if self.series[i].0.0 == r.split && self.series[i].0.1 == r.name => i,
+                _ => match self.position(&r.split, &r.name) {
+                    Ok(i) => i,
+                    Err(i) => {
+                        self.series
+                            .insert(i, ((r.split.clone(), r.name.clone()), Series::default()));
+                        i
+                    }
+                },
+            };
+            self.series[i].1.push(r.step as f64, r.value);
+            last = Some(i);
         }
     }
     pub fn get(&self, split: &str, name: &str) -> Option<&Series> {
-        self.series.get(&(split.to_string(), name.to_string()))
+        self.position(split, name).ok().map(|i| &self.series[i].1)
     }
     /// Metric names in display order: loss first, then the rest alphabetically.
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.series.keys().map(|(_, n)| n.clone()).collect();
+        let mut names: Vec<String> = self.series.iter().map(|((_, n), _)| n.clone()).collect();
         names.sort();
         names.dedup();
         names.sort_by_key(|n| (n != "loss", n.clone()));
@@ -439,13 +450,12 @@ impl State {
         if vis.is_empty() {
             return None;
         }
-        if let Some(id) = &self.gui.selected {
-            if let Some(pos) = vis
+        if let Some(id) = &self.gui.selected
+            && let Some(pos) = vis
                 .iter()
                 .position(|&i| self.data.runs[i].summary.id == *id)
-            {
-                return Some(pos);
-            }
+        {
+            return Some(pos);
         }
         Some(self.gui.selected_row.min(vis.len() - 1))
     }

@@ -66,10 +66,10 @@ pub fn parse_color(s: &str) -> Option<Color> {
     if s.eq_ignore_ascii_case("reset") {
         return Some(Color::Reset);
     }
-    if let Some(hex) = s.strip_prefix('#') {
-        if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return None;
-        }
+    if let Some(hex) = s.strip_prefix('#')
+        && (hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        return None;
     }
     Color::from_str(s).ok()
 }

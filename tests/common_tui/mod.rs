@@ -53,30 +53,17 @@ pub fn show(h: &mut Headless, view: View) {
     h.act(svfap_tui::tui::Action::for_view(view));
 }
 
-/// The buffer's text, one line per row, trailing spaces trimmed.
+/// The buffer's text, one line per row, trailing spaces trimmed (the workbench draws no
+/// wide glyphs, so every cell is one column).
 pub fn text(buf: &Buffer) -> String {
     let w = buf.area.width as usize;
     let mut out = String::new();
-    for row in buf.content.chunks(w) {
-        let mut line = String::new();
-        let mut skip = 0;
-        for c in row {
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            line.push_str(c.symbol());
-            skip = unicode_width(c.symbol()).saturating_sub(1);
-        }
+    for row in buf.content.chunks(w.max(1)) {
+        let line: String = row.iter().map(|c| c.symbol()).collect();
         out.push_str(line.trim_end());
         out.push('\n');
     }
     out
-}
-
-fn unicode_width(s: &str) -> usize {
-    // Wide glyphs are not used by the workbench; every symbol is one column.
-    if s.is_empty() { 1 } else { 1 }
 }
 
 /// (fg, bg) of the first cell of the first occurrence of `needle` in the buffer.

@@ -360,7 +360,7 @@ fn draw_confusion(state: &State, f: &mut Frame, area: Rect) {
         std::iter::once(Span::raw(format!("{:w$}", "", w = label_w as usize)))
             .chain((0..n).map(|j| {
                 Span::styled(
-                    format!("{:>w$.w$}", name(j), w = cell_w as usize),
+                    format!(" {:>w$.w$}", name(j), w = cell_w as usize - 1),
                     Style::default().fg(t.muted),
                 )
             }))

@@ -98,15 +98,11 @@ fn bounds(sets: &[&[(f64, f64)]]) -> ([f64; 2], [f64; 2]) {
     (x, [lo, y[1] + pad])
 }
 
+/// One plotted series: label, colour, points.
+pub type Curve = (String, Color, Vec<(f64, f64)>);
+
 /// A line chart of `(label, colour, points)` series.
-pub fn chart(
-    f: &mut Frame,
-    area: Rect,
-    title: String,
-    sets: &[(String, Color, Vec<(f64, f64)>)],
-    state: &State,
-    log: bool,
-) {
+pub fn chart(f: &mut Frame, area: Rect, title: String, sets: &[Curve], state: &State, log: bool) {
     let t = &state.theme;
     let refs: Vec<&[(f64, f64)]> = sets.iter().map(|s| s.2.as_slice()).collect();
     if refs.iter().all(|r| r.is_empty()) {

@@ -119,10 +119,10 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
         .highlight_symbol("▶ ");
     let mut ts = TableState::default().with_selected(state.selected_visible_row(&vis));
     f.render_stateful_widget(table, table_area, &mut ts);
-    if detail_h > 0 {
-        if let Some(run) = state.selected_run() {
-            detail(state, run, f, detail_area);
-        }
+    if detail_h > 0
+        && let Some(run) = state.selected_run()
+    {
+        detail(state, run, f, detail_area);
     }
 }
 
@@ -175,7 +175,7 @@ fn row<'a>(state: &State, r: &'a RunData) -> Row<'a> {
                 .fg(state_color(t, shown))
                 .add_modifier(Modifier::BOLD),
         ),
-        Cell::from(bar(st.and_then(|s| s.progress()), 14))
+        Cell::from(bar(st.and_then(|s| s.progress()), 13))
             .style(Style::default().fg(state_color(t, shown))),
         Cell::from(step),
         Cell::from(epoch),

@@ -1,7 +1,8 @@
-//! `?`: every view by name and every key binding of the current view and the global ones.
+//! `?`: every view by name, the current view's keys and the global ones (two columns when
+//! the terminal is wide enough).
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -11,55 +12,77 @@ use crate::tui::draw::{block, centered, clear};
 use crate::tui::keymap::section;
 use crate::tui::state::{State, View};
 
+/// (action, key labels) bound in `sec` and in effect in `view`.
+fn keys(state: &State, view: View, sec: &str) -> Vec<(Action, Vec<String>)> {
+    let mut by_action: Vec<(Action, Vec<String>)> = Vec::new();
+    for (k, a) in state.keymap.bindings(sec) {
+        // View switches are listed with the views; global keys a view rebinds are not global there.
+        if a.view().is_some() || state.keymap.action(view, &k) != a {
+            continue;
+        }
+        match by_action.iter_mut().find(|(x, _)| *x == a) {
+            Some((_, ks)) => ks.push(k.label()),
+            None => by_action.push((a, vec![k.label()])),
+        }
+    }
+    by_action
+}
+
 pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     let t = &state.theme;
-    let r = centered(area, 76, area.height.saturating_sub(2).max(3));
+    let two = area.width >= 110;
+    let r = centered(
+        area,
+        if two { 118 } else { 80 },
+        area.height.saturating_sub(2).max(3),
+    );
     clear(f, r);
     let key = Style::default().fg(t.accent).add_modifier(Modifier::BOLD);
     let head = Style::default().fg(t.title).add_modifier(Modifier::BOLD);
-    let mut lines = vec![Line::from(Span::styled("Views", head))];
-    for v in View::ALL.iter() {
-        let keys = state.keymap.keys_for(*v, &Action::for_view(*v)).join(" ");
-        let here = if *v == state.gui.view { "  (here)" } else { "" };
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {keys:<8}"), key),
-            Span::raw(format!("{}{here}", v.title())),
-        ]));
-    }
     let view = state.gui.view;
-    for (title, sec) in [
-        (format!("{} keys", view.title()), section(view)),
-        ("Everywhere".to_string(), "global"),
-    ] {
-        lines.push(Line::from(""));
-        lines.push(Line::from(Span::styled(title, head)));
-        let mut by_action: Vec<(Action, Vec<String>)> = Vec::new();
-        for (k, a) in state.keymap.bindings(sec) {
-            // View switches are listed above; global keys a view rebinds are not global there.
-            if a.view().is_some() || state.keymap.action(view, &k) != a {
-                continue;
-            }
-            match by_action.iter_mut().find(|(x, _)| *x == a) {
-                Some((_, ks)) => ks.push(k.label()),
-                None => by_action.push((a, vec![k.label()])),
-            }
-        }
-        for (a, ks) in by_action {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<12}", ks.join(" ")), key),
-                Span::raw(a.help()),
-            ]));
-        }
+    let entry = |ks: &[String], text: &str| {
+        Line::from(vec![
+            Span::styled(format!("  {:<11}", ks.join(" ")), key),
+            Span::raw(text.to_string()),
+        ])
+    };
+    let mut left = vec![Line::from(Span::styled("Views", head))];
+    for v in View::ALL.iter() {
+        let ks = state.keymap.keys_for(*v, &Action::for_view(*v));
+        let here = if *v == view { "  (here)" } else { "" };
+        left.push(entry(&ks, &format!("{}{here}", v.title())));
     }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        "Keys come from assets/keymap.toml; put yours in ~/.config/svfap-tui/keymap.toml.",
-        Style::default().fg(t.muted),
+    left.push(Line::from(""));
+    left.push(Line::from(Span::styled(
+        format!("{} keys", view.title()),
+        head,
     )));
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block(" Help (Esc closes) ", t)),
-        r,
-    );
+    for (a, ks) in keys(state, view, section(view)) {
+        left.push(entry(&ks, a.help()));
+    }
+    let mut right = vec![Line::from(Span::styled("Everywhere", head))];
+    for (a, ks) in keys(state, view, "global") {
+        right.push(entry(&ks, a.help()));
+    }
+    let note = Line::from(Span::styled(
+        "Keys: assets/keymap.toml; yours in ~/.config/svfap-tui/keymap.toml",
+        Style::default().fg(t.muted),
+    ));
+    let b = block(" Help (Esc closes) ", t);
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    if two {
+        left.push(Line::from(""));
+        left.push(note);
+        let [l, rr] =
+            Layout::horizontal([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).areas(inner);
+        f.render_widget(Paragraph::new(left).wrap(Wrap { trim: false }), l);
+        f.render_widget(Paragraph::new(right).wrap(Wrap { trim: false }), rr);
+    } else {
+        left.push(Line::from(""));
+        left.extend(right);
+        left.push(Line::from(""));
+        left.push(note);
+        f.render_widget(Paragraph::new(left).wrap(Wrap { trim: false }), inner);
+    }
 }
