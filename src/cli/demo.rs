@@ -42,15 +42,22 @@ fn launch(session: &Path, name: &str, text: &str, overrides: &[String]) -> Resul
 }
 
 fn summary(run: &RunDir, label: &str) -> Result<(f64, f64)> {
-    let report = EvalReport::read(&run.eval_file("demo", "test")).with_context(|| format!("{label}: no evaluation"))?;
+    let report = EvalReport::read(&run.eval_file("demo", "test"))
+        .with_context(|| format!("{label}: no evaluation"))?;
     let (uar, war) = (report.metrics["uar"] * 100.0, report.metrics["war"] * 100.0);
-    println!("{label:<28} UAR {uar:6.2}  WAR {war:6.2}  ({} test videos, run {})", report.predictions.len(), run.id());
+    println!(
+        "{label:<28} UAR {uar:6.2}  WAR {war:6.2}  ({} test videos, run {})",
+        report.predictions.len(),
+        run.id()
+    );
     Ok((uar, war))
 }
 
 pub fn run(args: &DemoArgs) -> Result<()> {
     if !args.headless {
-        bail!("use `svfap-tui demo --headless`, or open the workbench (`svfap-tui`) and start the demo from its Runs view");
+        bail!(
+            "use `svfap-tui demo --headless`, or open the workbench (`svfap-tui`) and start the demo from its Runs view"
+        );
     }
     let session = &args.session;
     ensure_session(session)?;
@@ -66,9 +73,16 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     with_init.push(init);
     let from_pretrained = launch(session, "demo-finetune", FINETUNE, &with_init)?;
     let mut scratch = args.overrides.clone();
-    scratch.extend(["model.init=\"\"".to_string(), "name=demo-scratch".to_string()]);
+    scratch.extend([
+        "model.init=\"\"".to_string(),
+        "name=demo-scratch".to_string(),
+    ]);
     let from_scratch = launch(session, "demo-finetune-scratch", FINETUNE, &scratch)?;
-    println!("demo finished in {:.1} min ({})", started.elapsed().as_secs_f64() / 60.0, session.display());
+    println!(
+        "demo finished in {:.1} min ({})",
+        started.elapsed().as_secs_f64() / 60.0,
+        session.display()
+    );
     summary(&from_pretrained, "fine-tuned from pre-training")?;
     summary(&from_scratch, "trained from scratch")?;
     Ok(())

@@ -36,7 +36,16 @@ pub struct DemoDataArgs {
 impl DemoDataArgs {
     /// The default set into `dir` (what `svfap-tui demo-data <dir>` writes).
     pub fn defaults(dir: PathBuf) -> Self {
-        Self { dir, seed: 0, train: 210, test: 70, unlabeled: 140, size: 112, frames: 64, workers: 2 }
+        Self {
+            dir,
+            seed: 0,
+            train: 210,
+            test: 70,
+            unlabeled: 140,
+            size: 112,
+            frames: 64,
+            workers: 2,
+        }
     }
 }
 

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use svfap_tui::train::launch::{create_run, ensure_session, prepare_config, spawn_worker};
 use svfap_tui::train::data_adapter::open_source;
+use svfap_tui::train::launch::{create_run, ensure_session, prepare_config, spawn_worker};
 use svfap_tui::train::worker::run_worker;
 
 #[derive(Args, Debug)]
@@ -32,7 +32,11 @@ pub fn run(args: &LaunchArgs) -> Result<()> {
     if args.detach {
         let pid = spawn_worker(&run, false)?;
         println!("{}", run.root.display());
-        eprintln!("started run {} (pid {pid}); log: {}", run.id(), run.log_txt().display());
+        eprintln!(
+            "started run {} (pid {pid}); log: {}",
+            run.id(),
+            run.log_txt().display()
+        );
         return Ok(());
     }
     eprintln!("run {} in {}", run.id(), run.root.display());

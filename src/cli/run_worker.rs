@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use svfap_tui::session::RunDir;
-use svfap_tui::train::launch::spawn_worker;
 use svfap_tui::train::data_adapter::open_source;
+use svfap_tui::train::launch::spawn_worker;
 use svfap_tui::train::worker::run_worker;
 
 #[derive(Args, Debug)]
@@ -25,7 +25,11 @@ pub fn run(args: &RunArgs, resume: bool) -> Result<()> {
     if args.detach {
         let run = RunDir::new(&args.run_dir);
         let pid = spawn_worker(&run, resume)?;
-        eprintln!("started run {} (pid {pid}); log: {}", run.id(), run.log_txt().display());
+        eprintln!(
+            "started run {} (pid {pid}); log: {}",
+            run.id(),
+            run.log_txt().display()
+        );
         return Ok(());
     }
     run_worker(&args.run_dir, resume, &open_source)

@@ -534,7 +534,10 @@ mod tests {
         let n = render_clip(2, 7, 64, 20);
         assert_eq!(diff(&a[0], &n[0]), 0);
         assert_eq!(diff(&a[4], &n[4]), 0);
-        assert!(diff(&a[19], &n[19]) > 64 * 64 * 3, "no visible expression at the end");
+        assert!(
+            diff(&a[19], &n[19]) > 64 * 64 * 3,
+            "no visible expression at the end"
+        );
         assert_eq!(n[0].width, 64);
     }
 }

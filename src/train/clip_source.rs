@@ -32,7 +32,11 @@ pub trait ClipSource {
     /// Training batches per epoch (incomplete last batch dropped).
     fn batches_per_epoch(&self) -> usize;
     /// Batches of `epoch` from video `position` on; the order depends only on (seed, epoch).
-    fn epoch_batches(&mut self, epoch: u64, position: u64) -> Box<dyn Iterator<Item = Result<ClipBatch>> + '_>;
+    fn epoch_batches(
+        &mut self,
+        epoch: u64,
+        position: u64,
+    ) -> Box<dyn Iterator<Item = Result<ClipBatch>> + '_>;
     /// Test videos, each with its views (unreadable ones skipped and counted).
     fn test_videos(&mut self) -> Box<dyn Iterator<Item = Result<TestVideo>> + '_>;
     /// `n` fixed clips (same every call) with a display name each, for reconstructions.

@@ -28,7 +28,9 @@ pub struct LoaderSource {
 }
 
 fn view(kind: ViewKind, config: &RunConfig) -> ViewConfig {
-    let e = crate::model::preset(&config.model.preset).expect("validated preset").encoder;
+    let e = crate::model::preset(&config.model.preset)
+        .expect("validated preset")
+        .encoder;
     let mut v = ViewConfig::new(kind);
     v.size = e.img_size;
     v.clip.frames = e.frames;
@@ -46,7 +48,8 @@ fn manifest(path: &str, kind: LabelKind, config: &RunConfig) -> Result<Manifest>
     let root = Path::new(&config.data.root);
     let mapping = PathMapping {
         data_root: (!config.data.root.is_empty()).then(|| root.to_path_buf()),
-        prefix: (!config.data.strip_prefix.is_empty()).then(|| (config.data.strip_prefix.clone(), root.to_path_buf())),
+        prefix: (!config.data.strip_prefix.is_empty())
+            .then(|| (config.data.strip_prefix.clone(), root.to_path_buf())),
     };
     Ok(Manifest::read(Path::new(path), kind, &mapping)?)
 }
@@ -57,7 +60,9 @@ pub fn open_source(config: &RunConfig) -> Result<(Box<dyn ClipSource>, Vec<Strin
     let info = dataset(&d.dataset);
     let label_kind = match config.kind {
         RunKind::Pretrain => LabelKind::None,
-        _ => LabelKind::Class { classes: info.map(|i| i.num_labels()) },
+        _ => LabelKind::Class {
+            classes: info.map(|i| i.num_labels()),
+        },
     };
     let cfg = |shuffle: bool, drop_last: bool| LoaderConfig {
         batch_size: config.optim.batch_size,
@@ -66,7 +71,11 @@ pub fn open_source(config: &RunConfig) -> Result<(Box<dyn ClipSource>, Vec<Strin
         drop_last,
         ..Default::default()
     };
-    let train_kind = if config.kind == RunKind::Pretrain { ViewKind::Pretrain } else { ViewKind::Finetune };
+    let train_kind = if config.kind == RunKind::Pretrain {
+        ViewKind::Pretrain
+    } else {
+        ViewKind::Finetune
+    };
     let train = (config.kind != RunKind::Eval)
         .then(|| manifest(&d.train, label_kind.clone(), config).context("data.train"))
         .transpose()?;
@@ -74,22 +83,41 @@ pub fn open_source(config: &RunConfig) -> Result<(Box<dyn ClipSource>, Vec<Strin
         .then(|| manifest(&d.test, label_kind.clone(), config).context("data.test"))
         .transpose()?;
     let class_names: Vec<String> = match (info, &train, &test) {
-        (Some(i), _, _) if config.kind != RunKind::Pretrain => i.labels.iter().map(|s| s.to_string()).collect(),
+        (Some(i), _, _) if config.kind != RunKind::Pretrain => {
+            i.labels.iter().map(|s| s.to_string()).collect()
+        }
         (_, _, _) if config.kind == RunKind::Pretrain => vec![],
         (_, t, s) => {
-            let max = t.iter().chain(s.iter()).flat_map(|m| m.entries.iter()).filter_map(|e| e.label.class()).max();
-            let Some(max) = max else { bail!("data.dataset = \"{}\": unknown dataset and no labels", d.dataset) };
+            let max = t
+                .iter()
+                .chain(s.iter())
+                .flat_map(|m| m.entries.iter())
+                .filter_map(|e| e.label.class())
+                .max();
+            let Some(max) = max else {
+                bail!(
+                    "data.dataset = \"{}\": unknown dataset and no labels",
+                    d.dataset
+                )
+            };
             (0..=max).map(|i| format!("class {i}")).collect()
         }
     };
-    let held_out_entries: Vec<_> =
-        test.as_ref().or(train.as_ref()).map(|m| m.entries.iter().map(|e| e.path.clone()).collect()).unwrap_or_default();
+    let held_out_entries: Vec<_> = test
+        .as_ref()
+        .or(train.as_ref())
+        .map(|m| m.entries.iter().map(|e| e.path.clone()).collect())
+        .unwrap_or_default();
     let test_view = view(ViewKind::Test, config);
     let source = LoaderSource {
         seed: config.seed,
         clip_shape: test_view.clip_shape(),
-        train: train.map(|m| Loader::new(&m.entries, view(train_kind, config), cfg(true, true)).with_log(quiet_log())),
-        test: test.map(|m| Loader::new(&m.entries, test_view.clone(), cfg(false, false)).with_log(quiet_log())),
+        train: train.map(|m| {
+            Loader::new(&m.entries, view(train_kind, config), cfg(true, true)).with_log(quiet_log())
+        }),
+        test: test.map(|m| {
+            Loader::new(&m.entries, test_view.clone(), cfg(false, false)).with_log(quiet_log())
+        }),
         held_out_entries,
         test_view,
         reported_skips: 0,
@@ -111,9 +139,19 @@ impl ClipSource for LoaderSource {
         self.train.as_ref().map_or(0, |l| l.batches_per_epoch())
     }
 
-    fn epoch_batches(&mut self, epoch: u64, position: u64) -> Box<dyn Iterator<Item = Result<ClipBatch>> + '_> {
-        let Some(loader) = self.train.as_ref() else { return Box::new(std::iter::empty()) };
-        let order = DataOrder { seed: self.seed, epoch, position: position as usize };
+    fn epoch_batches(
+        &mut self,
+        epoch: u64,
+        position: u64,
+    ) -> Box<dyn Iterator<Item = Result<ClipBatch>> + '_> {
+        let Some(loader) = self.train.as_ref() else {
+            return Box::new(std::iter::empty());
+        };
+        let order = DataOrder {
+            seed: self.seed,
+            epoch,
+            position: position as usize,
+        };
         let reported = &mut self.reported_skips;
         Box::new(loader.epoch(order).map(move |batch| {
             let skipped_now = loader.stats().videos_skipped;
@@ -130,7 +168,9 @@ impl ClipSource for LoaderSource {
     }
 
     fn test_videos(&mut self) -> Box<dyn Iterator<Item = Result<TestVideo>> + '_> {
-        let Some(loader) = self.test.as_ref() else { return Box::new(std::iter::empty()) };
+        let Some(loader) = self.test.as_ref() else {
+            return Box::new(std::iter::empty());
+        };
         let views = loader.view().clips_per_video();
         let per_clip: usize = self.clip_shape.iter().product();
         let paths = self.held_out_entries.clone();
@@ -151,13 +191,25 @@ impl ClipSource for LoaderSource {
                         Some((v, _, clips)) if *v == video => clips.extend_from_slice(clip),
                         _ => {
                             if let Some((v, l, clips)) = current.take() {
-                                ready.push_back(TestVideo { path: paths[v].display().to_string(), views: clips.len() / per_clip, clips, label: l });
+                                ready.push_back(TestVideo {
+                                    path: paths[v].display().to_string(),
+                                    views: clips.len() / per_clip,
+                                    clips,
+                                    label: l,
+                                });
                             }
                             current = Some((video, label, clip.to_vec()));
                         }
                     }
-                    if let Some((v, l, clips)) = current.take_if(|(_, _, c)| c.len() == views * per_clip) {
-                        ready.push_back(TestVideo { path: paths[v].display().to_string(), views, clips, label: l });
+                    if let Some((v, l, clips)) =
+                        current.take_if(|(_, _, c)| c.len() == views * per_clip)
+                    {
+                        ready.push_back(TestVideo {
+                            path: paths[v].display().to_string(),
+                            views,
+                            clips,
+                            label: l,
+                        });
                     }
                 }
             }
@@ -174,7 +226,10 @@ impl ClipSource for LoaderSource {
             if let Ok(loaded) = load_clips(path, &self.test_view, 1, &mut rng)
                 && let Some(clip) = loaded.clips.into_iter().next()
             {
-                let name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = path
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 out.push((name, clip.data));
             }
         }

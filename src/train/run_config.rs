@@ -500,7 +500,8 @@ mod asset_tests {
         let mut seen = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            let is_run_config = std::fs::read_to_string(&path).is_ok_and(|t| t.lines().any(|l| l.starts_with("kind =")));
+            let is_run_config = std::fs::read_to_string(&path)
+                .is_ok_and(|t| t.lines().any(|l| l.starts_with("kind =")));
             if path.extension().is_some_and(|e| e == "toml") && is_run_config {
                 RunConfig::load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
                 seen += 1;
