@@ -9,7 +9,7 @@ use clap::Args;
 use svfap_tui::session::{EvalReport, RunDir};
 use svfap_tui::train::data_adapter::open_source;
 use svfap_tui::train::launch::{create_run, ensure_session, prepare_config};
-use svfap_tui::train::worker::run_worker;
+use svfap_tui::train::worker::{Outcome, run_worker};
 
 const PRETRAIN: &str = include_str!("../../assets/demo-pretrain.toml");
 const FINETUNE: &str = include_str!("../../assets/demo-finetune.toml");
@@ -37,7 +37,9 @@ fn launch(session: &Path, name: &str, text: &str, overrides: &[String]) -> Resul
     let config = prepare_config(&path, session, overrides)?;
     let run = create_run(&config, session)?;
     eprintln!("== {name}: {}", run.root.display());
-    run_worker(&run.root, false, &open_source)?;
+    if run_worker(&run.root, false, &open_source)? == Outcome::Stopped {
+        bail!("{name} was stopped; `svfap-tui resume {}` continues it", run.root.display());
+    }
     Ok(run)
 }
 

@@ -40,5 +40,5 @@ pub fn run(args: &LaunchArgs) -> Result<()> {
         return Ok(());
     }
     eprintln!("run {} in {}", run.id(), run.root.display());
-    run_worker(&run.root, false, &open_source)
+    run_worker(&run.root, false, &open_source).map(drop)
 }

@@ -32,5 +32,5 @@ pub fn run(args: &RunArgs, resume: bool) -> Result<()> {
         );
         return Ok(());
     }
-    run_worker(&args.run_dir, resume, &open_source)
+    run_worker(&args.run_dir, resume, &open_source).map(drop)
 }
