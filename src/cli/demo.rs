@@ -38,7 +38,10 @@ fn launch(session: &Path, name: &str, text: &str, overrides: &[String]) -> Resul
     let run = create_run(&config, session)?;
     eprintln!("== {name}: {}", run.root.display());
     if run_worker(&run.root, false, &open_source)? == Outcome::Stopped {
-        bail!("{name} was stopped; `svfap-tui resume {}` continues it", run.root.display());
+        bail!(
+            "{name} was stopped; `svfap-tui resume {}` continues it",
+            run.root.display()
+        );
     }
     Ok(run)
 }

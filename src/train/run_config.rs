@@ -172,7 +172,7 @@ fn default_weight_decay() -> f64 {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ArtifactSection {
     /// Steps between checkpoints.
     pub checkpoint_every: u64,

@@ -247,7 +247,11 @@ pub type OpenSource<'a> = &'a dyn Fn(&RunConfig) -> Result<(Box<dyn ClipSource>,
 
 /// `svfap-tui run|resume <run-dir>`: runs the frozen config to the end (or to a stop
 /// request), resuming from the latest complete checkpoint when there is one.
-pub fn run_worker(dir: &Path, require_checkpoint: bool, open_source: OpenSource) -> Result<Outcome> {
+pub fn run_worker(
+    dir: &Path,
+    require_checkpoint: bool,
+    open_source: OpenSource,
+) -> Result<Outcome> {
     let run = RunDir::new(dir);
     if !run.run_toml().is_file() {
         bail!("{}: no run.toml (not a run folder)", dir.display());

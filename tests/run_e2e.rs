@@ -1,0 +1,325 @@
+//! End-to-end runs of the real binary on generated videos: a run killed with SIGKILL
+//! resumes from its last complete checkpoint and ends with the same weights as an
+//! uninterrupted run; SIGTERM finishes the step, checkpoints and marks the run stopped;
+//! every file of the session contract is written and parseable.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use svfap_tui::session::{EvalReport, MetricsTail, RunDir, RunState, RunStatus};
+
+fn svfap(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_svfap-tui"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn ok(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Tiny demo videos (32 px, 16 frames) shared by the tests of this file.
+fn demo_data() -> PathBuf {
+    static DATA: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DATA.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("svfap-e2e-data-{}", std::process::id()));
+        ok(svfap(&[
+            "demo-data",
+            dir.to_str().unwrap(),
+            "--train",
+            "14",
+            "--test",
+            "7",
+            "--unlabeled",
+            "10",
+            "--size",
+            "32",
+            "--frames",
+            "16",
+        ]));
+        dir
+    })
+    .clone()
+}
+
+fn write_config(dir: &Path, kind: &str, extra: &str) -> PathBuf {
+    let data = demo_data();
+    let (train, test) = if kind == "pretrain" {
+        ("pretrain.csv", "")
+    } else {
+        ("train.csv", "test.csv")
+    };
+    let text = format!(
+        r#"format = 1
+kind = "{kind}"
+name = "e2e"
+seed = 3
+[model]
+preset = "test"
+mask_ratio = 0.75
+{extra}
+[data]
+dataset = "demo"
+root = "{root}"
+train = "{train}"
+test = "{test}"
+stride = 2
+test_clips = 2
+workers = 2
+[optim]
+batch_size = 4
+epochs = 2
+warmup_epochs = 1
+base_lr = 0.05
+betas = [0.9, 0.95]
+[artifacts]
+checkpoint_every = 2
+keep_last = 2
+"#,
+        root = data.display()
+    );
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(format!("{kind}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn only_run(session: &Path) -> RunDir {
+    let runs: Vec<_> = std::fs::read_dir(session.join("runs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    RunDir::new(&runs[0])
+}
+
+fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Every tensor of the run's latest checkpoint (the file's header order may differ).
+fn final_checkpoint(run: &RunDir) -> std::collections::BTreeMap<String, Vec<f32>> {
+    let stem = std::fs::read_to_string(run.latest_pointer()).unwrap();
+    let path = run
+        .checkpoints()
+        .join(format!("{}.safetensors", stem.trim()));
+    let ckpt = svfap_tui::model::checkpoint::read_checkpoint(&path).unwrap();
+    ckpt.tensors
+        .iter()
+        .map(|(k, t)| (k.clone(), t.to_data().unwrap().to_vec::<f32>().unwrap()))
+        .collect()
+}
+
+fn session(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("svfap-e2e-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    dir
+}
+
+#[test]
+fn killed_run_resumes_to_the_same_weights_as_an_uninterrupted_one() {
+    let base = session("kill");
+    let config = write_config(&base, "pretrain", "");
+
+    let straight = base.join("straight");
+    ok(svfap(&[
+        "launch",
+        config.to_str().unwrap(),
+        "--session",
+        straight.to_str().unwrap(),
+    ]));
+    let reference = only_run(&straight);
+    assert_eq!(
+        RunStatus::read(&reference.status_json()).unwrap().state,
+        RunState::Finished
+    );
+
+    let killed = base.join("killed");
+    ok(svfap(&[
+        "launch",
+        config.to_str().unwrap(),
+        "--session",
+        killed.to_str().unwrap(),
+        "--detach",
+    ]));
+    let run = only_run(&killed);
+    // Kill after the first checkpoint (step 2) but before the end.
+    wait_for("a checkpoint", Duration::from_secs(120), || {
+        RunStatus::read(&run.status_json()).is_ok_and(|s| s.step >= 3 && s.pid.is_some())
+            && run.latest_pointer().is_file()
+    });
+    let pid = RunStatus::read(&run.status_json()).unwrap().pid.unwrap();
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    wait_for(
+        "the worker to die",
+        Duration::from_secs(10),
+        || unsafe { libc::kill(pid as i32, 0) } != 0,
+    );
+    ok(svfap(&["resume", run.root.to_str().unwrap()]));
+
+    assert_eq!(
+        RunStatus::read(&run.status_json()).unwrap().state,
+        RunState::Finished
+    );
+    let (resumed, uninterrupted) = (final_checkpoint(&run), final_checkpoint(&reference));
+    assert_eq!(resumed.len(), 170);
+    let differing: Vec<&String> = resumed
+        .keys()
+        .filter(|k| resumed[*k] != uninterrupted[*k])
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "resumed weights differ in {differing:?}"
+    );
+}
+
+#[test]
+fn sigterm_finishes_the_step_checkpoints_and_marks_the_run_stopped() {
+    let base = session("term");
+    let config = write_config(&base, "pretrain", "");
+    let s = base.join("s");
+    ok(svfap(&[
+        "launch",
+        config.to_str().unwrap(),
+        "--session",
+        s.to_str().unwrap(),
+        "--detach",
+        "--set",
+        "optim.epochs=50",
+        "--set",
+        "artifacts.checkpoint_every=1000",
+    ]));
+    let run = only_run(&s);
+    wait_for("the first step", Duration::from_secs(120), || {
+        RunStatus::read(&run.status_json()).is_ok_and(|s| s.step >= 1)
+    });
+    let pid = RunStatus::read(&run.status_json()).unwrap().pid.unwrap();
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    wait_for("stopped", Duration::from_secs(60), || {
+        RunStatus::read(&run.status_json()).is_ok_and(|s| s.state == RunState::Stopped)
+    });
+    let status = RunStatus::read(&run.status_json()).unwrap();
+    let stem = std::fs::read_to_string(run.latest_pointer()).unwrap();
+    assert_eq!(
+        stem.trim(),
+        format!("step-{:06}", status.step),
+        "checkpoint at the stopping step"
+    );
+}
+
+#[test]
+fn pretrain_then_finetune_writes_every_file_of_the_contract() {
+    let base = session("contract");
+    let s = base.join("s");
+    let pre = write_config(&base, "pretrain", "");
+    ok(svfap(&[
+        "launch",
+        pre.to_str().unwrap(),
+        "--session",
+        s.to_str().unwrap(),
+    ]));
+    let fine = write_config(&base, "finetune", "init = \"latest-pretrain\"");
+    ok(svfap(&[
+        "launch",
+        fine.to_str().unwrap(),
+        "--session",
+        s.to_str().unwrap(),
+        "--set",
+        "optim.betas=[0.9, 0.999]",
+        "--set",
+        "optim.layer_decay=0.75",
+    ]));
+    let mut runs: Vec<RunDir> = std::fs::read_dir(s.join("runs"))
+        .unwrap()
+        .flatten()
+        .map(|e| RunDir::new(e.path()))
+        .collect();
+    runs.sort_by_key(|r| r.id());
+    assert_eq!(runs.len(), 2);
+    let finetune = runs
+        .iter()
+        .find(|r| r.id().starts_with("finetune-"))
+        .unwrap();
+    let pretrain = runs
+        .iter()
+        .find(|r| r.id().starts_with("pretrain-"))
+        .unwrap();
+    for run in &runs {
+        assert!(run.run_toml().is_file());
+        assert_eq!(
+            RunStatus::read(&run.status_json()).unwrap().state,
+            RunState::Finished
+        );
+        assert!(run.latest_pointer().is_file());
+        let mut tail = MetricsTail::new(run.metrics_jsonl());
+        let records = tail.poll(usize::MAX).unwrap().records;
+        assert!(
+            records
+                .iter()
+                .any(|r| r.name == "loss" && r.value.is_finite()),
+            "{}",
+            run.id()
+        );
+        assert!(records.iter().any(|r| r.name == "lr"));
+    }
+    // The fine-tuning run started from the pre-training checkpoint.
+    let frozen = std::fs::read_to_string(finetune.run_toml()).unwrap();
+    assert!(
+        frozen.contains(&pretrain.checkpoints().display().to_string()),
+        "{frozen}"
+    );
+    let report = EvalReport::read(&finetune.eval_file("demo", "test")).unwrap();
+    assert_eq!(report.predictions.len(), 7);
+    assert_eq!(report.class_names.len(), 7);
+    assert!(
+        (0.0..=1.0).contains(&report.metrics["uar"])
+            && (0.0..=1.0).contains(&report.metrics["war"])
+    );
+}
+
+#[test]
+fn a_bad_config_is_refused_before_a_run_starts() {
+    let base = session("bad");
+    let config = write_config(&base, "pretrain", "");
+    let s = base.join("s");
+    let out = svfap(&[
+        "launch",
+        config.to_str().unwrap(),
+        "--session",
+        s.to_str().unwrap(),
+        "--set",
+        "model.mask_ratio=1.2",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`model.mask_ratio`"));
+    let out = svfap(&[
+        "launch",
+        config.to_str().unwrap(),
+        "--session",
+        s.to_str().unwrap(),
+        "--set",
+        "data.train=missing.csv",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`data.train`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !s.join("runs").exists() || std::fs::read_dir(s.join("runs")).unwrap().count() == 0,
+        "no run folder for a refused config"
+    );
+}
