@@ -353,7 +353,7 @@ fn split_depths(first: usize, cross_self: usize, later: usize) -> Result<Vec<usi
     if halving[1..].iter().sum::<usize>() == cross_self && !halving.contains(&0) {
         return Ok(halving);
     }
-    if cross_self % later == 0 {
+    if cross_self.is_multiple_of(later) {
         return Ok(std::iter::once(first)
             .chain(std::iter::repeat_n(cross_self / later, later))
             .collect());

@@ -106,7 +106,7 @@ impl EncoderConfig {
         positive("heads", self.heads)?;
         positive("mlp_ratio", self.mlp_ratio)?;
         positive("bottleneck_hidden", self.bottleneck_hidden)?;
-        if self.img_size % self.patch != 0 {
+        if !self.img_size.is_multiple_of(self.patch) {
             return Err(refuse(
                 "img_size",
                 format!(
@@ -115,7 +115,7 @@ impl EncoderConfig {
                 ),
             ));
         }
-        if self.frames % self.tubelet != 0 {
+        if !self.frames.is_multiple_of(self.tubelet) {
             return Err(refuse(
                 "frames",
                 format!(
@@ -124,7 +124,7 @@ impl EncoderConfig {
                 ),
             ));
         }
-        if self.width % self.heads != 0 {
+        if !self.width.is_multiple_of(self.heads) {
             return Err(refuse(
                 "heads",
                 format!("{} heads do not divide width {}", self.heads, self.width),
@@ -148,7 +148,7 @@ impl EncoderConfig {
                 ));
             }
             let needed = self.temporal_kernel.pow(later as u32);
-            if self.temporal_len() % needed != 0 {
+            if !self.temporal_len().is_multiple_of(needed) {
                 return Err(refuse(
                     "frames",
                     format!(
@@ -276,7 +276,7 @@ impl PretrainerConfig {
         positive("decoder.width", self.decoder.width)?;
         positive("decoder.depth", self.decoder.depth)?;
         positive("decoder.heads", self.decoder.heads)?;
-        if self.decoder.width % self.decoder.heads != 0 {
+        if !self.decoder.width.is_multiple_of(self.decoder.heads) {
             return Err(refuse(
                 "decoder.heads",
                 format!(

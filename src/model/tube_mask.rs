@@ -31,7 +31,7 @@ impl TubeMask {
 
     /// From a per-token mask [T·S] (t-major, true = masked); refuses masks that are not tubes.
     pub fn from_token_flags(flags: &[bool], slices: usize) -> Result<Self, String> {
-        if slices == 0 || flags.len() % slices != 0 {
+        if slices == 0 || !flags.len().is_multiple_of(slices) {
             return Err(format!(
                 "{} mask entries do not split into {slices} time slices",
                 flags.len()

@@ -285,7 +285,7 @@ impl RunConfig {
         }
         if self.backend == BackendChoice::Cuda
             && self.devices.len() > 1
-            && o.batch_size % self.devices.len() != 0
+            && !o.batch_size.is_multiple_of(self.devices.len())
         {
             return Err(invalid(
                 "optim.batch_size",

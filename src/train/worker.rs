@@ -226,7 +226,7 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
                 stats.loss, stats.lr, stats.grad_norm
             );
             let stop = ctx.stop.load(Ordering::Relaxed);
-            if step % ctx.config.artifacts.checkpoint_every == 0 || stop {
+            if step.is_multiple_of(ctx.config.artifacts.checkpoint_every) || stop {
                 checkpoint(ctx, trainer, state)?;
             }
             if stop {
