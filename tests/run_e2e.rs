@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use svfap_tui::session::artifacts::{ReconKind, ReconMeta};
 use svfap_tui::session::{EvalReport, MetricsTail, RunDir, RunState, RunStatus};
 
 fn svfap(args: &[&str]) -> std::process::Output {
@@ -274,6 +275,21 @@ fn pretrain_then_finetune_writes_every_file_of_the_contract() {
             run.id()
         );
         assert!(records.iter().any(|r| r.name == "lr"));
+    }
+    // Reconstructions of the held-out clips at the last step: meta.json and every frame.
+    let steps = svfap_tui::session::layout::list_step_dirs(&pretrain.recon());
+    let last = *steps.last().expect("a reconstruction step");
+    let meta = ReconMeta::read(&pretrain.recon_step(last)).unwrap();
+    assert_eq!((meta.samples.len(), meta.frames), (4, 8));
+    assert!(meta.samples.iter().all(|s| s.mse.is_finite()));
+    for kind in ReconKind::ALL {
+        let png = ReconMeta::frame_file(&pretrain.recon_step(last), 3, kind, 7);
+        assert_eq!(
+            image::image_dimensions(&png).unwrap(),
+            (32, 32),
+            "{}",
+            png.display()
+        );
     }
     // The fine-tuning run started from the pre-training checkpoint.
     let frozen = std::fs::read_to_string(finetune.run_toml()).unwrap();

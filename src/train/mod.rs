@@ -12,6 +12,7 @@ pub mod launch;
 pub mod metrics;
 pub mod param_rules;
 pub mod pretrain_run;
+pub mod recon_artifacts;
 pub mod run_config;
 pub mod schedule;
 pub mod trainer;

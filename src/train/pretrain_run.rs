@@ -2,6 +2,7 @@
 //! β (0.9, 0.95), weight decay 0.05 except on 1-D parameters, no layer decay.
 
 use anyhow::Result;
+use burn::module::AutodiffModule;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use rand::SeedableRng;
@@ -10,6 +11,7 @@ use rand::rngs::StdRng;
 use super::adamw::AdamW;
 use super::checkpoint_state::{TrainingState, read_latest};
 use super::clip_source::{ClipBatch, ClipSource};
+use super::recon_artifacts::write_reconstructions;
 use super::trainer::{StepStats, Trainer, UpdateRules};
 use super::worker::{LoopHooks, Outcome, RunContext, optimisation_loop, stream_seed};
 use crate::model::checkpoint::{load_pretrainer, read_checkpoint, save_pretrainer};
@@ -92,8 +94,24 @@ pub fn pretrain<B: AutodiffBackend>(
     };
     let save =
         |m: &SvfapPretrainer<B>, p: &std::path::Path| -> Result<()> { Ok(save_pretrainer(m, p)?) };
-    let mut end_of_epoch =
-        |_: &SvfapPretrainer<B>, _: &mut RunContext, _: &mut dyn ClipSource, _: u64, _: u64| Ok(());
+    // Reconstructions of fixed held-out clips after every epoch in which `recon_every`
+    // steps passed, and at the end.
+    let held_out = source.held_out(ctx.config.artifacts.recon_samples)?;
+    let every = ctx.config.artifacts.recon_every;
+    let mut last_recon = 0u64;
+    let mut end_of_epoch = |m: &SvfapPretrainer<B>,
+                            ctx: &mut RunContext,
+                            _: &mut dyn ClipSource,
+                            epoch: u64,
+                            step: u64|
+     -> Result<()> {
+        let last_epoch = epoch + 1 == ctx.config.optim.epochs as u64;
+        if every > 0 && (step >= last_recon + every || last_epoch) {
+            write_reconstructions(&m.valid(), &held_out, step, &ctx.dir)?;
+            last_recon = step;
+        }
+        Ok(())
+    };
     optimisation_loop(
         ctx,
         source,
