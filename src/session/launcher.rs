@@ -1,5 +1,5 @@
 //! Starts and stops runs by spawning the `svfap-tui` binary (or a stand-in in tests):
-//! `launch <config> --session <dir> --detach`, `resume <run-dir>`, `demo-data <dir>`.
+//! `launch <config> --session <dir> --detach`, `resume <run-dir> --detach`, `demo-data <dir>`.
 //! Runs are separate processes (DESIGN §2); stop = SIGTERM to the pid in `status.json`.
 
 use std::path::{Path, PathBuf};
@@ -49,7 +49,7 @@ impl Launcher {
         ]
     }
     pub fn resume_args(run: &RunDir) -> Vec<String> {
-        vec!["resume".into(), run.root.display().to_string()]
+        vec!["resume".into(), run.root.display().to_string(), "--detach".into()]
     }
     pub fn demo_data_args(out: &Path) -> Vec<String> {
         vec!["demo-data".into(), out.display().to_string()]
