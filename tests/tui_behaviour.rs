@@ -454,7 +454,10 @@ fn resume_and_duplicate_spawn_the_binary() {
     let lines: Vec<&str> = c.lines().collect();
     assert_eq!(
         lines[0],
-        format!("resume {} --detach", root.join("runs").join(FAILED).display())
+        format!(
+            "resume {} --detach",
+            root.join("runs").join(FAILED).display()
+        )
     );
     assert!(
         lines[1].starts_with("launch ") && lines[1].contains("-copy.toml"),

@@ -49,7 +49,11 @@ impl Launcher {
         ]
     }
     pub fn resume_args(run: &RunDir) -> Vec<String> {
-        vec!["resume".into(), run.root.display().to_string(), "--detach".into()]
+        vec![
+            "resume".into(),
+            run.root.display().to_string(),
+            "--detach".into(),
+        ]
     }
     pub fn demo_data_args(out: &Path) -> Vec<String> {
         vec!["demo-data".into(), out.display().to_string()]

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use rand::SeedableRng;
 
 use super::clip_source::{ClipBatch, ClipSource, TestVideo};
-use super::run_config::{RunConfig, RunKind};
+use super::run_config::{Augment, RunConfig, RunKind};
 use crate::data::loader::{DataOrder, Loader, LoaderConfig};
 use crate::data::manifest::{LabelKind, Manifest, PathMapping};
 use crate::data::registry::dataset;
@@ -40,6 +40,22 @@ fn view(kind: ViewKind, config: &RunConfig) -> ViewConfig {
     // 160² model; other sizes use the multi-scale crop alone.
     if e.img_size != 160 {
         v.pretrain.fixed_crop = None;
+    }
+    let aug = &mut v.finetune;
+    match config.data.augment {
+        Augment::Paper => {}
+        Augment::Light => {
+            aug.rand_augment = None;
+            aug.erasing = None;
+            aug.scale = (0.5, 1.0);
+        }
+        Augment::None => {
+            aug.rand_augment = None;
+            aug.erasing = None;
+            aug.scale = (1.0, 1.0);
+            aug.ratio = (1.0, 1.0);
+            aug.flip_prob = 0.0;
+        }
     }
     v
 }

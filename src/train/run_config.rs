@@ -108,6 +108,20 @@ pub struct DataSection {
     /// Decoding threads.
     #[serde(default = "default_workers")]
     pub workers: usize,
+    /// Fine-tuning augmentation: `paper` (RandAugment m7 n4, random resized crop with scale
+    /// 0.08–1, flip, random erasing 0.25), `light` (crop scale 0.5–1 and flip only: small
+    /// synthetic sets), or `none`.
+    #[serde(default)]
+    pub augment: Augment,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Augment {
+    #[default]
+    Paper,
+    Light,
+    None,
 }
 
 fn default_stride() -> usize {
