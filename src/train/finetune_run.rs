@@ -9,13 +9,13 @@ use burn::tensor::backend::AutodiffBackend;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::adamw::AdamW;
-use super::checkpoint_state::{TrainingState, read_latest};
 use super::classification_loss::{draw_mix, mix_clips, soft_cross_entropy, soft_targets};
 use super::clip_source::{ClipBatch, ClipSource};
 use super::evaluation::evaluate;
-use super::trainer::{StepStats, Trainer, UpdateRules};
-use super::worker::{LoopHooks, Outcome, RunContext, optimisation_loop, stream_seed};
+use super::trainer::{StepStats, Trainer};
+use super::worker::{
+    LoopHooks, Outcome, RunContext, optimisation_loop, resume_or_start, stream_seed,
+};
 use crate::model::checkpoint::{
     ArchitectureHints, ModelSpec, infer_spec, init_classifier_from_pretrainer, load_classifier,
     read_checkpoint, save_classifier,
@@ -57,50 +57,15 @@ pub fn finetune<B: AutodiffBackend>(
     let cfg = ctx.config.classifier_config(ctx.class_names.len());
     let o = ctx.config.optim.clone();
     let seed = ctx.config.seed;
-    let (model, optim_state, mut state) = match read_latest(&ctx.dir.checkpoints())? {
-        Some(latest) => {
-            println!(
-                "resuming from {} (step {})",
-                latest.model.display(),
-                latest.state.step
-            );
-            (
-                load_classifier::<B>(&cfg, &read_checkpoint(&latest.model)?, device)?,
-                Some(latest.optim),
-                latest.state,
-            )
-        }
-        None => (
-            initial_model::<B>(ctx, &cfg, device)?,
-            None,
-            TrainingState {
-                format: 1,
-                step: 0,
-                epoch: 0,
-                position: 0,
-                seed,
-                skipped_samples: 0,
-            },
-        ),
-    };
-    let mut optim = AdamW::new(o.betas[0], o.betas[1], 1e-8);
-    if let Some(s) = optim_state {
-        optim.load_state(s, device);
-    }
-    let steps_per_epoch = (source.batches_per_epoch() / o.accumulation) as u64;
-    let rules = UpdateRules {
-        weight_decay: o.weight_decay,
-        layer_decay: (o.layer_decay < 1.0).then_some(o.layer_decay),
-        num_blocks: cfg.encoder.num_blocks(),
-        clip_grad: o.clip_grad,
-    };
-    let mut trainer = Trainer::new(
-        model,
-        optim,
-        ctx.schedule(steps_per_epoch),
-        rules,
-        state.step,
-    );
+    let (mut trainer, mut state) = resume_or_start::<B, _>(
+        ctx,
+        &*source,
+        device,
+        |path| Ok(load_classifier::<B>(&cfg, &read_checkpoint(path)?, device)?),
+        || initial_model::<B>(ctx, &cfg, device),
+        (o.layer_decay < 1.0).then_some(o.layer_decay),
+        cfg.encoder.num_blocks(),
+    )?;
     let classes = cfg.num_outputs;
     let [_, _, h, w] = ctx.clip_shape;
     let mut update = |trainer: &mut Trainer<B, SvfapClassifier<B>>,

@@ -8,12 +8,12 @@ use burn::tensor::backend::AutodiffBackend;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::adamw::AdamW;
-use super::checkpoint_state::{TrainingState, read_latest};
 use super::clip_source::{ClipBatch, ClipSource};
 use super::recon_artifacts::write_reconstructions;
-use super::trainer::{StepStats, Trainer, UpdateRules};
-use super::worker::{LoopHooks, Outcome, RunContext, optimisation_loop, stream_seed};
+use super::trainer::{StepStats, Trainer};
+use super::worker::{
+    LoopHooks, Outcome, RunContext, optimisation_loop, resume_or_start, stream_seed,
+};
 use crate::model::checkpoint::{load_pretrainer, read_checkpoint, save_pretrainer};
 use crate::model::{SvfapPretrainer, TubeMask};
 
@@ -23,52 +23,16 @@ pub fn pretrain<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<Outcome> {
     let cfg = ctx.config.pretrainer_config();
-    let o = ctx.config.optim.clone();
     let seed = ctx.config.seed;
-    let (model, optim_state, mut state) = match read_latest(&ctx.dir.checkpoints())? {
-        Some(latest) => {
-            println!(
-                "resuming from {} (step {})",
-                latest.model.display(),
-                latest.state.step
-            );
-            (
-                load_pretrainer::<B>(&cfg, &read_checkpoint(&latest.model)?, device)?,
-                Some(latest.optim),
-                latest.state,
-            )
-        }
-        None => (
-            SvfapPretrainer::new(&cfg, seed, device),
-            None,
-            TrainingState {
-                format: 1,
-                step: 0,
-                epoch: 0,
-                position: 0,
-                seed,
-                skipped_samples: 0,
-            },
-        ),
-    };
-    let mut optim = AdamW::new(o.betas[0], o.betas[1], 1e-8);
-    if let Some(s) = optim_state {
-        optim.load_state(s, device);
-    }
-    let steps_per_epoch = (source.batches_per_epoch() / o.accumulation) as u64;
-    let rules = UpdateRules {
-        weight_decay: o.weight_decay,
-        layer_decay: None,
-        num_blocks: cfg.encoder.num_blocks(),
-        clip_grad: o.clip_grad,
-    };
-    let mut trainer = Trainer::new(
-        model,
-        optim,
-        ctx.schedule(steps_per_epoch),
-        rules,
-        state.step,
-    );
+    let (mut trainer, mut state) = resume_or_start::<B, _>(
+        ctx,
+        &*source,
+        device,
+        |path| Ok(load_pretrainer::<B>(&cfg, &read_checkpoint(path)?, device)?),
+        || Ok(SvfapPretrainer::new(&cfg, seed, device)),
+        None,
+        cfg.encoder.num_blocks(),
+    )?;
     let (spatial, masked) = (cfg.encoder.spatial_len(), cfg.masked_per_slice());
     let mut update = |trainer: &mut Trainer<B, SvfapPretrainer<B>>,
                       ctx: &RunContext,

@@ -14,11 +14,12 @@ use burn::module::AutodiffModule;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 
+use super::adamw::AdamW;
 use super::checkpoint_state::{TrainingState, write_checkpoint};
 use super::clip_source::{ClipBatch, ClipSource};
 use super::run_config::RunConfig;
 use super::schedule::CosineSchedule;
-use super::trainer::{StepStats, Trainer};
+use super::trainer::{StepStats, Trainer, UpdateRules};
 use crate::session::{MetricsWriter, RunDir, RunState, RunStatus};
 
 /// Everything a loop needs besides the model and the data.
@@ -119,6 +120,62 @@ impl RunContext {
         let [c, t, h, w] = self.clip_shape;
         Tensor::from_data(TensorData::new(clips.to_vec(), [n, c, t, h, w]), device)
     }
+}
+
+/// The trainer continuing from the run's latest complete checkpoint (model through `load`,
+/// optimiser moments, schedule and data position), or starting afresh with `fresh`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn resume_or_start<B: AutodiffBackend, M: AutodiffModule<B>>(
+    ctx: &RunContext,
+    source: &dyn ClipSource,
+    device: &B::Device,
+    load: impl FnOnce(&Path) -> Result<M>,
+    fresh: impl FnOnce() -> Result<M>,
+    layer_decay: Option<f64>,
+    num_blocks: usize,
+) -> Result<(Trainer<B, M>, TrainingState)> {
+    let o = &ctx.config.optim;
+    let mut optim = AdamW::new(o.betas[0], o.betas[1], 1e-8);
+    let (model, state) = match super::checkpoint_state::read_latest(&ctx.dir.checkpoints())? {
+        Some(latest) => {
+            println!(
+                "resuming from {} (step {})",
+                latest.model.display(),
+                latest.state.step
+            );
+            let model = load(&latest.model)?;
+            optim.load_state(latest.optim, device);
+            (model, latest.state)
+        }
+        None => {
+            let state = TrainingState {
+                format: 1,
+                step: 0,
+                epoch: 0,
+                position: 0,
+                seed: ctx.config.seed,
+                skipped_samples: 0,
+            };
+            (fresh()?, state)
+        }
+    };
+    let steps_per_epoch = (source.batches_per_epoch() / o.accumulation) as u64;
+    let rules = UpdateRules {
+        weight_decay: o.weight_decay,
+        layer_decay,
+        num_blocks,
+        clip_grad: o.clip_grad,
+    };
+    Ok((
+        Trainer::new(
+            model,
+            optim,
+            ctx.schedule(steps_per_epoch),
+            rules,
+            state.step,
+        ),
+        state,
+    ))
 }
 
 /// Drives the optimisation loop shared by pre-training and fine-tuning: resumable epochs,
