@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use svfap_tui::session::artifacts::{ReconKind, ReconMeta};
+use svfap_tui::session::artifacts::{AttnMeta, ReconKind, ReconMeta};
 use svfap_tui::session::{EvalReport, MetricsTail, RunDir, RunState, RunStatus};
 
 fn svfap(args: &[&str]) -> std::process::Output {
@@ -290,6 +290,17 @@ fn pretrain_then_finetune_writes_every_file_of_the_contract() {
             "{}",
             png.display()
         );
+    }
+    // Attention maps of the fine-tuned model: self, cross and assignment arrays as declared.
+    let steps = svfap_tui::session::layout::list_step_dirs(&finetune.attn());
+    let dir = finetune.attn_step(*steps.last().expect("an attention step"));
+    let meta = AttnMeta::read(&dir).unwrap();
+    for kind in ["self", "cross", "assignment"] {
+        assert!(meta.maps.iter().any(|m| m.kind == kind), "no {kind} map");
+    }
+    for map in &meta.maps {
+        let array = svfap_tui::npy::read_f32(&dir.join(&map.file)).unwrap();
+        assert_eq!(array.shape, map.shape, "{}", map.file);
     }
     // The fine-tuning run started from the pre-training checkpoint.
     let frozen = std::fs::read_to_string(finetune.run_toml()).unwrap();

@@ -9,6 +9,7 @@ use burn::tensor::backend::AutodiffBackend;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use super::attn_artifacts::write_attention_maps;
 use super::classification_loss::{draw_mix, mix_clips, soft_cross_entropy, soft_targets};
 use super::clip_source::{ClipBatch, ClipSource};
 use super::evaluation::evaluate;
@@ -93,13 +94,28 @@ pub fn finetune<B: AutodiffBackend>(
     };
     let save =
         |m: &SvfapClassifier<B>, p: &std::path::Path| -> Result<()> { Ok(save_classifier(m, p)?) };
-    let mut end_of_epoch =
-        |m: &SvfapClassifier<B>,
-         ctx: &mut RunContext,
-         source: &mut dyn ClipSource,
-         epoch: u64,
-         step: u64|
-         -> Result<()> { evaluate_into_run(&m.valid(), ctx, source, epoch, step) };
+    // Attention maps of one fixed held-out clip whenever `attn_every` steps have passed
+    // (checked after each epoch) and at the end.
+    let attn_clip = source.held_out(1)?.into_iter().next().map(|(_, clip)| clip);
+    let every = ctx.config.artifacts.attn_every;
+    let mut last_attn = 0u64;
+    let mut end_of_epoch = |m: &SvfapClassifier<B>,
+                            ctx: &mut RunContext,
+                            source: &mut dyn ClipSource,
+                            epoch: u64,
+                            step: u64|
+     -> Result<()> {
+        let model = m.valid();
+        let last_epoch = epoch + 1 == ctx.config.optim.epochs as u64;
+        if let Some(clip) = &attn_clip
+            && every > 0
+            && (step >= last_attn + every || last_epoch)
+        {
+            write_attention_maps(&model, clip, step, &ctx.dir)?;
+            last_attn = step;
+        }
+        evaluate_into_run(&model, ctx, source, epoch, step)
+    };
     optimisation_loop(
         ctx,
         source,

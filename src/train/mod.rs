@@ -2,6 +2,7 @@
 //! schedule, losses, checkpoints, evaluation and metrics.
 
 pub mod adamw;
+pub mod attn_artifacts;
 pub mod checkpoint_state;
 pub mod classification_loss;
 pub mod clip_source;
