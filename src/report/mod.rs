@@ -104,52 +104,28 @@ pub fn curves(
             Ok(())
         }};
     }
-    let plot_bm = |root: &DrawingArea<BitMapBackend, Shift>| -> Result<(), DynErr> {
-        if log_y {
-            draw_into!(
-                root,
-                ChartBuilder::on(root)
-                    .caption(title, ("sans-serif", 24))
-                    .margin(12)
-                    .x_label_area_size(40)
-                    .y_label_area_size(70)
-                    .build_cartesian_2d(x0..x1, (y0..y1).log_scale())?
-            )
-        } else {
-            draw_into!(
-                root,
-                ChartBuilder::on(root)
-                    .caption(title, ("sans-serif", 24))
-                    .margin(12)
-                    .x_label_area_size(40)
-                    .y_label_area_size(70)
-                    .build_cartesian_2d(x0..x1, y0..y1)?
-            )
-        }
-    };
-    let plot_svg = |root: &DrawingArea<SVGBackend, Shift>| -> Result<(), DynErr> {
-        if log_y {
-            draw_into!(
-                root,
-                ChartBuilder::on(root)
-                    .caption(title, ("sans-serif", 24))
-                    .margin(12)
-                    .x_label_area_size(40)
-                    .y_label_area_size(70)
-                    .build_cartesian_2d(x0..x1, (y0..y1).log_scale())?
-            )
-        } else {
-            draw_into!(
-                root,
-                ChartBuilder::on(root)
-                    .caption(title, ("sans-serif", 24))
-                    .margin(12)
-                    .x_label_area_size(40)
-                    .y_label_area_size(70)
-                    .build_cartesian_2d(x0..x1, y0..y1)?
-            )
-        }
-    };
+    // One chart on either backend, linear or log y.
+    macro_rules! plot {
+        ($root:expr) => {{
+            let root = $root;
+            let mut builder = ChartBuilder::on(root);
+            builder
+                .caption(title, ("sans-serif", 24))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(70);
+            if log_y {
+                draw_into!(
+                    root,
+                    builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?
+                )
+            } else {
+                draw_into!(root, builder.build_cartesian_2d(x0..x1, y0..y1)?)
+            }
+        }};
+    }
+    let plot_bm = |root: &DrawingArea<BitMapBackend, Shift>| -> Result<(), DynErr> { plot!(root) };
+    let plot_svg = |root: &DrawingArea<SVGBackend, Shift>| -> Result<(), DynErr> { plot!(root) };
     two(stem, (900, 540), plot_bm, plot_svg)
 }
 
@@ -395,4 +371,25 @@ pub fn recon_grid(
         root.present().map_err(err(&svg))?;
     }
     Ok(vec![png, svg])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curves_write_png_and_svg_on_linear_and_log_axes() {
+        let dir = std::env::temp_dir().join(format!("svfap-report-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let series = vec![(
+            "train".to_string(),
+            vec![(1.0, 2.0), (2.0, 1.0), (3.0, 0.5)],
+        )];
+        for log_y in [false, true] {
+            let files = curves(&dir.join(format!("loss-{log_y}")), "loss", &series, log_y).unwrap();
+            assert_eq!(image::image_dimensions(&files[0]).unwrap(), (900, 540));
+            assert!(std::fs::read_to_string(&files[1]).unwrap().contains("<svg"));
+        }
+        assert!(curves(&dir.join("empty"), "loss", &[], false).is_err());
+    }
 }
