@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::adamw::AdamWState;
+use crate::session::write_atomic;
 
 /// Where the run is in its schedule; everything random derives from `seed` and these.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,13 +30,6 @@ pub struct TrainingState {
 
 pub fn checkpoint_stem(step: u64) -> String {
     format!("step-{step:06}")
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("{}: write failed", tmp.display()))?;
-    std::fs::File::open(&tmp).and_then(|f| f.sync_all()).ok();
-    std::fs::rename(&tmp, path).with_context(|| format!("{}: rename failed", path.display()))
 }
 
 /// Writes checkpoint `state.step`: the model through `save_model(path)`, then the optimiser
