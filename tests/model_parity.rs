@@ -204,7 +204,10 @@ fn our_format_round_trips_and_keeps_the_released_key_names() {
     let ckpt = read_checkpoint(&fixture("finetune_tiny.pth")).unwrap();
     let model = load_classifier::<Cpu>(&config, &ckpt, &Default::default()).unwrap();
     let path = dir.join("classifier.safetensors");
+    // A half-written temp file left by a killed writer must not block the next save.
+    std::fs::write(path.with_extension("safetensors.tmp"), b"torn").unwrap();
     save_classifier(&model, &path).unwrap();
+    assert!(!path.with_extension("safetensors.tmp").exists());
     let saved = read_checkpoint(&path).unwrap();
     assert_eq!(
         saved.tensors.keys().collect::<Vec<_>>(),

@@ -551,9 +551,11 @@ fn save<B: Backend, M: ModuleSnapshot<B>>(
         ),
         ModelSpec::Pretrainer(_) => (r"^encoder_norm\.", "encoder.norm."),
     };
-    // Written next to the target and renamed, so a reader never sees half a file.
+    // Written next to the target and renamed, so a reader never sees half a file. A temp
+    // file left by a killed writer is stale by definition: overwrite it.
     let tmp = path.with_extension("safetensors.tmp");
     let mut store = SafetensorsStore::from_file(&tmp)
+        .overwrite(true)
         .with_to_adapter(BurnToPyTorchAdapter)
         .skip_enum_variants(true)
         .metadata("format", FORMAT_VERSION)

@@ -82,6 +82,15 @@ fn prune(dir: &Path, keep_last: usize) -> Result<()> {
             std::fs::remove_file(&path).ok();
         }
     }
+    // Temp files of writers killed mid-write (`x.safetensors.tmp`, `.x.tmp-PID`) are never
+    // read; this process is the run's only writer, so any left now are stale.
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(".tmp") || name.contains(".tmp-") {
+            std::fs::remove_file(entry.path()).ok();
+        }
+    }
     Ok(())
 }
 
@@ -218,6 +227,24 @@ mod tests {
             (vec![1.0, 2.0], vec![3.0, 4.0])
         );
         assert!(latest.model.ends_with("step-000030.safetensors"));
+
+        // Leftovers of a writer killed mid-write go with the next checkpoint.
+        let stale = [".step-000040.state.json.tmp-99", "step-000040.safetensors.tmp"];
+        for name in stale {
+            std::fs::write(dir.join(name), b"torn").unwrap();
+        }
+        write_checkpoint(
+            &dir,
+            |p| Ok(std::fs::write(p, b"model")?),
+            &optim,
+            &state(40),
+            2,
+        )
+        .unwrap();
+        for name in stale {
+            assert!(!dir.join(name).exists(), "{name} left behind");
+        }
+        assert_eq!(checkpoint_steps(&dir), vec![30, 40]);
     }
 
     #[test]
