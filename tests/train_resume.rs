@@ -41,7 +41,14 @@ fn trainer(model: SvfapPretrainer<CpuTrain>, step: u64) -> PreTrainer {
         num_blocks: 6,
         clip_grad: 1.0,
     };
-    Trainer::new(model, AdamW::new(0.9, 0.95, 1e-8), schedule, rules, step)
+    Trainer::new(
+        model,
+        vec![Default::default()],
+        AdamW::new(0.9, 0.95, 1e-8),
+        schedule,
+        rules,
+        step,
+    )
 }
 
 /// A fixed small "dataset": two batches that alternate, masks drawn from (seed, step).
@@ -64,7 +71,8 @@ fn run_steps(t: &mut PreTrainer, until: u64) -> Vec<f64> {
     let mut losses = vec![];
     while t.step < until {
         let (video, masks) = batch(t.step);
-        let stats = t.step(2, |m, i| {
+        let stats = t.step(2, |m, shard| {
+            let i = shard.micro;
             let half = video.clone().narrow(0, i, 1);
             m.loss(half, &masks[i..i + 1]).loss
         });

@@ -15,7 +15,7 @@ use super::clip_source::{ClipBatch, ClipSource};
 use super::evaluation::evaluate;
 use super::trainer::{StepStats, Trainer};
 use super::worker::{
-    LoopHooks, Outcome, RunContext, optimisation_loop, resume_or_start, stream_seed,
+    LoopHooks, Outcome, RunContext, optimisation_loop, resume_or_start, seed_devices, stream_seed,
 };
 use crate::model::checkpoint::{
     ArchitectureHints, ModelSpec, infer_spec, init_classifier_from_pretrainer, load_classifier,
@@ -53,15 +53,16 @@ fn initial_model<B: Backend>(
 pub fn finetune<B: AutodiffBackend>(
     ctx: &mut RunContext,
     source: &mut dyn ClipSource,
-    device: &B::Device,
+    devices: &[B::Device],
 ) -> Result<Outcome> {
+    let device = &devices[0];
     let cfg = ctx.config.classifier_config(ctx.class_names.len());
     let o = ctx.config.optim.clone();
     let seed = ctx.config.seed;
     let (mut trainer, mut state) = resume_or_start::<B, _>(
         ctx,
         &*source,
-        device,
+        devices,
         |path| Ok(load_classifier::<B>(&cfg, &read_checkpoint(path)?, device)?),
         || initial_model::<B>(ctx, &cfg, device),
         (o.layer_decay < 1.0).then_some(o.layer_decay),
@@ -87,9 +88,10 @@ pub fn finetune<B: AutodiffBackend>(
                 )
             })
             .collect();
-        B::seed(device, stream_seed(seed, step, 0));
-        Ok(trainer.step(inputs.len(), |m, i| {
-            soft_cross_entropy(m.forward(inputs[i].0.clone()).logits, inputs[i].1.clone())
+        seed_devices::<B>(devices, seed, step);
+        Ok(trainer.step(inputs.len(), |m, shard| {
+            let (video, targets) = &inputs[shard.micro];
+            soft_cross_entropy(m.forward(shard.rows(video)).logits, shard.rows(targets))
         })?)
     };
     let save =

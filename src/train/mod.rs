@@ -7,6 +7,7 @@ pub mod checkpoint_state;
 pub mod classification_loss;
 pub mod clip_source;
 pub mod data_adapter;
+pub mod data_parallel;
 pub mod evaluation;
 pub mod finetune_run;
 pub mod launch;

@@ -12,7 +12,7 @@ use super::clip_source::{ClipBatch, ClipSource};
 use super::recon_artifacts::write_reconstructions;
 use super::trainer::{StepStats, Trainer};
 use super::worker::{
-    LoopHooks, Outcome, RunContext, optimisation_loop, resume_or_start, stream_seed,
+    LoopHooks, Outcome, RunContext, optimisation_loop, resume_or_start, seed_devices, stream_seed,
 };
 use crate::model::checkpoint::{load_pretrainer, read_checkpoint, save_pretrainer};
 use crate::model::{SvfapPretrainer, TubeMask};
@@ -20,14 +20,15 @@ use crate::model::{SvfapPretrainer, TubeMask};
 pub fn pretrain<B: AutodiffBackend>(
     ctx: &mut RunContext,
     source: &mut dyn ClipSource,
-    device: &B::Device,
+    devices: &[B::Device],
 ) -> Result<Outcome> {
+    let device = &devices[0];
     let cfg = ctx.config.pretrainer_config();
     let seed = ctx.config.seed;
     let (mut trainer, mut state) = resume_or_start::<B, _>(
         ctx,
         &*source,
-        device,
+        devices,
         |path| Ok(load_pretrainer::<B>(&cfg, &read_checkpoint(path)?, device)?),
         || Ok(SvfapPretrainer::new(&cfg, seed, device)),
         None,
@@ -51,9 +52,10 @@ pub fn pretrain<B: AutodiffBackend>(
                 (ctx.video::<B>(&b.clips, b.size, device), masks)
             })
             .collect();
-        B::seed(device, stream_seed(seed, step, 0));
-        Ok(trainer.step(inputs.len(), |m, i| {
-            m.loss(inputs[i].0.clone(), &inputs[i].1).loss
+        seed_devices::<B>(devices, seed, step);
+        Ok(trainer.step(inputs.len(), |m, shard| {
+            let (video, masks) = &inputs[shard.micro];
+            m.loss(shard.rows(video), shard.items(masks)).loss
         })?)
     };
     let save =

@@ -297,10 +297,22 @@ impl RunConfig {
         if o.accumulation == 0 {
             return Err(invalid("optim.accumulation", "must be positive".into()));
         }
-        if self.backend == BackendChoice::Cuda
-            && self.devices.len() > 1
-            && !o.batch_size.is_multiple_of(self.devices.len())
-        {
+        if self.devices.is_empty() {
+            return Err(invalid("devices", "lists no device".into()));
+        }
+        let mut distinct = self.devices.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() < self.devices.len() {
+            return Err(invalid("devices", "names a GPU twice".into()));
+        }
+        if self.backend == BackendChoice::Cpu && self.devices.len() > 1 {
+            return Err(invalid(
+                "devices",
+                "data parallelism over several devices needs backend = \"cuda\"".into(),
+            ));
+        }
+        if self.devices.len() > 1 && !o.batch_size.is_multiple_of(self.devices.len()) {
             return Err(invalid(
                 "optim.batch_size",
                 format!(
@@ -489,6 +501,17 @@ betas = [0.9, 0.95]
             .unwrap_err()
             .to_string();
         assert!(err.contains("not divisible across 3 devices"), "{err}");
+        for (devices, reason) in [
+            ("devices=[0, 1]", "needs backend = \"cuda\""),
+            ("devices=[]", "lists no device"),
+        ] {
+            let err = parse(DEMO, &[devices]).unwrap_err().to_string();
+            assert!(err.contains("`devices`") && err.contains(reason), "{err}");
+        }
+        let err = parse(DEMO, &["backend=cuda", "devices=[1, 1]"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("names a GPU twice"), "{err}");
         let err = parse(DEMO, &["optim.warmup_epochs=5"])
             .unwrap_err()
             .to_string();

@@ -1,14 +1,15 @@
 //! One optimisation step for any SVFAP model: micro-batch losses summed into one update
-//! (gradient accumulation), global-norm clipping, per-parameter rules, the per-step cosine
+//! (gradient accumulation), each micro-batch split across the run's devices (data
+//! parallelism, `data_parallel.rs`), global-norm clipping, per-parameter rules, the per-step cosine
 //! schedule, and a refusal to apply a non-finite loss (the weights stay at the last good
 //! step; the caller marks the run failed).
 
 use burn::module::AutodiffModule;
-use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 
 use super::adamw::{AdamW, grad_norm};
+use super::data_parallel::{Shard, summed_gradients};
 use super::param_rules::{ParamRule, param_rule};
 use super::schedule::CosineSchedule;
 
@@ -42,6 +43,8 @@ pub struct UpdateRules {
 
 pub struct Trainer<B: AutodiffBackend, M: AutodiffModule<B>> {
     model: Option<M>,
+    /// Where the micro-batches' shards run; the model and optimiser live on the first.
+    devices: Vec<B::Device>,
     pub optim: AdamW<B>,
     pub schedule: CosineSchedule,
     pub rules: UpdateRules,
@@ -49,16 +52,19 @@ pub struct Trainer<B: AutodiffBackend, M: AutodiffModule<B>> {
     pub step: u64,
 }
 
-impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
+impl<B: AutodiffBackend, M: AutodiffModule<B> + Sync> Trainer<B, M> {
     pub fn new(
         model: M,
+        devices: Vec<B::Device>,
         optim: AdamW<B>,
         schedule: CosineSchedule,
         rules: UpdateRules,
         step: u64,
     ) -> Self {
+        assert!(!devices.is_empty(), "a trainer needs a device");
         Self {
             model: Some(model),
+            devices,
             optim,
             schedule,
             rules,
@@ -72,29 +78,25 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
             .expect("the model is only absent inside step")
     }
 
-    /// One update from `micro_batches` losses, `loss_of(model, i)` computing the i-th.
+    /// One update from `micro_batches` micro-batches, each split into one shard per device;
+    /// `loss_of(replica, shard)` computes a shard's mean loss on the shard's device.
     pub fn step(
         &mut self,
         micro_batches: usize,
-        mut loss_of: impl FnMut(&M, usize) -> Tensor<B, 1>,
+        loss_of: impl Fn(&M, &Shard<B>) -> Tensor<B, 1> + Sync,
     ) -> Result<StepStats, NonFiniteLoss> {
         let model = self.model.take().expect("model present");
-        let mut accumulator = GradientsAccumulator::<M>::new();
-        let mut total = 0.0;
-        for i in 0..micro_batches {
-            let loss = loss_of(&model, i) / micro_batches as f64;
-            let value = loss.clone().into_scalar().to_f64();
-            if !value.is_finite() {
+        let summed = match summed_gradients(&model, &self.devices, micro_batches, &loss_of) {
+            Ok(summed) => summed,
+            Err(loss) => {
                 self.model = Some(model);
                 return Err(NonFiniteLoss {
-                    loss: value * micro_batches as f64,
+                    loss,
                     step: self.step,
                 });
             }
-            total += value;
-            accumulator.accumulate(&model, GradientsParams::from_grads(loss.backward(), &model));
-        }
-        let grads = accumulator.grads();
+        };
+        let (grads, total) = (summed.grads, summed.loss);
         let norm = grad_norm(&model, &grads);
         if !norm.is_finite() {
             self.model = Some(model);

@@ -85,6 +85,13 @@ pub(crate) fn stream_seed(seed: u64, step: u64, index: u64) -> u64 {
         ^ index.wrapping_mul(0x94D0_49BB_1331_11EB)
 }
 
+/// Seeds each device's random stream (drop path) for `step`; device k gets stream k.
+pub(crate) fn seed_devices<B: Backend>(devices: &[B::Device], seed: u64, step: u64) {
+    for (k, device) in devices.iter().enumerate() {
+        B::seed(device, stream_seed(seed, step, 0).wrapping_add(k as u64));
+    }
+}
+
 /// How the loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -125,10 +132,10 @@ impl RunContext {
 /// The trainer continuing from the run's latest complete checkpoint (model through `load`,
 /// optimiser moments, schedule and data position), or starting afresh with `fresh`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn resume_or_start<B: AutodiffBackend, M: AutodiffModule<B>>(
+pub(crate) fn resume_or_start<B: AutodiffBackend, M: AutodiffModule<B> + Sync>(
     ctx: &RunContext,
     source: &dyn ClipSource,
-    device: &B::Device,
+    devices: &[B::Device],
     load: impl FnOnce(&Path) -> Result<M>,
     fresh: impl FnOnce() -> Result<M>,
     layer_decay: Option<f64>,
@@ -144,7 +151,7 @@ pub(crate) fn resume_or_start<B: AutodiffBackend, M: AutodiffModule<B>>(
                 latest.state.step
             );
             let model = load(&latest.model)?;
-            optim.load_state(latest.optim, device);
+            optim.load_state(latest.optim, &devices[0]);
             (model, latest.state)
         }
         None => {
@@ -169,6 +176,7 @@ pub(crate) fn resume_or_start<B: AutodiffBackend, M: AutodiffModule<B>>(
     Ok((
         Trainer::new(
             model,
+            devices.to_vec(),
             optim,
             ctx.schedule(steps_per_epoch),
             rules,
@@ -189,7 +197,7 @@ pub(crate) struct LoopHooks<'h, B: AutodiffBackend, M: AutodiffModule<B>> {
         &'h mut dyn FnMut(&M, &mut RunContext, &mut dyn ClipSource, u64, u64) -> Result<()>,
 }
 
-pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
+pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>(
     ctx: &mut RunContext,
     source: &mut dyn ClipSource,
     trainer: &mut Trainer<B, M>,
@@ -373,32 +381,41 @@ fn dispatch(ctx: &mut RunContext, source: &mut dyn ClipSource) -> Result<Outcome
     use super::run_config::{BackendChoice, RunKind};
     match ctx.config.backend {
         BackendChoice::Cpu => {
-            let device = Default::default();
+            let devices = [burn::backend::flex::FlexDevice];
             match ctx.config.kind {
                 RunKind::Pretrain => {
-                    super::pretrain_run::pretrain::<crate::backend::CpuTrain>(ctx, source, &device)
+                    super::pretrain_run::pretrain::<crate::backend::CpuTrain>(ctx, source, &devices)
                 }
                 RunKind::Finetune => {
-                    super::finetune_run::finetune::<crate::backend::CpuTrain>(ctx, source, &device)
+                    super::finetune_run::finetune::<crate::backend::CpuTrain>(ctx, source, &devices)
                 }
-                RunKind::Eval => {
-                    super::finetune_run::evaluate_only::<crate::backend::Cpu>(ctx, source, &device)
-                }
+                RunKind::Eval => super::finetune_run::evaluate_only::<crate::backend::Cpu>(
+                    ctx,
+                    source,
+                    &Default::default(),
+                ),
             }
         }
         #[cfg(feature = "cuda")]
         BackendChoice::Cuda => {
-            let device = burn::backend::cuda::CudaDevice::new(ctx.config.devices[0]);
+            let devices: Vec<_> = ctx
+                .config
+                .devices
+                .iter()
+                .map(|&i| burn::backend::cuda::CudaDevice::new(i))
+                .collect();
             match ctx.config.kind {
                 RunKind::Pretrain => {
-                    super::pretrain_run::pretrain::<crate::backend::GpuTrain>(ctx, source, &device)
+                    super::pretrain_run::pretrain::<crate::backend::GpuTrain>(ctx, source, &devices)
                 }
                 RunKind::Finetune => {
-                    super::finetune_run::finetune::<crate::backend::GpuTrain>(ctx, source, &device)
+                    super::finetune_run::finetune::<crate::backend::GpuTrain>(ctx, source, &devices)
                 }
-                RunKind::Eval => {
-                    super::finetune_run::evaluate_only::<crate::backend::Gpu>(ctx, source, &device)
-                }
+                RunKind::Eval => super::finetune_run::evaluate_only::<crate::backend::Gpu>(
+                    ctx,
+                    source,
+                    &Default::default(),
+                ),
             }
         }
         #[cfg(not(feature = "cuda"))]
