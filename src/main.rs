@@ -70,6 +70,9 @@ enum BenchCommand {
     Tui(cli::bench_tui::BenchTuiArgs),
     /// Clips/s and frames/s of decoding and transforms over a manifest.
     Data(cli::bench_data::BenchDataArgs),
+    /// Steps/s, clips/s and the share of step time spent waiting for data, of the real
+    /// training loop on the demo data.
+    Train(cli::bench_train::BenchTrainArgs),
 }
 
 /// Compute backend shared by the commands that run tensors.
@@ -101,6 +104,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Resume(args)) => cli::run_worker::run(&args, true),
         Some(Command::Demo(args)) => cli::demo::run(&args),
         Some(Command::Bench(BenchCommand::Data(args))) => cli::bench_data::run(&args),
+        Some(Command::Bench(BenchCommand::Train(args))) => cli::bench_train::run(&args),
         Some(Command::Data(DataCommand::Probe(args))) => cli::data_probe::run(&args),
         Some(Command::Data(DataCommand::Clip(args))) => cli::data_clip::run(&args),
         Some(Command::DemoData(args)) => cli::demo_data::run(&args),

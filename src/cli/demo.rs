@@ -11,8 +11,8 @@ use svfap_tui::train::data_adapter::open_source;
 use svfap_tui::train::launch::{create_run, ensure_session, prepare_config};
 use svfap_tui::train::worker::{Outcome, run_worker};
 
-const PRETRAIN: &str = include_str!("../../assets/demo-pretrain.toml");
-const FINETUNE: &str = include_str!("../../assets/demo-finetune.toml");
+pub const PRETRAIN: &str = include_str!("../../assets/demo-pretrain.toml");
+pub const FINETUNE: &str = include_str!("../../assets/demo-finetune.toml");
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -29,7 +29,7 @@ pub struct DemoArgs {
 }
 
 /// Writes an embedded config into the session and launches it in the foreground.
-fn launch(session: &Path, name: &str, text: &str, overrides: &[String]) -> Result<RunDir> {
+pub fn launch(session: &Path, name: &str, text: &str, overrides: &[String]) -> Result<RunDir> {
     let configs = session.join("configs");
     std::fs::create_dir_all(&configs)?;
     let path = configs.join(format!("{name}.toml"));
@@ -58,6 +58,17 @@ fn summary(run: &RunDir, label: &str) -> Result<(f64, f64)> {
     Ok((uar, war))
 }
 
+/// Creates `session` if needed, with the demo data in `<session>/data` (generated once).
+pub fn ensure_demo_session(session: &Path) -> Result<()> {
+    ensure_session(session)?;
+    let data = session.join("data");
+    if !data.join("train.csv").is_file() {
+        eprintln!("== generating the demo data in {}", data.display());
+        super::demo_data::run(&super::demo_data::DemoDataArgs::defaults(data.clone()))?;
+    }
+    Ok(())
+}
+
 pub fn run(args: &DemoArgs) -> Result<()> {
     if !args.headless {
         bail!(
@@ -65,12 +76,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         );
     }
     let session = &args.session;
-    ensure_session(session)?;
-    let data = session.join("data");
-    if !data.join("train.csv").is_file() {
-        eprintln!("== generating the demo data in {}", data.display());
-        super::demo_data::run(&super::demo_data::DemoDataArgs::defaults(data.clone()))?;
-    }
+    ensure_demo_session(session)?;
     let started = std::time::Instant::now();
     let pre = launch(session, "demo-pretrain", PRETRAIN, &args.overrides)?;
     let init = format!("model.init={}", pre.root.display());

@@ -2,6 +2,7 @@
 
 pub mod bench_data;
 pub mod bench_model;
+pub mod bench_train;
 pub mod bench_tui;
 pub mod data_clip;
 pub mod data_probe;

@@ -237,6 +237,9 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
         let epoch = state.epoch;
         let mut batches = source.epoch_batches(epoch, state.position);
         loop {
+            // A step's wall time is the wait for its batches plus the update; the share spent
+            // waiting says whether the loader keeps up (0 when prefetching hides decoding).
+            let waiting = Instant::now();
             let mut step_batches = Vec::with_capacity(accumulation);
             while step_batches.len() < accumulation {
                 match batches.next() {
@@ -247,14 +250,15 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
             if step_batches.len() < accumulation {
                 break;
             }
-            let began = Instant::now();
+            let data_wait = waiting.elapsed().as_secs_f64();
             let stats = (hooks.update)(trainer, ctx, &step_batches)?;
+            let step_seconds = waiting.elapsed().as_secs_f64().max(1e-9);
             let clips: usize = step_batches.iter().map(|b| b.size).sum();
             let skipped: u64 = step_batches.iter().map(|b| b.skipped).sum();
             state.step = trainer.step;
             state.position = step_batches.last().map_or(state.position, |b| b.position);
             state.skipped_samples += skipped;
-            let throughput = clips as f64 / began.elapsed().as_secs_f64().max(1e-9);
+            let throughput = clips as f64 / step_seconds;
             let step = state.step;
             if timer.is_none() && step >= warmup_steps {
                 timer = Some((Instant::now(), step));
@@ -268,6 +272,8 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
                 ("lr", stats.lr),
                 ("grad_norm", stats.grad_norm),
                 ("clips_per_s", throughput),
+                ("step_seconds", step_seconds),
+                ("data_wait_seconds", data_wait),
             ] {
                 ctx.metrics.log(step, epoch, "train", name, value)?;
             }
@@ -287,8 +293,11 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
                 s.eta_seconds = eta;
             });
             println!(
-                "step {step}/{total_steps} epoch {epoch} loss {:.5} lr {:.3e} grad_norm {:.3} {throughput:.1} clips/s",
-                stats.loss, stats.lr, stats.grad_norm
+                "step {step}/{total_steps} epoch {epoch} loss {:.5} lr {:.3e} grad_norm {:.3} {throughput:.1} clips/s, {:.0}% waiting for data",
+                stats.loss,
+                stats.lr,
+                stats.grad_norm,
+                100.0 * data_wait / step_seconds
             );
             let stop = ctx.stop.load(Ordering::Relaxed);
             if step.is_multiple_of(ctx.config.artifacts.checkpoint_every) || stop {
