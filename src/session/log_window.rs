@@ -229,7 +229,10 @@ fn split_lines(bytes: &[u8], base: u64) -> Vec<LogLine> {
     let mut offset = base;
     let mut rest = bytes;
     while !rest.is_empty() {
-        let n = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |i| i + 1);
+        let n = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(rest.len(), |i| i + 1);
         let line = rest[..n].strip_suffix(b"\n").unwrap_or(&rest[..n]);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         out.push(LogLine {

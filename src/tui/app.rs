@@ -7,16 +7,16 @@ use std::path::{Path, PathBuf};
 use ratatui::layout::Rect;
 
 use super::action::Action;
+use super::gpu::GpuSource;
 use super::imager::{AttnJob, AttnKey, Done, Imager, Job, ReconJob, ReconKey};
 use super::keymap::{Key, KeyMap};
-use super::gpu::GpuSource;
 use super::loader::{Loader, LogWant, MetricsDelta, RunLog};
 use super::state::*;
 use super::theme::{Theme, load_themes};
 use super::views;
 use crate::session::artifacts::{ReconKind, ReconMeta};
-use crate::session::log_window::LogPosition;
 use crate::session::launcher::{self, Launcher, Outcome};
+use crate::session::log_window::LogPosition;
 use crate::session::scan::RunSummary;
 use crate::session::{SessionDir, SessionFile};
 
@@ -430,7 +430,9 @@ impl App {
     }
 
     fn monitor_action(&mut self, action: Action) {
-        let page = views::monitor::log_rows(self.state.size).saturating_sub(1).max(1) as isize;
+        let page = views::monitor::log_rows(self.state.size)
+            .saturating_sub(1)
+            .max(1) as isize;
         let delta = match action {
             Action::LogUp => Some(-1),
             Action::LogDown => Some(1),

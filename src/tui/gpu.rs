@@ -18,7 +18,11 @@ pub const POLL_EVERY: Duration = Duration::from_secs(1);
 
 /// Reads `source` every `every` and hands each reading that differs from the one before to
 /// `send`, until `send` returns false or the source is no longer live.
-pub fn poll(source: &mut dyn GpuSource, every: Duration, mut send: impl FnMut(GpuReadings) -> bool) {
+pub fn poll(
+    source: &mut dyn GpuSource,
+    every: Duration,
+    mut send: impl FnMut(GpuReadings) -> bool,
+) {
     let mut last: Option<GpuReadings> = None;
     loop {
         let readings = source.read();
