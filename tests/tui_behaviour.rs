@@ -608,3 +608,85 @@ fn monitor_options_and_artifact_selectors_move() {
     assert!(ready.cross.as_ref().unwrap().label.contains("token 1"));
     assert!(ready.assign.as_ref().unwrap().groups == 4);
 }
+
+#[test]
+fn the_log_scrolls_back_keeps_its_place_as_lines_arrive_and_end_follows_again() {
+    use svfap_tui::session::log_window::LogPosition;
+    use svfap_tui::tui::keymap::Key;
+    let dir = tempfile::tempdir().unwrap();
+    let assets = assets(dir.path());
+    let mut h = headless(&full_session(dir.path()), &assets);
+    select(&mut h, RUNNING);
+    append_log(&h, RUNNING, 0..100);
+    show(&mut h, View::Monitor);
+    let keys = &h.state().keymap;
+    let action = |k: &str| keys.action(View::Monitor, &Key::parse(k).unwrap());
+    assert_eq!(
+        [
+            action("pageup"),
+            action("pagedown"),
+            action("K"),
+            action("J")
+        ],
+        [
+            Action::LogPageUp,
+            Action::LogPageDown,
+            Action::LogUp,
+            Action::LogDown
+        ]
+    );
+    assert_eq!(
+        [action("home"), action("end")],
+        [Action::LogTop, Action::LogFollow]
+    );
+    // Following: the last lines.
+    let pane = log_pane(&h.render());
+    assert_eq!(
+        pane.last().map(String::as_str),
+        Some("line 099"),
+        "{pane:?}"
+    );
+    assert_eq!(h.state().gui.log_position, LogPosition::Follow);
+
+    // A page up and a line up: scrolled, six lines per page in a 120×36 terminal.
+    h.act(Action::LogPageUp).act(Action::LogUp);
+    assert!(matches!(h.state().gui.log_position, LogPosition::Top(_)));
+    let scrolled = log_pane(&h.render());
+    assert_eq!(
+        scrolled.first().map(String::as_str),
+        Some("line 088"),
+        "{scrolled:?}"
+    );
+    assert!(text(&h.render()).contains("scrolled: line 92/103"));
+
+    // New lines arrive: the view stays where it was.
+    append_log(&h, RUNNING, 100..150);
+    h.act(Action::Refresh);
+    assert_eq!(log_pane(&h.render()), scrolled);
+    assert!(text(&h.render()).contains("scrolled: line 92/153"));
+
+    // Home shows the first line, End follows the end again.
+    h.act(Action::LogTop);
+    let pane = log_pane(&h.render());
+    assert_eq!(pane.first().map(String::as_str), Some("step 1 loss 1.35"));
+    h.act(Action::LogFollow);
+    assert_eq!(h.state().gui.log_position, LogPosition::Follow);
+    let pane = log_pane(&h.render());
+    assert_eq!(pane.last().map(String::as_str), Some("line 149"));
+    append_log(&h, RUNNING, 150..151);
+    h.act(Action::Refresh);
+    let pane = log_pane(&h.render());
+    assert_eq!(pane.last().map(String::as_str), Some("line 150"));
+
+    // Scrolling down to the end follows again too; another run starts out following.
+    h.act(Action::LogUp).act(Action::LogDown);
+    assert_eq!(h.state().gui.log_position, LogPosition::Follow);
+    h.act(Action::LogPageUp);
+    select(&mut h, FAILED);
+    assert_eq!(h.state().gui.log_position, LogPosition::Follow);
+    assert!(
+        log_pane(&h.render())
+            .iter()
+            .any(|l| l.contains("error: data/mafw"))
+    );
+}

@@ -6,6 +6,8 @@ mod common_tui;
 use common_tui::*;
 use ratatui::style::Color;
 use svfap_tui::tui::View;
+use svfap_tui::tui::gpu::GpuSource;
+use svfap_tui::tui::state::{GpuDevice, GpuReadings};
 use svfap_tui::tui::theme::Theme;
 
 fn snapshot(name: &str, h: &svfap_tui::tui::Headless) -> ratatui::buffer::Buffer {
@@ -154,4 +156,75 @@ fn help_and_dialogs_render() {
     select(&mut h, FAILED);
     h.act(svfap_tui::tui::Action::Delete);
     snapshot("confirm_delete", &h);
+}
+
+#[test]
+fn the_log_scrolled_back_shows_where_it_is_and_highlights_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = assets(dir.path());
+    let mut h = headless(&full_session(dir.path()), &assets);
+    select(&mut h, RUNNING);
+    append_log(&h, RUNNING, 0..100);
+    show(&mut h, View::Monitor);
+    for _ in 0..11 {
+        h.act(svfap_tui::tui::Action::LogPageUp);
+    }
+    let buf = snapshot("running_monitor_log_scrolled", &h);
+    assert_eq!(
+        colors_of(&buf, "error: line 042").map(|c| c.0),
+        Some(Theme::default().error)
+    );
+    assert_eq!(
+        colors_of(&buf, "scrolled: line").map(|c| c.0),
+        Some(Theme::default().warn)
+    );
+}
+
+/// GPU readings handed to the headless driver instead of NVML.
+struct FakeGpu(GpuReadings);
+
+impl GpuSource for FakeGpu {
+    fn read(&mut self) -> GpuReadings {
+        self.0.clone()
+    }
+    fn live(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn the_gpu_panel_without_gpus_and_with_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = assets(dir.path());
+    let mut h = headless(&full_session(dir.path()), &assets);
+    select(&mut h, RUNNING);
+    show(&mut h, View::Monitor);
+    h.gpu = Some(Box::new(FakeGpu(GpuReadings::Unavailable(
+        "NVML: libnvidia-ml.so: cannot open shared object file".into(),
+    ))));
+    h.act(svfap_tui::tui::Action::Refresh);
+    snapshot("running_monitor_gpu_unavailable", &h);
+    let gib = 1u64 << 30;
+    h.gpu = Some(Box::new(FakeGpu(GpuReadings::Devices(vec![
+        GpuDevice {
+            name: "NVIDIA H100 80GB HBM3".into(),
+            util_percent: 97,
+            mem_used: 61 * gib + gib / 2,
+            mem_total: 80 * gib,
+            power_w: Some(612.4),
+        },
+        GpuDevice {
+            name: "NVIDIA H100 80GB HBM3".into(),
+            util_percent: 3,
+            mem_used: gib / 4,
+            mem_total: 80 * gib,
+            power_w: None,
+        },
+    ]))));
+    h.act(svfap_tui::tui::Action::Refresh);
+    let buf = snapshot("running_monitor_gpu_two", &h);
+    assert_eq!(
+        colors_of(&buf, "1: NVIDIA").map(|c| c.0),
+        Some(Theme::default().accent)
+    );
 }

@@ -10,7 +10,8 @@ use svfap_tui::session::fixtures;
 use svfap_tui::session::metrics::MetricRecord;
 use svfap_tui::tui::action::Action;
 use svfap_tui::tui::app::{Headless, Options};
-use svfap_tui::tui::state::View;
+use svfap_tui::tui::gpu::{GpuSource, Nvml};
+use svfap_tui::tui::state::{GpuReadings, View};
 
 #[derive(Args, Debug)]
 pub struct BenchTuiArgs {
@@ -161,11 +162,9 @@ pub fn run(args: &BenchTuiArgs) -> Result<()> {
         );
     }
     println!("worst p99 {worst:.2} ms (target < 16 ms per frame)");
-    let gpu = svfap_tui::tui::gpu::Gpu::new().sample();
-    match &gpu.unavailable {
-        Some(why) => println!("GPU panel: unavailable ({why})"),
-        None => {
-            for d in &gpu.devices {
+    match Nvml::init().read() {
+        GpuReadings::Devices(devices) => {
+            for d in &devices {
                 println!(
                     "GPU panel: {} util {}% mem {:.1}/{:.1} GiB power {}",
                     d.name,
@@ -176,6 +175,10 @@ pub fn run(args: &BenchTuiArgs) -> Result<()> {
                 );
             }
         }
+        GpuReadings::Unavailable(why) => {
+            println!("GPU panel: unavailable ({why})")
+        }
+        GpuReadings::NotYet => {}
     }
     if args.big_metrics_mib > 0 {
         big_metrics(&session, args.big_metrics_mib)?;

@@ -25,6 +25,7 @@ pub mod file;
 pub mod fixtures;
 pub mod launcher;
 pub mod layout;
+pub mod log_window;
 pub mod metrics;
 pub mod scan;
 pub mod status;

@@ -25,8 +25,6 @@ pub struct RunSummary {
     pub recon_steps: Vec<u64>,
     pub attn_steps: Vec<u64>,
     pub evals: Vec<EvalReport>,
-    /// Last lines of `log.txt`.
-    pub log_tail: Vec<String>,
     /// Files that exist but could not be read, with the reason.
     pub problems: Vec<String>,
 }
@@ -37,10 +35,6 @@ pub struct Checkpoint {
     pub step: u64,
     pub bytes: u64,
 }
-
-/// Bytes of `log.txt` read from its end.
-pub const LOG_TAIL_BYTES: u64 = 32 * 1024;
-pub const LOG_TAIL_LINES: usize = 200;
 
 /// Evaluation files already parsed, keyed by path and checked by size and modification
 /// time, so a periodic rescan does not parse large prediction lists again.
@@ -128,7 +122,6 @@ pub fn read_run_cached(run: &RunDir, cache: &mut ScanCache) -> RunSummary {
             Err(e) => s.problems.push(short_error(&e.to_string(), &run.root)),
         }
     }
-    s.log_tail = tail_lines(&run.log_txt(), LOG_TAIL_BYTES, LOG_TAIL_LINES);
     s
 }
 
@@ -154,29 +147,4 @@ pub fn list_checkpoints(dir: &Path) -> Vec<Checkpoint> {
         .collect();
     out.sort_by_key(|c| c.step);
     out
-}
-
-/// The last `max_lines` lines within the last `max_bytes` of a text file (lossy UTF-8).
-pub fn tail_lines(path: &Path, max_bytes: u64, max_lines: usize) -> Vec<String> {
-    use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut f) = std::fs::File::open(path) else {
-        return Vec::new();
-    };
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let start = len.saturating_sub(max_bytes);
-    if f.seek(SeekFrom::Start(start)).is_err() {
-        return Vec::new();
-    }
-    let mut buf = Vec::new();
-    let _ = f.take(max_bytes).read_to_end(&mut buf);
-    let text = String::from_utf8_lossy(&buf);
-    let mut lines: Vec<&str> = text.lines().collect();
-    if start > 0 && !lines.is_empty() {
-        lines.remove(0); // probably cut in the middle
-    }
-    let skip = lines.len().saturating_sub(max_lines);
-    lines[skip..]
-        .iter()
-        .map(|l| l.replace('\t', "    "))
-        .collect()
 }

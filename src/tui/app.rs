@@ -7,14 +7,16 @@ use std::path::{Path, PathBuf};
 use ratatui::layout::Rect;
 
 use super::action::Action;
+use super::gpu::GpuSource;
 use super::imager::{AttnJob, AttnKey, Done, Imager, Job, ReconJob, ReconKey};
 use super::keymap::{Key, KeyMap};
-use super::loader::{Loader, MetricsDelta};
+use super::loader::{Loader, LogWant, MetricsDelta, RunLog};
 use super::state::*;
 use super::theme::{Theme, load_themes};
 use super::views;
 use crate::session::artifacts::{ReconKind, ReconMeta};
 use crate::session::launcher::{self, Launcher, Outcome};
+use crate::session::log_window::LogPosition;
 use crate::session::scan::RunSummary;
 use crate::session::{SessionDir, SessionFile};
 
@@ -69,7 +71,8 @@ pub enum Update {
     Runs(Vec<RunSummary>),
     Metrics(MetricsDelta),
     Image(Box<Done>),
-    Gpu(GpuInfo),
+    Gpu(GpuReadings),
+    Log(RunLog),
     Launched(Outcome),
     Exported(Result<Vec<PathBuf>, String>),
 }
@@ -77,6 +80,7 @@ pub enum Update {
 /// Work the app asks for; the event loop hands it to threads, the headless driver runs it inline.
 pub enum Request {
     Rescan,
+    Log(LogWant),
     Image(Job),
     Command { what: String, args: Vec<String> },
     Demo { config: PathBuf, make_data: bool },
@@ -90,6 +94,8 @@ pub struct App {
     pub requests: Vec<Request>,
     pending_recon: Option<ReconKey>,
     pending_attn: Option<AttnKey>,
+    /// The log window last asked of the loader.
+    log_want: Option<LogWant>,
     restore_selection: Option<String>,
     session_file: SessionFile,
 }
@@ -147,6 +153,7 @@ impl App {
             requests: vec![Request::Rescan],
             pending_recon: None,
             pending_attn: None,
+            log_want: None,
             restore_selection,
             session_file,
         })
@@ -287,7 +294,6 @@ impl App {
         let new = (row + delta).clamp(0, vis.len() as isize - 1) as usize;
         self.state.gui.selected_row = new;
         self.state.gui.selected = Some(self.state.data.runs[vis[new]].summary.id.clone());
-        self.state.gui.log_scroll = 0;
         self.state.gui.recon = ReconSel::default();
         self.state.gui.attn = AttnSel::default();
     }
@@ -424,6 +430,24 @@ impl App {
     }
 
     fn monitor_action(&mut self, action: Action) {
+        let page = views::monitor::log_rows(self.state.size)
+            .saturating_sub(1)
+            .max(1) as isize;
+        let delta = match action {
+            Action::LogUp => Some(-1),
+            Action::LogDown => Some(1),
+            Action::LogPageUp => Some(-page),
+            Action::LogPageDown => Some(page),
+            _ => None,
+        };
+        if let Some(delta) = delta {
+            return self.scroll_log(delta);
+        }
+        match action {
+            Action::LogTop => self.state.gui.log_position = LogPosition::Top(0),
+            Action::LogFollow => self.state.gui.log_position = LogPosition::Follow,
+            _ => {}
+        }
         if self.common_move(&action) {
             return;
         }
@@ -443,6 +467,30 @@ impl App {
             Action::Overlay => m.overlay = !m.overlay,
             _ => {}
         }
+    }
+
+    /// Moves the log pane's top line by `delta` lines; reaching the end follows it again.
+    fn scroll_log(&mut self, delta: isize) {
+        let rows = views::monitor::log_rows(self.state.size);
+        let Some(log) = views::monitor::selected_log(&self.state) else {
+            return;
+        };
+        let window = &log.window;
+        let lines = window.lines();
+        if lines.is_empty() || rows == 0 {
+            return;
+        }
+        let bottom = lines.len().saturating_sub(rows);
+        let current = match self.state.gui.log_position {
+            LogPosition::Follow => bottom,
+            LogPosition::Top(top) => window.index_of(top),
+        };
+        let new = (current as isize + delta).clamp(0, lines.len() as isize - 1) as usize;
+        self.state.gui.log_position = if new >= bottom && window.reaches_end() {
+            LogPosition::Follow
+        } else {
+            LogPosition::Top(lines[new].offset)
+        };
     }
 
     fn recon_action(&mut self, action: Action) {
@@ -748,6 +796,7 @@ impl App {
                 }
             },
             Update::Gpu(g) => self.state.data.gpu = g,
+            Update::Log(log) => self.state.data.log = Some(log),
             Update::Launched(out) => {
                 self.state.gui.busy.retain(|b| *b != out.what);
                 if out.ok {
@@ -880,6 +929,32 @@ impl App {
         }
     }
 
+    /// Asks the loader for the log lines the Monitor view shows, when they changed. Another
+    /// run's log starts out following its end.
+    pub fn request_log(&mut self) {
+        if self.state.gui.view != View::Monitor {
+            return;
+        }
+        let Some(run) = self.state.selected_run() else {
+            return;
+        };
+        let run_id = run.summary.id.clone();
+        let path = crate::session::RunDir::new(run.summary.root.clone()).log_txt();
+        if self.log_want.as_ref().is_some_and(|w| w.run != run_id) {
+            self.state.gui.log_position = LogPosition::Follow;
+        }
+        let want = LogWant {
+            run: run_id,
+            path,
+            position: self.state.gui.log_position,
+            rows: views::monitor::log_rows(self.state.size),
+        };
+        if self.log_want.as_ref() != Some(&want) {
+            self.log_want = Some(want.clone());
+            self.requests.push(Request::Log(want));
+        }
+    }
+
     /// Writes the UI state into `session.toml`.
     pub fn save_ui_state(&mut self) -> Result<(), crate::session::SessionError> {
         let path = self.state.session.session_toml();
@@ -916,6 +991,7 @@ impl App {
             app,
             loader,
             imager,
+            gpu: None,
         };
         h.settle();
         Ok(h)
@@ -934,6 +1010,8 @@ pub struct Headless {
     pub app: App,
     pub loader: Loader,
     pub imager: Imager,
+    /// Read on every rescan; none by default, so tests do not depend on the machine's GPUs.
+    pub gpu: Option<Box<dyn GpuSource>>,
 }
 
 impl Headless {
@@ -959,6 +1037,7 @@ impl Headless {
     pub fn settle(&mut self) {
         for _ in 0..64 {
             self.app.request_images();
+            self.app.request_log();
             let reqs: Vec<Request> = self.app.requests.drain(..).collect();
             if reqs.is_empty() {
                 break;
@@ -977,8 +1056,18 @@ impl Headless {
                                 break;
                             }
                         }
+                        if let Some(log) = self.loader.poll_log() {
+                            self.app.apply(Update::Log(log));
+                        }
+                        if let Some(gpu) = &mut self.gpu {
+                            self.app.apply(Update::Gpu(gpu.read()));
+                        }
                         continue;
                     }
+                    Request::Log(want) => match self.loader.want_log(want) {
+                        Some(log) => Update::Log(log),
+                        None => continue,
+                    },
                     Request::Image(job) => Update::Image(Box::new(self.imager.run(job))),
                     Request::Command { what, args } => {
                         Update::Launched(self.app.options.launcher.run(&what, &args))

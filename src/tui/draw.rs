@@ -129,6 +129,8 @@ pub fn footer_actions(view: View) -> &'static [Action] {
             Action::LogScale,
             Action::Window,
             Action::Overlay,
+            Action::LogPageUp,
+            Action::LogFollow,
             Action::Export,
         ],
         View::Recon => &[
@@ -172,6 +174,8 @@ fn short_label(view: View, a: &Action) -> &'static str {
         (_, Action::NextMap) => "map",
         (_, Action::NextHead) => "head",
         (_, Action::NextStep) => "step",
+        (_, Action::LogPageUp) => "scroll log",
+        (_, Action::LogFollow) => "follow",
         _ => a.name().unwrap_or(""),
     }
 }

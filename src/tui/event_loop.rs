@@ -14,7 +14,7 @@ use super::action::Action;
 use super::app::{App, Options, Request, Update, demo_name};
 use super::draw::draw;
 use super::imager::{Imager, Job};
-use super::loader::{Loader, POLL_BUDGET};
+use super::loader::{Loader, LogWant, POLL_BUDGET};
 use crate::session::watcher::SessionWatcher;
 
 enum Msg {
@@ -25,6 +25,7 @@ enum Msg {
 enum LoaderCmd {
     Rescan,
     Fs(Vec<std::path::PathBuf>),
+    Log(LogWant),
 }
 
 /// How often the session is rescanned even without file events.
@@ -137,6 +138,7 @@ fn run_in(
         }
         app.state.now = crate::session::now_unix();
         app.request_images();
+        app.request_log();
         for r in app.requests.drain(..) {
             dispatch(
                 r,
@@ -163,6 +165,9 @@ fn dispatch(
     match r {
         Request::Rescan => {
             let _ = loader.send(LoaderCmd::Rescan);
+        }
+        Request::Log(want) => {
+            let _ = loader.send(LoaderCmd::Log(want));
         }
         Request::Image(job) => {
             let _ = images.send(job);
@@ -237,6 +242,13 @@ fn spawn_loader(mut loader: Loader, tx: Sender<Msg>) -> Sender<LoaderCmd> {
                         rescan |= Loader::needs_rescan(&paths);
                         poll = true;
                     }
+                    LoaderCmd::Log(want) => {
+                        if let Some(log) = loader.want_log(want)
+                            && tx.send(Msg::Update(Update::Log(log))).is_err()
+                        {
+                            return;
+                        }
+                    }
                 }
             }
             if rescan {
@@ -254,6 +266,11 @@ fn spawn_loader(mut loader: Loader, tx: Sender<Msg>) -> Sender<LoaderCmd> {
                     if tx.send(Msg::Update(Update::Metrics(d))).is_err() {
                         return;
                     }
+                }
+                if let Some(log) = loader.poll_log()
+                    && tx.send(Msg::Update(Update::Log(log))).is_err()
+                {
+                    return;
                 }
             }
         }
@@ -287,14 +304,13 @@ fn spawn_imager(mut imager: Imager, tx: Sender<Msg>) -> Sender<Job> {
     jtx
 }
 
+/// NVML is loaded and read on its own thread: a missing driver costs one message, then the
+/// thread ends.
 fn spawn_gpu(tx: Sender<Msg>) {
     std::thread::spawn(move || {
-        let gpu = super::gpu::Gpu::new();
-        loop {
-            if tx.send(Msg::Update(Update::Gpu(gpu.sample()))).is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_secs(2));
-        }
+        let mut nvml = super::gpu::Nvml::init();
+        super::gpu::poll(&mut nvml, super::gpu::POLL_EVERY, |r| {
+            tx.send(Msg::Update(Update::Gpu(r))).is_ok()
+        });
     });
 }

@@ -1,10 +1,12 @@
-//! Reads the session folder: run summaries on each rescan, metrics incrementally.
+//! Reads the session folder: run summaries on each rescan, metrics incrementally, and the
+//! window of the selected run's log that the Monitor view shows.
 //! Runs on a background thread in the app, inline in the headless driver.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::session::SessionDir;
+use crate::session::log_window::{LogPosition, LogWindow};
 use crate::session::metrics::{MetricRecord, MetricsTail};
 use crate::session::scan::{RunSummary, ScanCache, read_run_cached};
 
@@ -19,12 +21,30 @@ pub struct MetricsDelta {
     pub bad_lines: usize,
 }
 
+/// The part of a run's log a view wants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogWant {
+    pub run: String,
+    pub path: PathBuf,
+    pub position: LogPosition,
+    /// Lines the view shows at once.
+    pub rows: usize,
+}
+
+/// The log window of one run, as last read.
+#[derive(Debug, Clone)]
+pub struct RunLog {
+    pub run: String,
+    pub window: LogWindow,
+}
+
 pub struct Loader {
     pub session: SessionDir,
     tails: HashMap<String, MetricsTail>,
     order: Vec<String>,
     next: usize,
     cache: ScanCache,
+    log: Option<(LogWant, LogWindow)>,
 }
 
 /// Bytes of metrics read per poll (about 40k records): keeps each step short.
@@ -38,6 +58,42 @@ impl Loader {
             order: Vec::new(),
             next: 0,
             cache: ScanCache::default(),
+            log: None,
+        }
+    }
+
+    /// Changes which log lines are read; returns the window when it changed (always for
+    /// another run's log, so the previous run's lines are not shown for it).
+    pub fn want_log(&mut self, want: LogWant) -> Option<RunLog> {
+        match &mut self.log {
+            Some((w, _)) if w.path == want.path => {
+                *w = want;
+                self.poll_log()
+            }
+            _ => {
+                let mut window = LogWindow::new(&want.path);
+                // An unreadable log shows as empty.
+                let _ = window.update(want.position, want.rows);
+                let log = RunLog {
+                    run: want.run.clone(),
+                    window: window.clone(),
+                };
+                self.log = Some((want, window));
+                Some(log)
+            }
+        }
+    }
+
+    /// Reads what the wanted log window lacks and any lines appended since the last poll;
+    /// returns the window when it changed.
+    pub fn poll_log(&mut self) -> Option<RunLog> {
+        let (want, window) = self.log.as_mut()?;
+        match window.update(want.position, want.rows) {
+            Ok(true) => Some(RunLog {
+                run: want.run.clone(),
+                window: window.clone(),
+            }),
+            Ok(false) | Err(_) => None,
         }
     }
 
@@ -62,11 +118,13 @@ impl Loader {
         runs
     }
 
-    /// True when a changed path needs a rescan (anything but metrics lines).
+    /// True when a changed path needs a rescan (anything but metrics or log lines, which are
+    /// read incrementally).
     pub fn needs_rescan(paths: &[PathBuf]) -> bool {
-        paths
-            .iter()
-            .any(|p| p.file_name().is_none_or(|n| n != "metrics.jsonl"))
+        paths.iter().any(|p| {
+            p.file_name()
+                .is_none_or(|n| n != "metrics.jsonl" && n != "log.txt")
+        })
     }
 
     /// Reads up to `budget` bytes of new metrics across runs, round-robin.

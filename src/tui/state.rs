@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use ratatui::layout::Rect;
 
 use super::keymap::KeyMap;
+use super::loader::RunLog;
 use super::theme::Theme;
+use crate::session::log_window::LogPosition;
 use crate::session::metrics::MetricRecord;
 use crate::session::scan::RunSummary;
 use crate::session::{RunState, SessionDir};
@@ -252,11 +254,15 @@ pub struct GpuDevice {
     pub power_w: Option<f64>,
 }
 
+/// What the GPU panel shows: plain data, whichever source it came from.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct GpuInfo {
-    pub devices: Vec<GpuDevice>,
-    /// Why there is nothing (no NVML library, no GPU).
-    pub unavailable: Option<String>,
+pub enum GpuReadings {
+    /// Before the first reading.
+    #[default]
+    NotYet,
+    /// Why there is nothing (no NVML library, no driver, no GPU).
+    Unavailable(String),
+    Devices(Vec<GpuDevice>),
 }
 
 #[derive(Debug, Default)]
@@ -265,7 +271,9 @@ pub struct AppData {
     /// True once the first scan came back.
     pub scanned: bool,
     pub examples: Vec<ExampleConfig>,
-    pub gpu: GpuInfo,
+    pub gpu: GpuReadings,
+    /// The window of the selected run's log read last (maybe of another run, briefly).
+    pub log: Option<RunLog>,
 }
 
 impl AppData {
@@ -381,7 +389,8 @@ pub struct GuiState {
     pub recon: ReconSel,
     pub attn: AttnSel,
     pub compare: CompareSel,
-    pub log_scroll: usize,
+    /// Where the Monitor view's log pane is: following the end, or scrolled back.
+    pub log_position: LogPosition,
     /// Commands started by the workbench and not yet finished (launch, demo, …).
     pub busy: Vec<String>,
     pub quit: bool,

@@ -122,3 +122,41 @@ pub fn assets(dir: &Path) -> PathBuf {
     std::fs::write(a.join("keymap.toml"), "[global]\nq = \"quit\"\n").unwrap();
     a
 }
+
+/// Appends `line {i:03}` for `i` in `range` to the run's `log.txt`, with an error at 42.
+pub fn append_log(h: &Headless, run: &str, range: std::ops::Range<usize>) {
+    use std::io::Write;
+    let path = h
+        .state()
+        .data
+        .run(run)
+        .unwrap()
+        .summary
+        .root
+        .join("log.txt");
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    for i in range {
+        if i == 42 {
+            writeln!(f, "error: line {i:03} lost its batch").unwrap();
+        } else {
+            writeln!(f, "line {i:03}").unwrap();
+        }
+    }
+}
+
+/// Text of the rows of the Monitor view's log pane (between its borders).
+pub fn log_pane(buf: &Buffer) -> Vec<String> {
+    let t = text(buf);
+    let rows: Vec<&str> = t.lines().collect();
+    let Some(top) = rows.iter().position(|r| r.starts_with("╭ log.txt")) else {
+        return vec![];
+    };
+    rows[top + 1..]
+        .iter()
+        .take_while(|r| !r.starts_with('╰'))
+        .map(|r| {
+            let inner: String = r.chars().skip(1).take_while(|c| *c != '│').collect();
+            inner.trim_end().to_string()
+        })
+        .collect()
+}

@@ -1,15 +1,20 @@
 //! Monitor: loss and metric curves (EMA smoothing, log scale, full vs recent window,
-//! train vs val overlay), learning rate, throughput, ETA, GPU, checkpoints, log tail.
+//! train vs val overlay), learning rate, throughput, ETA, GPU, checkpoints, and the run's
+//! log (following its end, or scrolled back), errors highlighted.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, List, ListItem, Paragraph};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, List, ListItem, Paragraph, Wrap};
 
-use crate::tui::draw::{block, duration, note, num};
-use crate::tui::state::{MonitorOpts, RECENT_WINDOW, RunData, SMOOTHING, Series, State};
+use crate::session::log_window::LogPosition;
+use crate::tui::draw::{block, duration, note, num, split};
+use crate::tui::loader::RunLog;
+use crate::tui::state::{
+    GpuReadings, MonitorOpts, RECENT_WINDOW, RunData, SMOOTHING, Series, State,
+};
 use crate::tui::views::runs::state_color;
 
 /// Points ready to plot: windowed, EMA-smoothed, optionally log10, bucketed to ≤ `max_points`.
@@ -162,13 +167,7 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     let side_w = if rest.width >= 70 { 30 } else { 0 };
     let [main, side] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(side_w)]).areas(rest);
-    let log_h = if main.height >= 24 {
-        8
-    } else if main.height >= 14 {
-        4
-    } else {
-        0
-    };
+    let log_h = log_height(main.height);
     let small_h = if main.height >= 18 { 7 } else { 0 };
     let [curve, small, log] = Layout::vertical([
         Constraint::Min(0),
@@ -215,13 +214,36 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
         );
     }
     if log_h > 0 {
-        log_tail(state, run, f, log);
+        log_tail(state, f, log);
     }
     if side_w > 0 {
         let [gpu, ckpt] = Layout::vertical([Constraint::Length(8), Constraint::Min(0)]).areas(side);
         gpu_panel(state, f, gpu);
         checkpoints(state, run, f, ckpt);
     }
+}
+
+/// Height of the log pane (with its border) for a chart column `main_height` rows high.
+fn log_height(main_height: u16) -> u16 {
+    if main_height >= 24 {
+        8
+    } else if main_height >= 14 {
+        4
+    } else {
+        0
+    }
+}
+
+/// Log lines the Monitor view shows at once in a terminal of `size`.
+pub fn log_rows(size: Rect) -> usize {
+    let [_, body, _, _] = split(size);
+    log_height(body.height.saturating_sub(1)).saturating_sub(2) as usize
+}
+
+/// The log window read for the selected run, once it has come.
+pub fn selected_log(state: &State) -> Option<&RunLog> {
+    let run = state.selected_run()?;
+    state.data.log.as_ref().filter(|l| l.run == run.summary.id)
 }
 
 fn header(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
@@ -324,15 +346,27 @@ fn main_chart(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
     chart(f, area, title, &sets, state, opts.log_scale);
 }
 
-fn log_tail(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
+fn log_tail(state: &State, f: &mut Frame, area: Rect) {
     let t = &state.theme;
-    let n = area.height.saturating_sub(2) as usize;
-    let lines = &run.summary.log_tail;
-    let start = lines.len().saturating_sub(n);
-    let items: Vec<Line> = lines[start..]
+    let rows = area.height.saturating_sub(2) as usize;
+    let muted = Style::default().fg(t.muted);
+    let Some(log) = selected_log(state) else {
+        let text = Line::from(Span::styled("reading log.txt…", muted));
+        f.render_widget(Paragraph::new(text).block(block(" log.txt ", t)), area);
+        return;
+    };
+    let window = &log.window;
+    let lines = window.lines();
+    let first = match state.gui.log_position {
+        LogPosition::Follow => lines.len().saturating_sub(rows),
+        LogPosition::Top(top) => window.index_of(top),
+    };
+    let items: Vec<Line> = lines
         .iter()
+        .skip(first)
+        .take(rows)
         .map(|l| {
-            let low = l.to_lowercase();
+            let low = l.text.to_lowercase();
             let style = if low.contains("error") || low.contains("panic") || low.contains("failed")
             {
                 Style::default().fg(t.error).add_modifier(Modifier::BOLD)
@@ -341,52 +375,69 @@ fn log_tail(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
             } else {
                 Style::default().fg(t.fg)
             };
-            Line::from(Span::styled(l.clone(), style))
+            Line::from(Span::styled(l.text.clone(), style))
         })
         .collect();
-    let text = if items.is_empty() {
-        vec![Line::from(Span::styled(
-            "log.txt is empty",
-            Style::default().fg(t.muted),
-        ))]
+    let text = if lines.is_empty() {
+        vec![Line::from(Span::styled("log.txt is empty", muted))]
     } else {
         items
     };
-    f.render_widget(Paragraph::new(text).block(block(" log.txt ", t)), area);
+    let where_ = match state.gui.log_position {
+        LogPosition::Follow => Span::styled("follow", Style::default().fg(t.ok)),
+        LogPosition::Top(top) => {
+            let at = if window.start() == 0 {
+                let more = if window.reaches_end() { "" } else { "+" };
+                format!("line {}/{}{more}", first + 1, lines.len())
+            } else {
+                let pct = top as f64 / window.file_len().max(1) as f64 * 100.0;
+                format!("{pct:.0}% of {:.1} MB", window.file_len() as f64 / 1e6)
+            };
+            Span::styled(format!("scrolled: {at}"), Style::default().fg(t.warn))
+        }
+    };
+    let title = Line::from(vec![Span::raw(" log.txt ["), where_, Span::raw("] ")]);
+    f.render_widget(Paragraph::new(text).block(block(title, t)), area);
 }
 
 fn gpu_panel(state: &State, f: &mut Frame, area: Rect) {
     let t = &state.theme;
-    let g = &state.data.gpu;
-    let mut lines = Vec::new();
-    if g.devices.is_empty() {
-        lines.push(Line::from(Span::styled(
-            "unavailable",
-            Style::default().fg(t.muted),
-        )));
-        if let Some(why) = &g.unavailable {
-            lines.push(Line::from(Span::styled(
-                why.clone(),
-                Style::default().fg(t.muted),
-            )));
-        }
-    }
-    for (i, d) in g.devices.iter().enumerate() {
-        lines.push(Line::from(Span::styled(
-            format!("{i}: {}", d.name),
-            Style::default().fg(t.accent),
-        )));
-        lines.push(Line::from(format!(
-            " util {}%  mem {:.1}/{:.1} GiB",
-            d.util_percent,
-            d.mem_used as f64 / 1073741824.0,
-            d.mem_total as f64 / 1073741824.0
-        )));
-        if let Some(p) = d.power_w {
-            lines.push(Line::from(format!(" power {p:.0} W")));
-        }
-    }
-    f.render_widget(Paragraph::new(lines).block(block(" GPU ", t)), area);
+    let muted = Style::default().fg(t.muted);
+    let lines = match &state.data.gpu {
+        GpuReadings::NotYet => vec![Line::from(Span::styled("reading…", muted))],
+        GpuReadings::Unavailable(why) => vec![
+            Line::from(Span::styled("unavailable", muted)),
+            Line::from(Span::styled(why.clone(), muted)),
+        ],
+        GpuReadings::Devices(devices) => devices
+            .iter()
+            .enumerate()
+            .flat_map(|(i, d)| {
+                let mut lines = vec![
+                    Line::from(Span::styled(
+                        format!("{i}: {}", d.name),
+                        Style::default().fg(t.accent),
+                    )),
+                    Line::from(format!(
+                        " util {}%  mem {:.1}/{:.1} GiB",
+                        d.util_percent,
+                        d.mem_used as f64 / 1073741824.0,
+                        d.mem_total as f64 / 1073741824.0
+                    )),
+                ];
+                if let Some(p) = d.power_w {
+                    lines.push(Line::from(format!(" power {p:.0} W")));
+                }
+                lines
+            })
+            .collect(),
+    };
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block(" GPU ", t)),
+        area,
+    );
 }
 
 fn checkpoints(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
