@@ -275,6 +275,13 @@ fn pretrain_then_finetune_writes_every_file_of_the_contract() {
             run.id()
         );
         assert!(records.iter().any(|r| r.name == "lr"));
+        // Each step's wall time and the part of it spent waiting for data (bench train).
+        let value = |name: &str| records.iter().find(|r| r.name == name).map(|r| r.value);
+        let (step, wait) = (
+            value("step_seconds").unwrap(),
+            value("data_wait_seconds").unwrap(),
+        );
+        assert!(step > 0.0 && (0.0..=step).contains(&wait), "{step} {wait}");
     }
     // Reconstructions of the held-out clips at the last step: meta.json and every frame.
     let steps = svfap_tui::session::layout::list_step_dirs(&pretrain.recon());
