@@ -157,6 +157,44 @@ impl EvalReport {
     }
 }
 
+/// `cv/<cv-id>/cv.json`: a cross-validation's folds and its scores (DESIGN §6: metrics
+/// pooled over all folds; the per-fold mean ± std beside them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvSummary {
+    pub format: u32,
+    pub dataset: String,
+    /// `classification` or `regression`.
+    pub task: String,
+    pub folds: Vec<CvFold>,
+    /// Metrics of the union of all folds' test predictions.
+    pub pooled: std::collections::BTreeMap<String, f64>,
+    /// Mean over folds of each metric every fold has.
+    pub fold_mean: std::collections::BTreeMap<String, f64>,
+    /// Population standard deviation over folds (numpy's default, ddof = 0).
+    pub fold_std: std::collections::BTreeMap<String, f64>,
+}
+
+/// One fold of a cross-validation: its run and the metrics of its own test set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvFold {
+    pub fold: u32,
+    /// Run id (folder name under `runs/`).
+    pub run: String,
+    pub videos: usize,
+    pub metrics: std::collections::BTreeMap<String, f64>,
+}
+
+impl CvSummary {
+    pub fn read(path: &Path) -> Result<Self, SessionError> {
+        let summary: Self = read_json(path)?;
+        check_format(path, summary.format)?;
+        Ok(summary)
+    }
+    pub fn write(&self, path: &Path) -> Result<(), SessionError> {
+        write_json(path, self)
+    }
+}
+
 /// Every `eval/*.json` of a run, sorted by file name.
 pub fn eval_files(eval_dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(eval_dir)

@@ -6,6 +6,7 @@ pub mod attn_artifacts;
 pub mod checkpoint_state;
 pub mod classification_loss;
 pub mod clip_source;
+pub mod cross_validation;
 pub mod data_adapter;
 pub mod eval_report;
 pub mod evaluation;
