@@ -126,10 +126,3 @@ fn main() -> std::process::ExitCode {
         }
     }
 }
-
-/// Parses `12,6,3` into a list.
-pub fn parse_list(s: &str) -> Result<Vec<usize>, String> {
-    s.split(',')
-        .map(|v| v.trim().parse::<usize>().map_err(|e| format!("`{v}`: {e}")))
-        .collect()
-}

@@ -18,8 +18,8 @@ pub struct CvRunArgs {
     /// Fine-tuning config whose `data.train` and `data.test` contain `{fold}` (or `{fold:02}`).
     pub config: PathBuf,
     /// Folds to run, e.g. `1,2,3` (default: every fold of the dataset's protocol).
-    #[arg(long, value_parser = crate::parse_list)]
-    pub folds: Option<Vec<usize>>,
+    #[arg(long, value_delimiter = ',')]
+    pub folds: Option<Vec<u32>>,
     /// Session folder the runs and the pooled result go into.
     #[arg(long, default_value = "sessions/default")]
     pub session: PathBuf,
@@ -49,7 +49,7 @@ pub fn run(args: &CvRunArgs) -> Result<()> {
         }
     }
     let folds: Vec<u32> = match &args.folds {
-        Some(list) => list.iter().map(|&k| k as u32).collect(),
+        Some(list) => list.clone(),
         None => registry_folds(&base.data.dataset)?,
     };
     ensure_session(&args.session)?;

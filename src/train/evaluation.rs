@@ -72,7 +72,12 @@ pub fn evaluate<B: Backend>(
 fn label_json(label: &Label) -> serde_json::Value {
     match label {
         Label::Class(c) => (*c).into(),
-        Label::Values(v) => v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>().into(),
+        // Through the shortest decimal of the f32, so `0.65` in a manifest stays 0.65.
+        Label::Values(v) => v
+            .iter()
+            .map(|x| x.to_string().parse::<f64>().unwrap_or(f64::from(*x)))
+            .collect::<Vec<_>>()
+            .into(),
         Label::None => serde_json::Value::Null,
     }
 }
