@@ -125,8 +125,10 @@ pub struct EvalReport {
     pub fold: Option<u32>,
     /// `classification` or `regression`.
     pub task: String,
-    /// `uar`, `war`, `weighted_f1` or `ccc`, `pcc`, `mae`, `acc`.
+    /// Classification: `uar`, `war`, `weighted_f1`. Regression: `pcc`, `ccc`, `acc`, `mae`,
+    /// `mse` averaged over the targets, and `pcc_<target>`, `ccc_<target>`, `acc_<target>`.
     pub metrics: std::collections::BTreeMap<String, f64>,
+    /// Class names, or the regression targets in output order.
     #[serde(default)]
     pub class_names: Vec<String>,
     #[serde(default)]
@@ -137,6 +139,8 @@ pub struct EvalReport {
     pub predictions: Vec<Prediction>,
 }
 
+/// One test video: `label`/`pred` are class indices (classification, with the averaged
+/// softmax in `probs`) or arrays with one number per target (regression).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
     pub path: String,
