@@ -229,10 +229,7 @@ mod tests {
         assert!(latest.model.ends_with("step-000030.safetensors"));
 
         // Leftovers of a writer killed mid-write go with the next checkpoint.
-        let stale = [
-            ".step-000040.state.json.tmp-99",
-            "step-000040.safetensors.tmp",
-        ];
+        let stale = [".step-000040.state.json.tmp-99", "step-000040.safetensors.tmp"];
         for name in stale {
             std::fs::write(dir.join(name), b"torn").unwrap();
         }
