@@ -36,6 +36,9 @@ enum Command {
     Run(cli::run_worker::RunArgs),
     /// Continue a stopped or killed run from its latest complete checkpoint.
     Resume(cli::run_worker::RunArgs),
+    /// Cross-validation: one fine-tuning run per fold, predictions pooled over all folds.
+    #[command(subcommand)]
+    Cv(CvCommand),
     /// The whole CPU demo without the workbench: data, pre-training, fine-tuning from it and
     /// from scratch, evaluation, one summary line per run.
     Demo(cli::demo::DemoArgs),
@@ -44,6 +47,14 @@ enum Command {
     Data(DataCommand),
     /// Generate the synthetic face-video demo set (mp4 files + manifests).
     DemoData(cli::demo_data::DemoDataArgs),
+}
+
+#[derive(Subcommand)]
+enum CvCommand {
+    /// Fine-tune every fold of a config (`{fold}` in its manifest paths), then pool them.
+    Run(cli::cv_run::CvRunArgs),
+    /// Pool finished fold runs into cv/<cv-id>/ (eval/<dataset>-cv.json and cv.json).
+    Pool(cli::cv_pool::CvPoolArgs),
 }
 
 #[derive(Subcommand)]
@@ -102,6 +113,8 @@ fn main() -> std::process::ExitCode {
         Some(Command::Launch(args)) => cli::launch::run(&args),
         Some(Command::Run(args)) => cli::run_worker::run(&args, false),
         Some(Command::Resume(args)) => cli::run_worker::run(&args, true),
+        Some(Command::Cv(CvCommand::Run(args))) => cli::cv_run::run(&args),
+        Some(Command::Cv(CvCommand::Pool(args))) => cli::cv_pool::run(&args),
         Some(Command::Demo(args)) => cli::demo::run(&args),
         Some(Command::Bench(BenchCommand::Data(args))) => cli::bench_data::run(&args),
         Some(Command::Bench(BenchCommand::Train(args))) => cli::bench_train::run(&args),
@@ -116,11 +129,4 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
-}
-
-/// Parses `12,6,3` into a list.
-pub fn parse_list(s: &str) -> Result<Vec<usize>, String> {
-    s.split(',')
-        .map(|v| v.trim().parse::<usize>().map_err(|e| format!("`{v}`: {e}")))
-        .collect()
 }

@@ -690,3 +690,50 @@ fn the_log_scrolls_back_keeps_its_place_as_lines_arrive_and_end_follows_again() 
             .any(|l| l.contains("error: data/mafw"))
     );
 }
+
+#[test]
+fn a_regression_evaluation_shows_its_ccc_and_acc_in_compare() {
+    use svfap_tui::data::registry::Task;
+    use svfap_tui::session::RunDir;
+    use svfap_tui::session::artifacts::Prediction;
+    use svfap_tui::train::eval_report::{EvalScope, score_predictions};
+    use svfap_tui::tui::views::compare;
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = full_session(dir.path());
+    // Written exactly as a regression fine-tuning run writes it.
+    let predictions = [(0.2, 0.3), (0.8, 0.6)]
+        .iter()
+        .map(|&(label, pred)| Prediction {
+            path: "clip".into(),
+            label: serde_json::json!([label]),
+            pred: serde_json::json!([pred]),
+            probs: vec![],
+        })
+        .collect();
+    let scope = EvalScope {
+        dataset: "werewolf-xl".into(),
+        split: "test".into(),
+        fold: Some(1),
+    };
+    let report =
+        score_predictions(&scope, Task::Regression, &["valence".into()], predictions).unwrap();
+    let run = RunDir::new(root.join("runs").join(FINISHED));
+    report.write(&run.eval_file("werewolf-xl", "test")).unwrap();
+    let mut h = headless(&root, &assets(dir.path()));
+    show(&mut h, View::Compare);
+    let rows = compare::rows(h.state());
+    let row = rows
+        .iter()
+        .find(|r| r.run == FINISHED && r.dataset == "werewolf-xl")
+        .expect("a compare row for the regression evaluation");
+    // CCC: 2·cov / (var_p + var_t + Δμ²) = 2·0.045 / (0.0225 + 0.09 + 0.0025); ACC 1 − 0.15.
+    assert!((row.values["ccc"].0 - 0.09 / 0.115).abs() < 1e-9, "{row:?}");
+    assert!((row.values["acc"].0 - 0.85).abs() < 1e-9, "{row:?}");
+    assert!(!row.values.contains_key("uar"));
+    let screen = text(&h.render());
+    assert!(
+        screen.contains("0.7826") && screen.contains("0.8500"),
+        "{screen}"
+    );
+}

@@ -35,7 +35,7 @@ pub struct ImportArgs {
     #[arg(long)]
     pub frames: Option<usize>,
     /// Blocks per stage, e.g. 12,6,3 (default: inferred, later stages halving).
-    #[arg(long, value_parser = crate::parse_list)]
+    #[arg(long, value_delimiter = ',')]
     pub depths: Option<Vec<usize>>,
     /// The fine-tuned model pools the fused multi-scale features (paper Table 4).
     #[arg(long)]

@@ -125,8 +125,10 @@ pub struct EvalReport {
     pub fold: Option<u32>,
     /// `classification` or `regression`.
     pub task: String,
-    /// `uar`, `war`, `weighted_f1` or `ccc`, `pcc`, `mae`, `acc`.
+    /// Classification: `uar`, `war`, `weighted_f1`. Regression: `pcc`, `ccc`, `acc`, `mae`,
+    /// `mse` averaged over the targets, and `pcc_<target>`, `ccc_<target>`, `acc_<target>`.
     pub metrics: std::collections::BTreeMap<String, f64>,
+    /// Class names, or the regression targets in output order.
     #[serde(default)]
     pub class_names: Vec<String>,
     #[serde(default)]
@@ -137,6 +139,8 @@ pub struct EvalReport {
     pub predictions: Vec<Prediction>,
 }
 
+/// One test video: `label`/`pred` are class indices (classification, with the averaged
+/// softmax in `probs`) or arrays with one number per target (regression).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
     pub path: String,
@@ -151,6 +155,44 @@ impl EvalReport {
         let report: Self = read_json(path)?;
         check_format(path, report.format)?;
         Ok(report)
+    }
+    pub fn write(&self, path: &Path) -> Result<(), SessionError> {
+        write_json(path, self)
+    }
+}
+
+/// `cv/<cv-id>/cv.json`: a cross-validation's folds and its scores (DESIGN §6: metrics
+/// pooled over all folds; the per-fold mean ± std beside them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvSummary {
+    pub format: u32,
+    pub dataset: String,
+    /// `classification` or `regression`.
+    pub task: String,
+    pub folds: Vec<CvFold>,
+    /// Metrics of the union of all folds' test predictions.
+    pub pooled: std::collections::BTreeMap<String, f64>,
+    /// Mean over folds of each metric every fold has.
+    pub fold_mean: std::collections::BTreeMap<String, f64>,
+    /// Population standard deviation over folds (numpy's default, ddof = 0).
+    pub fold_std: std::collections::BTreeMap<String, f64>,
+}
+
+/// One fold of a cross-validation: its run and the metrics of its own test set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvFold {
+    pub fold: u32,
+    /// Run id (folder name under `runs/`).
+    pub run: String,
+    pub videos: usize,
+    pub metrics: std::collections::BTreeMap<String, f64>,
+}
+
+impl CvSummary {
+    pub fn read(path: &Path) -> Result<Self, SessionError> {
+        let summary: Self = read_json(path)?;
+        check_format(path, summary.format)?;
+        Ok(summary)
     }
     pub fn write(&self, path: &Path) -> Result<(), SessionError> {
         write_json(path, self)

@@ -28,6 +28,10 @@ impl SessionDir {
     pub fn launch_configs(&self) -> PathBuf {
         self.root.join("launch")
     }
+    /// Cross-validation results (`svfap-tui cv`), one folder per pooling.
+    pub fn cv(&self) -> PathBuf {
+        self.root.join("cv")
+    }
     pub fn run(&self, id: &str) -> RunDir {
         RunDir::new(self.runs().join(id))
     }
@@ -125,6 +129,29 @@ impl RunDir {
         let name = std::fs::read_to_string(self.latest_pointer()).ok()?;
         let name = name.trim();
         (!name.is_empty()).then(|| self.checkpoints().join(name))
+    }
+}
+
+/// `sessions/<session>/cv/<cv-id>/`, cv-id = `cv-<yyyymmdd-hhmmss>-<short-name>`: the pooled
+/// result of one cross-validation's fold runs (which live under `runs/` as usual).
+/// DESIGN §3 has no place for results spanning runs, so they sit beside `runs/`:
+/// `cv.json` ([`super::CvSummary`]: runs, per-fold metrics, mean ± std, pooled metrics) and
+/// `eval/<dataset>-cv.json` (an [`super::EvalReport`] of all folds' predictions together).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CvDir {
+    pub root: PathBuf,
+}
+
+impl CvDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+    pub fn cv_json(&self) -> PathBuf {
+        self.root.join("cv.json")
+    }
+    /// `eval/<dataset>-cv.json`.
+    pub fn eval_file(&self, dataset: &str) -> PathBuf {
+        self.root.join("eval").join(format!("{dataset}-cv.json"))
     }
 }
 

@@ -17,6 +17,9 @@
 //!    `.npy` arrays then [`AttnMeta::write`] (readers look for `meta.json` last);
 //! 6. [`EvalReport::write`] to [`RunDir::eval_file`].
 //!
+//! A cross-validation (`svfap-tui cv`) adds [`CvDir`] folders under `cv/` beside `runs/`:
+//! [`CvSummary::write`] to `cv.json` and the pooled [`EvalReport`] to [`CvDir::eval_file`].
+//!
 //! `fixtures` writes complete example sessions through these same writers.
 
 pub mod artifacts;
@@ -31,11 +34,11 @@ pub mod scan;
 pub mod status;
 pub mod watcher;
 
-pub use artifacts::{AttnMap, AttnMeta, EvalReport, ReconMeta, ReconSample};
+pub use artifacts::{AttnMap, AttnMeta, CvFold, CvSummary, EvalReport, ReconMeta, ReconSample};
 pub use error::SessionError;
 pub use file::{SessionFile, UiState};
 pub use launcher::Launcher;
-pub use layout::{RunDir, SessionDir};
+pub use layout::{CvDir, RunDir, SessionDir};
 pub use metrics::{MetricRecord, MetricsTail, MetricsWriter};
 pub use status::{RunState, RunStatus};
 

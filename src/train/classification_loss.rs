@@ -1,7 +1,7 @@
 //! Fine-tuning loss (DESIGN §6): cross-entropy against soft targets built from label
 //! smoothing and, per batch, either mixup or CutMix (timm `Mixup` with `switch_prob` 0.5:
 //! mixup α = 0.8, CutMix α = 1.0 in the paper), each clip mixed with the batch reversed.
-//! Regression heads use MSE.
+//! Regression heads use MSE instead (`regression_loss`).
 
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;

@@ -4,26 +4,37 @@
 
 use anyhow::Result;
 
+pub use crate::data::manifest::Label;
+use crate::data::registry::Task;
+
+/// What the model predicts for a run's data: the task and the name of each output (classes
+/// in label order, or regression targets), from the dataset registry (DESIGN §7).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelSpace {
+    pub task: Task,
+    pub names: Vec<String>,
+}
+
 /// One training batch.
 pub struct ClipBatch {
     /// [B, 3, T, H, W] values, C order.
     pub clips: Vec<f32>,
     pub size: usize,
-    /// Class labels (classification) — empty for unlabeled pre-training data.
-    pub labels: Vec<usize>,
+    /// One label per clip: a class, regression targets, or `Label::None` (pre-training).
+    pub labels: Vec<Label>,
     /// Samples the loader skipped as unreadable while filling this batch.
     pub skipped: u64,
     /// Videos of the epoch consumed after this batch: where a resumed run continues.
     pub position: u64,
 }
 
-/// One test video: its N uniformly spaced clips and its label.
+/// One test video: its N uniformly spaced clips and its label (class or targets).
 pub struct TestVideo {
     pub path: String,
     /// [N, 3, T, H, W]
     pub clips: Vec<f32>,
     pub views: usize,
-    pub label: usize,
+    pub label: Label,
 }
 
 pub trait ClipSource {

@@ -8,11 +8,11 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use rand::SeedableRng;
 
-use super::clip_source::{ClipBatch, ClipSource, TestVideo};
+use super::clip_source::{ClipBatch, ClipSource, Label, LabelSpace, TestVideo};
 use super::run_config::{Augment, RunConfig, RunKind};
 use crate::data::loader::{DataOrder, Loader, LoaderConfig};
 use crate::data::manifest::{LabelKind, Manifest, PathMapping};
-use crate::data::registry::dataset;
+use crate::data::registry::{Task, dataset};
 use crate::data::view::{ViewConfig, ViewKind, load_clips};
 
 pub struct LoaderSource {
@@ -70,15 +70,16 @@ fn manifest(path: &str, kind: LabelKind, config: &RunConfig) -> Result<Manifest>
     Ok(Manifest::read(Path::new(path), kind, &mapping)?)
 }
 
-/// Opens the run's manifests; returns the source and the class names.
-pub fn open_source(config: &RunConfig) -> Result<(Box<dyn ClipSource>, Vec<String>)> {
+/// Opens the run's manifests; returns the source and what its labels mean. A registry
+/// dataset fixes the task and the label names; another name is read as classification with
+/// classes `0..=max label`.
+pub fn open_source(config: &RunConfig) -> Result<(Box<dyn ClipSource>, LabelSpace)> {
     let d = &config.data;
     let info = dataset(&d.dataset);
-    let label_kind = match config.kind {
-        RunKind::Pretrain => LabelKind::None,
-        _ => LabelKind::Class {
-            classes: info.map(|i| i.num_labels()),
-        },
+    let label_kind = match (config.kind, info) {
+        (RunKind::Pretrain, _) => LabelKind::None,
+        (_, Some(i)) => i.label_kind(),
+        (_, None) => LabelKind::Class { classes: None },
     };
     let cfg = |shuffle: bool, drop_last: bool| LoaderConfig {
         batch_size: config.optim.batch_size,
@@ -93,17 +94,21 @@ pub fn open_source(config: &RunConfig) -> Result<(Box<dyn ClipSource>, Vec<Strin
         ViewKind::Finetune
     };
     let train = (config.kind != RunKind::Eval)
-        .then(|| manifest(&d.train, label_kind.clone(), config).context("data.train"))
+        .then(|| manifest(&d.train, label_kind, config).context("data.train"))
         .transpose()?;
     let test = (config.kind != RunKind::Pretrain)
-        .then(|| manifest(&d.test, label_kind.clone(), config).context("data.test"))
+        .then(|| manifest(&d.test, label_kind, config).context("data.test"))
         .transpose()?;
-    let class_names: Vec<String> = match (info, &train, &test) {
-        (Some(i), _, _) if config.kind != RunKind::Pretrain => {
-            i.labels.iter().map(|s| s.to_string()).collect()
-        }
-        (_, _, _) if config.kind == RunKind::Pretrain => vec![],
-        (_, t, s) => {
+    let labels = match (info, &train, &test) {
+        _ if config.kind == RunKind::Pretrain => LabelSpace {
+            task: Task::Classification,
+            names: vec![],
+        },
+        (Some(i), _, _) => LabelSpace {
+            task: i.task,
+            names: i.labels.iter().map(|s| s.to_string()).collect(),
+        },
+        (None, t, s) => {
             let max = t
                 .iter()
                 .chain(s.iter())
@@ -116,7 +121,10 @@ pub fn open_source(config: &RunConfig) -> Result<(Box<dyn ClipSource>, Vec<Strin
                     d.dataset
                 )
             };
-            (0..=max).map(|i| format!("class {i}")).collect()
+            LabelSpace {
+                task: Task::Classification,
+                names: (0..=max).map(|i| format!("class {i}")).collect(),
+            }
         }
     };
     let held_out_entries: Vec<_> = test
@@ -138,7 +146,7 @@ pub fn open_source(config: &RunConfig) -> Result<(Box<dyn ClipSource>, Vec<Strin
         test_view,
         reported_skips: 0,
     };
-    Ok((Box::new(source), class_names))
+    Ok((Box::new(source), labels))
 }
 
 /// Loader messages go to the run's log (stderr of the worker).
@@ -175,7 +183,7 @@ impl ClipSource for LoaderSource {
             *reported = skipped_now;
             Ok(ClipBatch {
                 size: batch.len(),
-                labels: batch.labels.iter().filter_map(|l| l.class()).collect(),
+                labels: batch.labels,
                 clips: batch.clips,
                 skipped,
                 position: batch.order.position as u64,
@@ -192,7 +200,7 @@ impl ClipSource for LoaderSource {
         let paths = self.held_out_entries.clone();
         let mut batches = loader.epoch(DataOrder::new(self.seed));
         // Clips of one video arrive consecutively (no shuffling): group them.
-        let mut current: Option<(usize, usize, Vec<f32>)> = None;
+        let mut current: Option<(usize, Label, Vec<f32>)> = None;
         let mut ready: std::collections::VecDeque<TestVideo> = Default::default();
         Box::new(std::iter::from_fn(move || {
             loop {
@@ -201,7 +209,7 @@ impl ClipSource for LoaderSource {
                 }
                 let batch = batches.next()?;
                 for i in 0..batch.len() {
-                    let (video, label) = (batch.videos[i], batch.labels[i].class().unwrap_or(0));
+                    let (video, label) = (batch.videos[i], batch.labels[i].clone());
                     let clip = &batch.clips[i * per_clip..(i + 1) * per_clip];
                     match &mut current {
                         Some((v, _, clips)) if *v == video => clips.extend_from_slice(clip),

@@ -1,6 +1,7 @@
 //! Fine-tuning run (DESIGN §6): from a pre-training checkpoint (ours or released) or from
 //! scratch; AdamW β (0.9, 0.999), weight decay 0.05 except on 1-D parameters, layer decay
-//! 0.75, drop path, mixup/CutMix with label smoothing; evaluation after every epoch.
+//! 0.75, drop path; classification with mixup/CutMix and label smoothing, regression with
+//! MSE; evaluation after every epoch.
 
 use anyhow::{Context, Result};
 use burn::module::AutodiffModule;
@@ -12,11 +13,14 @@ use rand::rngs::StdRng;
 use super::attn_artifacts::write_attention_maps;
 use super::classification_loss::{draw_mix, mix_clips, soft_cross_entropy, soft_targets};
 use super::clip_source::{ClipBatch, ClipSource};
+use super::eval_report::EvalScope;
 use super::evaluation::evaluate;
+use super::regression_loss::{mse_loss, value_targets};
 use super::trainer::{StepStats, Trainer};
 use super::worker::{
     LoopHooks, Outcome, RunContext, optimisation_loop, resume_or_start, seed_devices, stream_seed,
 };
+use crate::data::registry::Task;
 use crate::model::checkpoint::{
     ArchitectureHints, ModelSpec, infer_spec, init_classifier_from_pretrainer, load_classifier,
     read_checkpoint, save_classifier,
@@ -56,7 +60,7 @@ pub fn finetune<B: AutodiffBackend>(
     devices: &[B::Device],
 ) -> Result<Outcome> {
     let device = &devices[0];
-    let cfg = ctx.config.classifier_config(ctx.class_names.len());
+    let cfg = ctx.config.classifier_config(ctx.labels.names.len());
     let o = ctx.config.optim.clone();
     let seed = ctx.config.seed;
     let (mut trainer, mut state) = resume_or_start::<B, _>(
@@ -68,30 +72,48 @@ pub fn finetune<B: AutodiffBackend>(
         (o.layer_decay < 1.0).then_some(o.layer_decay),
         cfg.encoder.num_blocks(),
     )?;
-    let classes = cfg.num_outputs;
+    let outputs = cfg.num_outputs;
+    let task = ctx.labels.task;
     let [_, _, h, w] = ctx.clip_shape;
     let mut update = |trainer: &mut Trainer<B, SvfapClassifier<B>>,
                       ctx: &RunContext,
                       batches: &[ClipBatch]|
      -> Result<StepStats> {
         let step = trainer.step;
-        let inputs: Vec<(Tensor<B, 5>, Tensor<B, 2>)> = batches
+        let inputs = batches
             .iter()
             .enumerate()
-            .map(|(i, b)| {
+            .map(|(i, b)| -> Result<(Tensor<B, 5>, Tensor<B, 2>)> {
+                let video = ctx.video::<B>(&b.clips, b.size, device);
+                if task == Task::Regression {
+                    // No mixing for regression (refused by the config's validation).
+                    return Ok((video, value_targets::<B>(&b.labels, outputs, device)?));
+                }
+                let classes = b
+                    .labels
+                    .iter()
+                    .map(|l| {
+                        l.class()
+                            .with_context(|| format!("label {l:?} is not a class"))
+                    })
+                    .collect::<Result<Vec<usize>>>()?;
                 let mut rng = StdRng::seed_from_u64(stream_seed(seed, step, i as u64 + 1));
                 let mix = draw_mix(o.mixup, o.cutmix, h, w, &mut rng);
-                let (video, lambda) = mix_clips(ctx.video::<B>(&b.clips, b.size, device), mix);
-                (
-                    video,
-                    soft_targets::<B>(&b.labels, classes, o.label_smoothing, lambda, device),
-                )
+                let (video, lambda) = mix_clips(video, mix);
+                let targets =
+                    soft_targets::<B>(&classes, outputs, o.label_smoothing, lambda, device);
+                Ok((video, targets))
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         seed_devices::<B>(devices, seed, step);
         Ok(trainer.step(inputs.len(), |m, shard| {
             let (video, targets) = &inputs[shard.micro];
-            soft_cross_entropy(m.forward(shard.rows(video)).logits, shard.rows(targets))
+            let outputs = m.forward(shard.rows(video)).logits;
+            let targets = shard.rows(targets);
+            match task {
+                Task::Classification => soft_cross_entropy(outputs, targets),
+                Task::Regression => mse_loss(outputs, targets),
+            }
         })?)
     };
     let save =
@@ -140,21 +162,25 @@ pub fn evaluate_into_run<B: Backend>(
     step: u64,
 ) -> Result<()> {
     let data = &ctx.config.data;
-    let report = evaluate(
-        model,
-        source,
-        &ctx.class_names,
-        &data.dataset,
-        "test",
-        data.fold,
-    )?;
+    let scope = EvalScope {
+        dataset: data.dataset.clone(),
+        split: "test".into(),
+        fold: data.fold,
+    };
+    let report = evaluate(model, source, &ctx.labels, &scope)?;
     for (name, value) in &report.metrics {
         ctx.metrics.log(step, epoch, "test", name, *value)?;
     }
+    let m = &report.metrics;
+    let headline = match ctx.labels.task {
+        Task::Classification => format!("UAR {:.2} WAR {:.2}", m["uar"] * 100.0, m["war"] * 100.0),
+        Task::Regression => format!(
+            "CCC {:.4} PCC {:.4} ACC {:.4} MSE {:.5}",
+            m["ccc"], m["pcc"], m["acc"], m["mse"]
+        ),
+    };
     println!(
-        "eval epoch {epoch}: UAR {:.2} WAR {:.2} ({} videos)",
-        report.metrics["uar"] * 100.0,
-        report.metrics["war"] * 100.0,
+        "eval epoch {epoch}: {headline} ({} videos)",
         report.predictions.len()
     );
     std::fs::create_dir_all(ctx.dir.eval())?;
@@ -168,7 +194,7 @@ pub fn evaluate_only<B: Backend>(
     source: &mut dyn ClipSource,
     device: &B::Device,
 ) -> Result<Outcome> {
-    let cfg = ctx.config.classifier_config(ctx.class_names.len());
+    let cfg = ctx.config.classifier_config(ctx.labels.names.len());
     let ckpt =
         read_checkpoint(std::path::Path::new(&ctx.config.model.init)).context("model.init")?;
     let model = load_classifier::<B>(&cfg, &ckpt, device)?;

@@ -16,6 +16,23 @@ use crate::session::{RunDir, RunStatus, SessionDir};
 /// means the newest complete checkpoint of the session's newest pre-training run.
 pub const LATEST_PRETRAIN: &str = "latest-pretrain";
 
+/// `{fold}` in a path stands for `data.fold` (`3`), `{fold:02}` for it zero-padded (`03`,
+/// as in the released split folders `split01`…): one config serves every fold of a
+/// cross-validation (`svfap-tui cv run`).
+pub const FOLD_PLACEHOLDERS: [&str; 2] = ["{fold}", "{fold:02}"];
+
+/// `value` with the fold placeholders replaced; an error when it has one and `fold` is unset.
+fn substitute_fold(value: &str, fold: Option<u32>) -> Result<String, String> {
+    if !FOLD_PLACEHOLDERS.iter().any(|p| value.contains(p)) {
+        return Ok(value.to_string());
+    }
+    let fold =
+        fold.ok_or_else(|| format!("`{value}` names {{fold}} but `data.fold` is not set"))?;
+    Ok(value
+        .replace("{fold:02}", &format!("{fold:02}"))
+        .replace("{fold}", &fold.to_string()))
+}
+
 fn resolve(path: &str, base: &Path, session: &Path) -> PathBuf {
     let replaced = path.replace("{session}", &session.display().to_string());
     let p = PathBuf::from(replaced);
@@ -66,6 +83,15 @@ pub fn prepare_config(
     let session = std::fs::canonicalize(session).unwrap_or_else(|_| session.to_path_buf());
     let invalid =
         |key: &str, reason: String| anyhow::anyhow!("{}: `{key}`: {reason}", config_path.display());
+    let fold = config.data.fold;
+    for (key, value) in [
+        ("data.root", &mut config.data.root),
+        ("data.train", &mut config.data.train),
+        ("data.test", &mut config.data.test),
+        ("model.init", &mut config.model.init),
+    ] {
+        *value = substitute_fold(value, fold).map_err(|reason| invalid(key, reason))?;
+    }
     let d = &mut config.data;
     let root = resolve(&d.root, &base, &session);
     d.root = root.display().to_string();
@@ -168,4 +194,21 @@ pub fn ensure_session(session: &Path) -> Result<()> {
     }
     std::fs::create_dir_all(SessionDir::new(session).runs())
         .with_context(|| format!("{}: cannot create", session.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_placeholders_are_replaced_or_refused() {
+        assert_eq!(
+            substitute_fold("split{fold:02}/train.csv", Some(3)).unwrap(),
+            "split03/train.csv"
+        );
+        assert_eq!(substitute_fold("f{fold}.csv", Some(12)).unwrap(), "f12.csv");
+        assert_eq!(substitute_fold("plain.csv", None).unwrap(), "plain.csv");
+        let err = substitute_fold("f{fold}.csv", None).unwrap_err();
+        assert!(err.contains("`data.fold` is not set"), "{err}");
+    }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::registry::{Task, dataset};
 use crate::model::{
     ClassifierConfig, HeadActivation, PretrainerConfig, ReconstructionTarget, preset,
 };
@@ -361,6 +362,8 @@ impl RunConfig {
                 format!("{} must lie in [0, 1)", self.model.drop_path),
             ));
         }
+        self.validate_task_options()
+            .map_err(|(key, reason)| invalid(key, reason))?;
         if self.data.stride == 0 || self.data.test_clips == 0 {
             return Err(invalid(
                 "data.stride",
@@ -380,6 +383,50 @@ impl RunConfig {
             ));
         }
         Ok(())
+    }
+
+    /// Options that only make sense for the dataset's task (DESIGN §6): mixup, CutMix and
+    /// label smoothing act on class targets, and DESIGN gives regression plain MSE; a head
+    /// activation would squash the logits a classifier feeds to softmax.
+    fn validate_task_options(&self) -> Result<(), (&'static str, String)> {
+        let Some(info) = dataset(&self.data.dataset) else {
+            return Ok(());
+        };
+        let o = &self.optim;
+        match (self.kind, info.task) {
+            (RunKind::Pretrain, _) => Ok(()),
+            (RunKind::Finetune, Task::Regression) => {
+                for (key, value) in [
+                    ("optim.mixup", o.mixup),
+                    ("optim.cutmix", o.cutmix),
+                    ("optim.label_smoothing", o.label_smoothing),
+                ] {
+                    if value != 0.0 {
+                        return Err((
+                            key,
+                            format!(
+                                "{value}: {} is a regression dataset (MSE loss); set it to 0",
+                                info.name
+                            ),
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            (_, Task::Classification) if self.model.head_activation != HeadActivation::None => {
+                Err((
+                    "model.head_activation",
+                    format!(
+                        "{}: a head activation is for regression, and {} is a classification dataset (softmax over logits)",
+                        toml::Value::try_from(self.model.head_activation)
+                            .map(|v| v.to_string())
+                            .unwrap_or_default(),
+                        info.name
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The pre-trainer this config trains.
@@ -516,6 +563,34 @@ betas = [0.9, 0.95]
             .unwrap_err()
             .to_string();
         assert!(err.contains("`optim.warmup_epochs`"), "{err}");
+    }
+
+    #[test]
+    fn options_of_the_other_task_are_refused_naming_the_key() {
+        let fine = |dataset: &str, set: &[&str]| {
+            let dataset = format!("data.dataset={dataset}");
+            let mut o = vec!["kind=finetune", "data.test=test.csv", &dataset];
+            o.extend_from_slice(set);
+            parse(DEMO, &o)
+        };
+        for key in ["optim.mixup", "optim.cutmix", "optim.label_smoothing"] {
+            let err = fine("chalearn_fi", &[&format!("{key}=0.1")])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("`{key}`")) && err.contains("regression"),
+                "{err}"
+            );
+        }
+        let err = fine("dfew", &["model.head_activation=sigmoid"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`model.head_activation`") && err.contains("\"sigmoid\""),
+            "{err}"
+        );
+        fine("werewolf-xl", &["model.head_activation=tanh"]).unwrap();
+        fine("dfew", &["optim.mixup=0.8", "optim.label_smoothing=0.1"]).unwrap();
     }
 
     #[test]

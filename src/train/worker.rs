@@ -16,7 +16,7 @@ use burn::tensor::backend::AutodiffBackend;
 
 use super::adamw::AdamW;
 use super::checkpoint_state::{TrainingState, write_checkpoint};
-use super::clip_source::{ClipBatch, ClipSource};
+use super::clip_source::{ClipBatch, ClipSource, LabelSpace};
 use super::run_config::RunConfig;
 use super::schedule::CosineSchedule;
 use super::trainer::{StepStats, Trainer, UpdateRules};
@@ -28,7 +28,8 @@ pub struct RunContext {
     pub config: RunConfig,
     /// Clip shape [3, T, H, W].
     pub clip_shape: [usize; 4],
-    pub class_names: Vec<String>,
+    /// The task and its output names (classes or regression targets).
+    pub labels: LabelSpace,
     pub stop: Arc<AtomicBool>,
     pub status: Arc<Mutex<RunStatus>>,
     pub metrics: MetricsWriter,
@@ -316,8 +317,8 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
     Ok(Outcome::Finished)
 }
 
-/// Opens a run's data: the clip source and the class names.
-pub type OpenSource<'a> = &'a dyn Fn(&RunConfig) -> Result<(Box<dyn ClipSource>, Vec<String>)>;
+/// Opens a run's data: the clip source and what its labels mean.
+pub type OpenSource<'a> = &'a dyn Fn(&RunConfig) -> Result<(Box<dyn ClipSource>, LabelSpace)>;
 
 /// `svfap-tui run|resume <run-dir>`: runs the frozen config to the end (or to a stop
 /// request), resuming from the latest complete checkpoint when there is one.
@@ -352,12 +353,12 @@ pub fn run_worker(
     }));
     let heartbeat = Heartbeat::start(status.clone(), run.status_json(), Duration::from_secs(5));
     let result = (|| -> Result<Outcome> {
-        let (mut source, class_names) = open_source(&config)?;
+        let (mut source, labels) = open_source(&config)?;
         let mut ctx = RunContext {
             clip_shape: source.clip_shape(),
             dir: run.clone(),
             config: config.clone(),
-            class_names,
+            labels,
             stop: stop.clone(),
             status: status.clone(),
             metrics: MetricsWriter::open(&run.metrics_jsonl())?,
