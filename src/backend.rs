@@ -8,3 +8,25 @@ pub type CpuTrain = burn::backend::Autodiff<Cpu>;
 pub type Gpu = burn::backend::Cuda;
 #[cfg(feature = "cuda")]
 pub type GpuTrain = burn::backend::Autodiff<Gpu>;
+
+/// CubeCL compiles each CUDA kernel with NVRTC at its first use; for SVFAP that is minutes
+/// (a tiny model's first CUDA inference was still compiling after 50 s on an H200), and
+/// without a cache every run pays it again. Unless a `cubecl.toml`/`burn.toml` (looked up
+/// from the working folder upwards, as CubeCL does) chooses a cache, compiled kernels are
+/// kept under `~/.cache/svfap-tui/cubecl`. Call before any CUDA work; later calls do nothing.
+#[cfg(feature = "cuda")]
+pub fn configure_cuda_kernel_cache() {
+    use burn_cubecl::cubecl::config::cache::CacheConfig;
+    use burn_cubecl::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let mut config = CubeClRuntimeConfig::from_current_dir().override_from_env();
+        if config.compilation.cache.is_none()
+            && let Some(home) = std::env::var_os("HOME")
+        {
+            let dir = std::path::Path::new(&home).join(".cache/svfap-tui/cubecl");
+            config.compilation.cache = Some(CacheConfig::File(dir));
+        }
+        CubeClRuntimeConfig::set(config);
+    });
+}
