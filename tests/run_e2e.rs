@@ -185,6 +185,37 @@ fn killed_run_resumes_to_the_same_weights_as_an_uninterrupted_one() {
         differing.is_empty(),
         "resumed weights differ in {differing:?}"
     );
+
+    // Killed half-way through writing the step-4 checkpoint: after the model file, and after
+    // the state but before `latest`. The resume starts from step 2 and ends the same.
+    for point in ["checkpoint-model", "checkpoint-state"] {
+        let session = base.join(point);
+        let out = Command::new(env!("CARGO_BIN_EXE_svfap-tui"))
+            .args(["launch", config.to_str().unwrap(), "--session"])
+            .arg(&session)
+            .env(
+                svfap_tui::train::crash_point::VARIABLE,
+                format!("{point}:4"),
+            )
+            .output()
+            .unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(libc::SIGKILL), "{point}: {out:?}");
+        let run = only_run(&session);
+        assert_eq!(
+            std::fs::read_to_string(run.latest_pointer())
+                .unwrap()
+                .trim(),
+            "step-000002",
+            "{point}"
+        );
+        let resumed = ok(svfap(&["resume", run.root.to_str().unwrap()]));
+        assert!(resumed.contains("(step 2)"), "{point}: {resumed}");
+        assert!(
+            final_checkpoint(&run) == uninterrupted,
+            "{point}: resumed weights differ"
+        );
+    }
 }
 
 #[test]

@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::adamw::AdamWState;
+use super::crash_point::crash_point;
 use crate::session::write_atomic;
 
 /// Where the run is in its schedule; everything random derives from `seed` and these.
@@ -44,6 +45,7 @@ pub fn write_checkpoint(
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let stem = checkpoint_stem(state.step);
     save_model(&dir.join(format!("{stem}.safetensors")))?;
+    crash_point("checkpoint-model", state.step);
     write_atomic(
         &dir.join(format!("{stem}.optim.safetensors")),
         &serialize_optim(optim)?,
@@ -52,6 +54,7 @@ pub fn write_checkpoint(
         &dir.join(format!("{stem}.state.json")),
         serde_json::to_string_pretty(state)?.as_bytes(),
     )?;
+    crash_point("checkpoint-state", state.step);
     write_atomic(&dir.join("latest"), format!("{stem}\n").as_bytes())?;
     prune(dir, keep_last)
 }

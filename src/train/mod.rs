@@ -6,6 +6,7 @@ pub mod attn_artifacts;
 pub mod checkpoint_state;
 pub mod classification_loss;
 pub mod clip_source;
+pub mod crash_point;
 pub mod cross_validation;
 pub mod data_adapter;
 pub mod data_parallel;
