@@ -53,7 +53,7 @@ impl DemoDataArgs {
 pub fn run(args: &DemoDataArgs) -> Result<()> {
     use svfap_tui::data::demo::{DemoSpec, generate};
     anyhow::ensure!(
-        args.size % 2 == 0 && args.size >= 32,
+        args.size.is_multiple_of(2) && args.size >= 32,
         "--size must be even and at least 32"
     );
     let spec = DemoSpec {

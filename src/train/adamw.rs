@@ -25,8 +25,11 @@ pub struct AdamW<B: AutodiffBackend> {
     /// Updates applied so far (bias correction uses it).
     pub steps: u64,
     /// First and second moments per released key, flattened.
-    moments: HashMap<String, (Tensor<Inner<B>, 1>, Tensor<Inner<B>, 1>)>,
+    moments: HashMap<String, Moments<B>>,
 }
+
+/// (first moment, second moment) of one parameter, flattened.
+type Moments<B> = (Tensor<Inner<B>, 1>, Tensor<Inner<B>, 1>);
 
 /// The optimiser's state as plain data, for checkpoints.
 pub struct AdamWState {

@@ -172,8 +172,7 @@ mod tests {
                 m.forward(s.rows(&batches[s.micro])).powf_scalar(2.0).mean()
             },
         )
-        .ok()
-        .expect("finite");
+        .unwrap_or_else(|loss| panic!("non-finite loss {loss}"));
         let grad = summed
             .grads
             .get::<crate::backend::Cpu, 2>(layer.weight.id)

@@ -191,12 +191,18 @@ pub(crate) fn resume_or_start<B: AutodiffBackend, M: AutodiffModule<B> + Sync>(
 /// metrics, status, checkpoints, stop requests. `update` consumes the micro-batches of one
 /// step; `save` writes the model; `end_of_epoch` evaluates.
 pub(crate) struct LoopHooks<'h, B: AutodiffBackend, M: AutodiffModule<B>> {
-    pub update:
-        &'h mut dyn FnMut(&mut Trainer<B, M>, &RunContext, &[ClipBatch]) -> Result<StepStats>,
+    pub update: &'h mut UpdateHook<'h, B, M>,
     pub save: &'h dyn Fn(&M, &Path) -> Result<()>,
-    pub end_of_epoch:
-        &'h mut dyn FnMut(&M, &mut RunContext, &mut dyn ClipSource, u64, u64) -> Result<()>,
+    pub end_of_epoch: &'h mut EndOfEpochHook<'h, M>,
 }
+
+/// One step from its micro-batches.
+pub(crate) type UpdateHook<'h, B, M> =
+    dyn FnMut(&mut Trainer<B, M>, &RunContext, &[ClipBatch]) -> Result<StepStats> + 'h;
+
+/// After each epoch: (model, context, data, epoch, step).
+pub(crate) type EndOfEpochHook<'h, M> =
+    dyn FnMut(&M, &mut RunContext, &mut dyn ClipSource, u64, u64) -> Result<()> + 'h;
 
 pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>(
     ctx: &mut RunContext,
