@@ -2,28 +2,13 @@
 //! evaluation has PCC/CCC per target and mean), options of the other task refused before a
 //! run starts, and `cv run` / `cv pool` pooling every fold's test predictions.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common_cli;
 
+use std::path::{Path, PathBuf};
+
+use common_cli::{ok, svfap};
 use svfap_tui::session::{CvSummary, EvalReport, MetricsTail, RunDir};
 use svfap_tui::train::run_config::RunConfig;
-
-fn svfap(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_svfap-tui"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn ok(out: std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("svfap-cv-{name}-{}", std::process::id()));

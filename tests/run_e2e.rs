@@ -3,29 +3,15 @@
 //! uninterrupted run; SIGTERM finishes the step, checkpoints and marks the run stopped;
 //! every file of the session contract is written and parseable.
 
+mod common_cli;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common_cli::{ok, svfap};
 use svfap_tui::session::artifacts::{AttnMeta, ReconKind, ReconMeta};
 use svfap_tui::session::{EvalReport, MetricsTail, RunDir, RunState, RunStatus};
-
-fn svfap(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_svfap-tui"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn ok(out: std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// Tiny demo videos (32 px, 16 frames) shared by the tests of this file.
 fn demo_data() -> PathBuf {
