@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use svfap_tui::session::MetricRecord;
+use svfap_tui::session::{MetricRecord, MetricsTail};
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq)]
 pub enum TrainMode {
@@ -103,12 +103,10 @@ pub fn run(args: &BenchTrainArgs) -> Result<()> {
     overrides.extend(args.overrides.iter().cloned());
     let run = super::demo::launch(&args.session, name, text, &overrides)?;
     let metrics = run.metrics_jsonl();
-    let text = std::fs::read_to_string(&metrics)
-        .with_context(|| format!("{}: cannot read", metrics.display()))?;
-    let records: Vec<MetricRecord> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let records = MetricsTail::new(&metrics)
+        .poll(usize::MAX)
+        .with_context(|| format!("{}: cannot read", metrics.display()))?
+        .records;
     let Some(t) = TrainTimings::from_records(&records, args.skip) else {
         bail!(
             "{}: fewer than {} steps recorded; nothing to measure",
