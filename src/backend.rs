@@ -13,9 +13,10 @@ pub type GpuTrain = burn::backend::Autodiff<Gpu>;
 /// (a tiny model's first CUDA inference was still compiling after 50 s on an H200), and
 /// without a cache every run pays it again. Unless a `cubecl.toml`/`burn.toml` (looked up
 /// from the working folder upwards, as CubeCL does) chooses a cache, compiled kernels are
-/// kept under `~/.cache/svfap-tui/cubecl`. Call before any CUDA work; later calls do nothing.
+/// kept under `~/.cache/svfap-tui/cubecl`. Every CUDA device comes from [`cuda_device`], so
+/// this runs before any CUDA work, once.
 #[cfg(feature = "cuda")]
-pub fn configure_cuda_kernel_cache() {
+fn configure_cuda_kernel_cache() {
     use burn_cubecl::cubecl::config::cache::CacheConfig;
     use burn_cubecl::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -29,4 +30,11 @@ pub fn configure_cuda_kernel_cache() {
         }
         CubeClRuntimeConfig::set(config);
     });
+}
+
+/// GPU `index`, with CubeCL configured first (the kernel cache above).
+#[cfg(feature = "cuda")]
+pub fn cuda_device(index: usize) -> burn::backend::cuda::CudaDevice {
+    configure_cuda_kernel_cache();
+    burn::backend::cuda::CudaDevice::new(index)
 }

@@ -102,8 +102,6 @@ pub enum BackendKind {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    #[cfg(feature = "cuda")]
-    svfap_tui::backend::configure_cuda_kernel_cache();
     let result = match cli.command {
         None => cli::tui::run(&cli.tui),
         Some(Command::Model(ModelCommand::Info(args))) => cli::model_info::run(&args),

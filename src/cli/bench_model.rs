@@ -54,7 +54,7 @@ pub fn run(args: &BenchModelArgs) -> Result<()> {
         }
         #[cfg(feature = "cuda")]
         BackendKind::Cuda => {
-            bench::<svfap_tui::backend::GpuTrain>(args, Default::default(), "cuda")
+            bench::<svfap_tui::backend::GpuTrain>(args, svfap_tui::backend::cuda_device(0), "cuda")
         }
         #[cfg(not(feature = "cuda"))]
         BackendKind::Cuda => bail!(

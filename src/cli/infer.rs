@@ -72,13 +72,21 @@ pub fn run(args: &InferArgs) -> Result<()> {
         );
     }
     let outputs = match args.backend.backend {
-        crate::BackendKind::Cpu => {
-            classify::<svfap_tui::backend::Cpu>(&config, &ckpt, array.values, expected)?
-        }
+        crate::BackendKind::Cpu => classify::<svfap_tui::backend::Cpu>(
+            &config,
+            &ckpt,
+            array.values,
+            expected,
+            &Default::default(),
+        )?,
         #[cfg(feature = "cuda")]
-        crate::BackendKind::Cuda => {
-            classify::<svfap_tui::backend::Gpu>(&config, &ckpt, array.values, expected)?
-        }
+        crate::BackendKind::Cuda => classify::<svfap_tui::backend::Gpu>(
+            &config,
+            &ckpt,
+            array.values,
+            expected,
+            &svfap_tui::backend::cuda_device(0),
+        )?,
         #[cfg(not(feature = "cuda"))]
         crate::BackendKind::Cuda => bail!(
             "this binary was built without CUDA; rebuild with `cargo build --release --features cuda`"
@@ -109,10 +117,10 @@ fn classify<B: Backend>(
     ckpt: &CheckpointTensors,
     values: Vec<f32>,
     shape: [usize; 4],
+    device: &B::Device,
 ) -> Result<[Vec<f32>; 3]> {
-    let device = Default::default();
-    let model = load_classifier::<B>(config, ckpt, &device)?;
-    let video = Tensor::<B, 4>::from_data(TensorData::new(values, shape), &device).unsqueeze::<5>();
+    let model = load_classifier::<B>(config, ckpt, device)?;
+    let video = Tensor::<B, 4>::from_data(TensorData::new(values, shape), device).unsqueeze::<5>();
     let out = model.forward(video);
     let to_vec = |t: Tensor<B, 2>| {
         t.into_data()

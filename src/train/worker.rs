@@ -418,7 +418,7 @@ fn dispatch(ctx: &mut RunContext, source: &mut dyn ClipSource) -> Result<Outcome
                 .config
                 .devices
                 .iter()
-                .map(|&i| burn::backend::cuda::CudaDevice::new(i))
+                .map(|&i| crate::backend::cuda_device(i))
                 .collect();
             match ctx.config.kind {
                 RunKind::Pretrain => {
