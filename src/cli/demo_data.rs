@@ -20,7 +20,7 @@ pub struct DemoDataArgs {
     #[arg(long, default_value_t = 70)]
     pub test: usize,
     /// Unlabeled clips for pre-training (pretrain.csv also lists the training clips).
-    #[arg(long, default_value_t = 140)]
+    #[arg(long, default_value_t = 490)]
     pub unlabeled: usize,
     /// Frame side in pixels (even).
     #[arg(long, default_value_t = 112)]
@@ -41,7 +41,7 @@ impl DemoDataArgs {
             seed: 0,
             train: 210,
             test: 70,
-            unlabeled: 140,
+            unlabeled: 490,
             size: 112,
             frames: 64,
             workers: 2,

@@ -1,9 +1,15 @@
 //! A synthetic dynamic-facial-expression set, generated on the spot (no download): cartoon
 //! faces (head shape, skin tone, hair, eyes, brows, nose, mouth) with per-clip identity,
 //! pose, head motion, lighting and sensor noise, starting neutral and moving into one of the
-//! 7 DFEW expressions mid-clip. Every identity also has a random "resting face" (mouth
-//! curve, brow height, eye openness) of the same size as the expression changes, so a single
-//! frame is ambiguous: the expression is the change over time.
+//! 7 DFEW expressions early in the clip. Every identity also has a random "resting face"
+//! (mouth curve, brow height, eye openness), about a third of the expression changes, so a
+//! single frame is less telling than the change over time.
+//!
+//! Calibrated so that the demo shows what pre-training is for (paper Fig. 4): faces nearly
+//! fill the frame and move little, as in face-aligned datasets. A linear probe on raw pixels
+//! (last frames minus first) reaches about 84% on the test split, yet the `demo` transformer
+//! trained from scratch stays at chance through 600 steps, while the same fine-tuning from a
+//! ~2,800-step pre-training learns (the PyTorch reference agreed: ~35% vs chance).
 //!
 //! Videos are real files encoded through FFmpeg; manifests use the released split format.
 
@@ -35,7 +41,7 @@ impl Default for DemoSpec {
             seed: 0,
             train: 210,
             test: 70,
-            unlabeled: 140,
+            unlabeled: 490,
             size: 112,
             frames: 64,
             fps: 25,
@@ -211,7 +217,7 @@ impl Face {
             ],
             0.5,
         );
-        let onset = rng.random_range(0.25..0.42);
+        let onset = rng.random_range(0.15..0.3);
         Face {
             skin,
             hair,
@@ -224,26 +230,26 @@ impl Face {
             mouth_y: rng.random_range(0.38..0.48),
             mouth_w: rng.random_range(0.2..0.28),
             hairline: rng.random_range(-0.62..-0.45),
-            base_curve: rng.random_range(-0.05..0.05),
-            base_brow: rng.random_range(-0.035..0.035),
-            base_eye: rng.random_range(0.8..1.2),
-            cx: rng.random_range(-0.06..0.06),
-            cy: rng.random_range(-0.04..0.06),
-            scale: rng.random_range(0.36..0.44),
-            roll: rng.random_range(-0.15..0.15),
+            base_curve: rng.random_range(-0.025..0.025),
+            base_brow: rng.random_range(-0.018..0.018),
+            base_eye: rng.random_range(0.9..1.1),
+            cx: rng.random_range(-0.018..0.018),
+            cy: rng.random_range(-0.012..0.018),
+            scale: rng.random_range(0.44..0.5),
+            roll: rng.random_range(-0.045..0.045),
             drift: [
-                rng.random_range(-0.04..0.04),
-                rng.random_range(-0.03..0.03),
-                rng.random_range(-0.08..0.08),
+                rng.random_range(-0.012..0.012),
+                rng.random_range(-0.009..0.009),
+                rng.random_range(-0.024..0.024),
                 rng.random_range(0.5..2.0),
             ],
             phase: rng.random_range(0.0..std::f32::consts::TAU),
             light: [rng.random_range(-0.3..0.3), rng.random_range(-0.3..0.1)],
             brightness: rng.random_range(0.85..1.12),
-            noise: rng.random_range(1.5..5.0),
+            noise: rng.random_range(0.5..2.0),
             onset,
             apex: onset + rng.random_range(0.12..0.25),
-            intensity: rng.random_range(0.8..1.2),
+            intensity: rng.random_range(1.3..1.7),
             expr: expression(class),
             talk: if rng.random_bool(0.4) {
                 rng.random_range(0.0..0.025)

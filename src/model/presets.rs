@@ -50,10 +50,10 @@ pub fn preset(name: &str) -> Result<Preset, String> {
         },
         "demo" => Preset {
             name: "demo",
-            summary: "CPU demo: 16 frames of 96x96, 192 wide, 3 heads, stages (4, 2, 2), 4 bottleneck tokens",
+            summary: "CPU demo: 8 frames of 64x64, 192 wide, 3 heads, stages (4, 2, 2), 4 bottleneck tokens",
             encoder: EncoderConfig {
-                img_size: 96,
-                frames: 16,
+                img_size: 64,
+                frames: 8,
                 width: 192,
                 heads: 3,
                 stage_depths: vec![4, 2, 2],

@@ -47,7 +47,7 @@ fn view(kind: ViewKind, config: &RunConfig) -> ViewConfig {
         Augment::Light => {
             aug.rand_augment = None;
             aug.erasing = None;
-            aug.scale = (0.5, 1.0);
+            aug.scale = (0.8, 1.0);
         }
         Augment::None => {
             aug.rand_augment = None;

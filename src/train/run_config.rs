@@ -110,7 +110,7 @@ pub struct DataSection {
     #[serde(default = "default_workers")]
     pub workers: usize,
     /// Fine-tuning augmentation: `paper` (RandAugment m7 n4, random resized crop with scale
-    /// 0.08–1, flip, random erasing 0.25), `light` (crop scale 0.5–1 and flip only: small
+    /// 0.08–1, flip, random erasing 0.25), `light` (crop scale 0.8–1 and flip only: small
     /// synthetic sets), or `none`.
     #[serde(default)]
     pub augment: Augment,

@@ -87,7 +87,7 @@ PRESETS = {
     "small": Config(width=384, heads=6, depths=(8, 4, 2)),
     # CPU demo preset of svfap-tui
     "demo": Config(
-        img_size=96, width=192, heads=3, depths=(4, 2, 2), bottleneck_tokens=4,
+        img_size=64, frames=8, width=192, heads=3, depths=(4, 2, 2), bottleneck_tokens=4,
         decoder_width=128, decoder_depth=2, decoder_heads=2,
     ),
     # fixtures (tools/reference/make_fixtures.py)
