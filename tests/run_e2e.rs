@@ -259,6 +259,8 @@ fn pretrain_then_finetune_writes_every_file_of_the_contract() {
         "optim.betas=[0.9, 0.999]",
         "--set",
         "optim.layer_decay=0.75",
+        "--set",
+        "artifacts.eval_every=2",
     ]));
     let mut runs: Vec<RunDir> = std::fs::read_dir(s.join("runs"))
         .unwrap()
@@ -332,6 +334,17 @@ fn pretrain_then_finetune_writes_every_file_of_the_contract() {
         frozen.contains(&pretrain.checkpoints().display().to_string()),
         "{frozen}"
     );
+    // Two epochs with `eval_every = 2`: evaluated once, after the last epoch.
+    let records = MetricsTail::new(finetune.metrics_jsonl())
+        .poll(usize::MAX)
+        .unwrap()
+        .records;
+    let eval_epochs: Vec<u64> = records
+        .iter()
+        .filter(|r| r.name == "uar")
+        .map(|r| r.epoch)
+        .collect();
+    assert_eq!(eval_epochs, vec![1]);
     let report = EvalReport::read(&finetune.eval_file("demo", "test")).unwrap();
     assert_eq!(report.predictions.len(), 7);
     assert_eq!(report.class_names.len(), 7);

@@ -1,7 +1,7 @@
 //! Fine-tuning run (DESIGN §6): from a pre-training checkpoint (ours or released) or from
 //! scratch; AdamW β (0.9, 0.999), weight decay 0.05 except on 1-D parameters, layer decay
 //! 0.75, drop path; classification with mixup/CutMix and label smoothing, regression with
-//! MSE; evaluation after every epoch.
+//! MSE; evaluation every `artifacts.eval_every` epochs and after the last.
 
 use anyhow::{Context, Result};
 use burn::module::AutodiffModule;
@@ -138,7 +138,11 @@ pub fn finetune<B: AutodiffBackend>(
             write_attention_maps(&model, clip, step, &ctx.dir)?;
             last_attn = step;
         }
-        evaluate_into_run(&model, ctx, source, epoch, step)
+        let eval_every = ctx.config.artifacts.eval_every;
+        if last_epoch || (eval_every > 0 && (epoch + 1).is_multiple_of(eval_every)) {
+            evaluate_into_run(&model, ctx, source, epoch, step)?;
+        }
+        Ok(())
     };
     optimisation_loop(
         ctx,

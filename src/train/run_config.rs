@@ -199,6 +199,9 @@ pub struct ArtifactSection {
     pub attn_every: u64,
     /// Held-out clips shown in reconstructions.
     pub recon_samples: usize,
+    /// Fine-tuning: epochs between test-set evaluations; the last epoch is always evaluated
+    /// (0 = only the last).
+    pub eval_every: u64,
 }
 
 impl Default for ArtifactSection {
@@ -209,6 +212,7 @@ impl Default for ArtifactSection {
             recon_every: 100,
             attn_every: 100,
             recon_samples: 4,
+            eval_every: 1,
         }
     }
 }
