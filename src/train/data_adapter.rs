@@ -48,6 +48,7 @@ fn view(kind: ViewKind, config: &RunConfig) -> ViewConfig {
             aug.rand_augment = None;
             aug.erasing = None;
             aug.scale = (0.8, 1.0);
+            v.pretrain.scales = vec![1.0];
         }
         Augment::None => {
             aug.rand_augment = None;
@@ -55,6 +56,7 @@ fn view(kind: ViewKind, config: &RunConfig) -> ViewConfig {
             aug.scale = (1.0, 1.0);
             aug.ratio = (1.0, 1.0);
             aug.flip_prob = 0.0;
+            v.pretrain.scales = vec![1.0];
         }
     }
     v

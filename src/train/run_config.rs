@@ -109,9 +109,10 @@ pub struct DataSection {
     /// Decoding threads.
     #[serde(default = "default_workers")]
     pub workers: usize,
-    /// Fine-tuning augmentation: `paper` (RandAugment m7 n4, random resized crop with scale
-    /// 0.08–1, flip, random erasing 0.25), `light` (crop scale 0.8–1 and flip only: small
-    /// synthetic sets), or `none`.
+    /// Augmentation. `paper`: fine-tuning with RandAugment m7 n4, random resized crop with
+    /// scale 0.08–1, flip, random erasing 0.25; pre-training with the multi-scale crop
+    /// {1, .875, .75, .66}. `light` (small synthetic sets): fine-tuning crop scale 0.8–1 and
+    /// flip only; pre-training on the whole frame. `none`: whole frames, no flip.
     #[serde(default)]
     pub augment: Augment,
 }
