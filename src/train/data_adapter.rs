@@ -262,3 +262,25 @@ impl ClipSource for LoaderSource {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(augment: &str) -> RunConfig {
+        let text = format!(
+            "format = 1\nkind = \"pretrain\"\nname = \"t\"\n[model]\npreset = \"demo\"\n\
+             [data]\ndataset = \"demo\"\ntrain = \"train.csv\"\naugment = \"{augment}\"\n\
+             [optim]\nbatch_size = 8\nepochs = 1\nbase_lr = 1e-3\nbetas = [0.9, 0.95]\n"
+        );
+        RunConfig::parse(&text, Path::new("run.toml"), &[]).unwrap()
+    }
+
+    #[test]
+    fn light_and_none_pretrain_on_whole_frames_and_paper_on_the_multi_scale_crop() {
+        let scales = |augment| view(ViewKind::Pretrain, &config(augment)).pretrain.scales;
+        assert_eq!(scales("paper"), vec![1.0, 0.875, 0.75, 0.66]);
+        assert_eq!(scales("light"), vec![1.0]);
+        assert_eq!(scales("none"), vec![1.0]);
+    }
+}
