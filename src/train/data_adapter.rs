@@ -48,7 +48,6 @@ fn view(kind: ViewKind, config: &RunConfig) -> ViewConfig {
             aug.rand_augment = None;
             aug.erasing = None;
             aug.scale = (0.8, 1.0);
-            v.pretrain.scales = vec![1.0];
         }
         Augment::None => {
             aug.rand_augment = None;
@@ -56,8 +55,11 @@ fn view(kind: ViewKind, config: &RunConfig) -> ViewConfig {
             aug.scale = (1.0, 1.0);
             aug.ratio = (1.0, 1.0);
             aug.flip_prob = 0.0;
-            v.pretrain.scales = vec![1.0];
         }
+    }
+    // Only the paper's recipe pre-trains on the multi-scale crop; the others on whole frames.
+    if config.data.augment != Augment::Paper {
+        v.pretrain.scales = vec![1.0];
     }
     v
 }
