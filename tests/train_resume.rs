@@ -110,8 +110,16 @@ fn params(model: &SvfapPretrainer<CpuTrain>) -> Vec<f32> {
     all
 }
 
+/// The tests of this file train one at a time: two trainings sharing the CPU thread pool at
+/// once made a run's float sums differ in the last bits (3 of 12 parallel runs of this file
+/// failed the bit-for-bit check; 0 of 8 serial ones). A training process trains alone.
+static ONE_TRAINING_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn pretraining_loss_falls_on_a_fixed_set() {
+    let _alone = ONE_TRAINING_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let mut t = trainer(SvfapPretrainer::new(&config(), 0, &Default::default()), 0);
     let losses = run_steps(&mut t, 12);
     let first = (losses[0] + losses[1]) / 2.0;
@@ -121,6 +129,9 @@ fn pretraining_loss_falls_on_a_fixed_set() {
 
 #[test]
 fn resuming_from_a_checkpoint_is_bit_for_bit() {
+    let _alone = ONE_TRAINING_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let dir = std::env::temp_dir().join(format!("svfap-resume-{}", std::process::id()));
     let mut straight = trainer(SvfapPretrainer::new(&config(), 3, &Default::default()), 0);
     run_steps(&mut straight, 6);
