@@ -1,6 +1,7 @@
 //! svfap-tui: SVFAP (Sun et al., IEEE TAC 2024) on burn and a terminal workbench around it.
 
 pub mod backend;
+pub mod cpu_kernels;
 pub mod data;
 pub mod model;
 pub mod npy;

@@ -5,9 +5,10 @@ use burn::module::Param;
 use burn::nn::Linear;
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
-use burn::tensor::module::{attention, linear};
+use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 
+use super::dense::{apply, dense};
 use super::init::ParamInit;
 
 #[derive(Module, Debug)]
@@ -41,11 +42,11 @@ impl<B: Backend> Attention<B> {
             vec![q_bias.clone(), q_bias.zeros_like(), self.v_bias.val()],
             0,
         );
-        let qkv = linear(x, self.qkv.weight.val(), Some(bias));
+        let qkv = dense(x, self.qkv.weight.val(), Some(bias));
         let dim = qkv.dims()[2] / 3;
         let heads = |i: usize| split_heads(qkv.clone().narrow(2, i * dim, dim), self.num_heads);
         let (out, weights) = scaled_dot_product(heads(0), heads(1), heads(2), want_weights);
-        (self.proj.forward(merge_heads(out)), weights)
+        (apply(&self.proj, merge_heads(out)), weights)
     }
 }
 

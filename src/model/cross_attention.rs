@@ -5,9 +5,9 @@
 use burn::module::Param;
 use burn::nn::Linear;
 use burn::prelude::*;
-use burn::tensor::module::linear;
 
 use super::attention::{merge_heads, scaled_dot_product, split_heads};
+use super::dense::{apply, dense};
 use super::init::ParamInit;
 
 #[derive(Module, Debug)]
@@ -41,8 +41,8 @@ impl<B: Backend> CrossAttention<B> {
     ) -> (Tensor<B, 3>, Option<Tensor<B, 4>>) {
         let v_bias = self.v_bias.val();
         let kv_bias = Tensor::cat(vec![v_bias.zeros_like(), v_bias], 0);
-        let q = linear(x, self.q.weight.val(), Some(self.q_bias.val()));
-        let kv = linear(context, self.kv.weight.val(), Some(kv_bias));
+        let q = dense(x, self.q.weight.val(), Some(self.q_bias.val()));
+        let kv = dense(context, self.kv.weight.val(), Some(kv_bias));
         let dim = q.dims()[2];
         let k = kv.clone().narrow(2, 0, dim);
         let v = kv.narrow(2, dim, dim);
@@ -52,6 +52,6 @@ impl<B: Backend> CrossAttention<B> {
             split_heads(v, self.num_heads),
             want_weights,
         );
-        (self.proj.forward(merge_heads(out)), weights)
+        (apply(&self.proj, merge_heads(out)), weights)
     }
 }

@@ -6,6 +6,7 @@ use burn::prelude::*;
 
 use super::block::Block;
 use super::config::DecoderConfig;
+use super::dense::apply;
 use super::init::{ParamInit, layer_norm};
 
 #[derive(Module, Debug)]
@@ -40,7 +41,9 @@ impl<B: Backend> MaeDecoder<B> {
             .iter()
             .fold(x, |x, block| block.forward(x, false).0);
         let n = x.dims()[1];
-        self.head
-            .forward(self.norm.forward(x.narrow(1, n - num_masked, num_masked)))
+        apply(
+            &self.head,
+            self.norm.forward(x.narrow(1, n - num_masked, num_masked)),
+        )
     }
 }

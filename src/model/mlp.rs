@@ -1,9 +1,10 @@
 //! Two-layer perceptron with GELU (timm `Mlp`; released code drops the inner dropout).
 
+use crate::cpu_kernels::gelu::gelu;
 use burn::nn::Linear;
 use burn::prelude::*;
-use burn::tensor::activation::gelu;
 
+use super::dense::apply;
 use super::init::ParamInit;
 
 #[derive(Module, Debug)]
@@ -27,6 +28,6 @@ impl<B: Backend> Mlp<B> {
     }
 
     pub fn forward<const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
-        self.fc2.forward(gelu(self.fc1.forward(x)))
+        apply(&self.fc2, gelu(apply(&self.fc1, x)))
     }
 }

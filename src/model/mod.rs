@@ -10,6 +10,7 @@ pub mod config;
 pub mod cross_attention;
 pub mod cross_self_block;
 pub mod decoder;
+pub mod dense;
 pub mod drop_path;
 pub mod encoder;
 pub mod init;

@@ -6,9 +6,9 @@
 use burn::module::Param;
 use burn::nn::conv::{Conv3d, Conv3dConfig};
 use burn::prelude::*;
-use burn::tensor::module::linear;
 
 use super::config::EncoderConfig;
+use super::dense::dense;
 use super::init::ParamInit;
 
 #[derive(Module, Debug)]
@@ -39,7 +39,7 @@ impl<B: Backend> PatchEmbed<B> {
         let weight = self.proj.weight.val();
         let c = weight.dims()[0];
         let weight = weight.reshape([c, tubes.dims()[2]]).transpose();
-        linear(tubes, weight, self.proj.bias.as_ref().map(|p| p.val()))
+        dense(tubes, weight, self.proj.bias.as_ref().map(|p| p.val()))
     }
 }
 
