@@ -4,6 +4,20 @@
 pub type Cpu = burn::backend::Flex;
 pub type CpuTrain = burn::backend::Autodiff<Cpu>;
 
+/// Makes the calling thread worker 0 of rayon's global pool, which burn-flex and
+/// `cpu_kernels` run their parallel loops on. Called first thing on the main thread, which
+/// runs the model: its parallel loops then start in place and the other workers steal from
+/// them, instead of each loop being handed to the pool while the caller sleeps. On the demo
+/// preset (2 cores) that took a pre-training step from 120 to 96 ms and inference from 60
+/// to 49 ms. The pool keeps rayon's size (`RAYON_NUM_THREADS`, else one per core).
+pub fn make_this_thread_a_cpu_worker() {
+    // Fails only if the pool already exists, which then serves as is.
+    rayon::ThreadPoolBuilder::new()
+        .use_current_thread()
+        .build_global()
+        .ok();
+}
+
 #[cfg(feature = "cuda")]
 pub type Gpu = burn::backend::Cuda;
 #[cfg(feature = "cuda")]

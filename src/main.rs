@@ -101,6 +101,7 @@ pub enum BackendKind {
 }
 
 fn main() -> std::process::ExitCode {
+    svfap_tui::backend::make_this_thread_a_cpu_worker();
     let cli = Cli::parse();
     let result = match cli.command {
         None => cli::tui::run(&cli.tui),
