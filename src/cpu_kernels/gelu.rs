@@ -10,14 +10,18 @@ use burn::prelude::*;
 use burn::tensor::TensorMetadata;
 use burn::tensor::ops::FloatTensor;
 
-use super::dispatch;
 use super::parallel::{map1, map2, simd_kernel, tensor, values};
 use super::vector_math::normal_cdf_pdf;
+use super::{OnCpu, back};
 use crate::backend::{Cpu, CpuTrain};
 
 /// GELU of `x`, fused on the CPU backends, burn's `gelu` elsewhere.
 pub fn gelu<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
-    dispatch(x, |x| forward(&x), train, burn::tensor::activation::gelu)
+    match OnCpu::of(x) {
+        OnCpu::Inference(x) => back::<B, D, Cpu>(forward(&x)),
+        OnCpu::Training(x) => back::<B, D, CpuTrain>(train(x)),
+        OnCpu::Elsewhere(x) => burn::tensor::activation::gelu(x),
+    }
 }
 
 simd_kernel! {

@@ -1,23 +1,61 @@
 //! Fused CPU kernels for the ops where burn-flex is far behind PyTorch on the model's
 //! shapes. burn-flex runs element-wise ops single-threaded and scalar (its GELU calls libm's
 //! `erf` per element: 8.9 ms forward + backward on [8, 64, 768] against PyTorch's 1.1 ms), and
-//! burn's autodiff builds softmax and attention from many small ops.
+//! burn's autodiff builds attention from many small ops plus copies for the head layout.
 //!
 //! Each op here is a plain function generic over the backend. On the CPU backends (`Cpu`,
 //! and `CpuTrain` with its own backward step) it runs the fused kernel; on any other backend
-//! (CUDA) it is burn's op, unchanged.
+//! (CUDA) it is burn's ops, unchanged.
 
+pub mod attention;
 pub mod gelu;
 mod parallel;
 mod vector_math;
 
 use std::any::Any;
 
+use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
 use burn::tensor::TensorPrimitive;
 use burn::tensor::ops::FloatTensor;
 
 use crate::backend::{Cpu, CpuTrain};
+
+/// A tensor of backend `B` seen as what the kernels can take.
+enum OnCpu<B: Backend, const D: usize> {
+    /// `B` is `Cpu`: the data, no gradient tracking.
+    Inference(FlexTensor),
+    /// `B` is `CpuTrain`: the data plus its autodiff node.
+    Training(FloatTensor<CpuTrain>),
+    /// Any other backend, or not f32.
+    Elsewhere(Tensor<B, D>),
+}
+
+impl<B: Backend, const D: usize> OnCpu<B, D> {
+    fn of(x: Tensor<B, D>) -> Self {
+        if x.dtype() != burn::tensor::DType::F32 {
+            return Self::Elsewhere(x);
+        }
+        let primitive = x.into_primitive().tensor();
+        let primitive = match same_type::<_, FloatTensor<Cpu>>(primitive) {
+            Ok(cpu) => return Self::Inference(cpu),
+            Err(other) => other,
+        };
+        match same_type::<_, FloatTensor<CpuTrain>>(primitive) {
+            Ok(cpu) => Self::Training(cpu),
+            Err(other) => Self::Elsewhere(Tensor::from_primitive(TensorPrimitive::Float(other))),
+        }
+    }
+
+    /// Back to a tensor of `B`, for the path that does not use a kernel.
+    fn into_tensor(self) -> Tensor<B, D> {
+        match self {
+            Self::Inference(t) => back::<B, D, Cpu>(t),
+            Self::Training(t) => back::<B, D, CpuTrain>(t),
+            Self::Elsewhere(t) => t,
+        }
+    }
+}
 
 /// `value` as a `T` when `A` is `T`, else `value` back.
 fn same_type<A: 'static, T: 'static>(value: A) -> Result<T, A> {
@@ -28,31 +66,9 @@ fn same_type<A: 'static, T: 'static>(value: A) -> Result<T, A> {
     }
 }
 
-/// Runs `on_cpu` (inference) or `on_cpu_train` (autodiff) when `B` is one of the CPU
-/// backends and the tensor is f32, else `elsewhere`.
-fn dispatch<B: Backend, const D: usize>(
-    x: Tensor<B, D>,
-    on_cpu: impl FnOnce(FloatTensor<Cpu>) -> FloatTensor<Cpu>,
-    on_cpu_train: impl FnOnce(FloatTensor<CpuTrain>) -> FloatTensor<CpuTrain>,
-    elsewhere: impl FnOnce(Tensor<B, D>) -> Tensor<B, D>,
-) -> Tensor<B, D> {
-    if x.dtype() != burn::tensor::DType::F32 {
-        return elsewhere(x);
-    }
-    let primitive = x.into_primitive().tensor();
-    let primitive = match same_type::<_, FloatTensor<Cpu>>(primitive) {
-        Ok(cpu) => return back::<B, D, Cpu>(on_cpu(cpu)),
-        Err(other) => other,
-    };
-    match same_type::<_, FloatTensor<CpuTrain>>(primitive) {
-        Ok(cpu) => back::<B, D, CpuTrain>(on_cpu_train(cpu)),
-        Err(other) => elsewhere(Tensor::from_primitive(TensorPrimitive::Float(other))),
-    }
-}
-
-/// The result of a CPU kernel as a tensor of `B`, which is `C`.
+/// A kernel's result as a tensor of `B`, which is `C` (the input was `C`'s).
 fn back<B: Backend, const D: usize, C: Backend>(out: FloatTensor<C>) -> Tensor<B, D> {
     let out = same_type::<_, FloatTensor<B>>(out)
-        .unwrap_or_else(|_| unreachable!("dispatch only calls the kernel of B's own type"));
+        .unwrap_or_else(|_| unreachable!("kernels return their input's backend"));
     Tensor::from_primitive(TensorPrimitive::Float(out))
 }

@@ -5,11 +5,10 @@ use burn::module::Param;
 use burn::nn::Linear;
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
-use burn::tensor::module::attention;
-use burn::tensor::ops::AttentionModuleOptions;
 
 use super::dense::{apply, dense};
 use super::init::ParamInit;
+use crate::cpu_kernels::attention::self_attention;
 
 #[derive(Module, Debug)]
 pub struct Attention<B: Backend> {
@@ -43,10 +42,14 @@ impl<B: Backend> Attention<B> {
             0,
         );
         let qkv = dense(x, self.qkv.weight.val(), Some(bias));
+        if !want_weights {
+            let out = self_attention(qkv, self.num_heads);
+            return (apply(&self.proj, out), None);
+        }
         let dim = qkv.dims()[2] / 3;
         let heads = |i: usize| split_heads(qkv.clone().narrow(2, i * dim, dim), self.num_heads);
-        let (out, weights) = scaled_dot_product(heads(0), heads(1), heads(2), want_weights);
-        (apply(&self.proj, merge_heads(out)), weights)
+        let (out, weights) = attention_with_weights(heads(0), heads(1), heads(2));
+        (apply(&self.proj, merge_heads(out)), Some(weights))
     }
 }
 
@@ -62,21 +65,15 @@ pub(crate) fn merge_heads<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 3> {
     x.swap_dims(1, 2).reshape([b, n, h * d])
 }
 
-/// softmax(q·kᵀ / √d)·v. The backend's fused attention is used unless the weights are
-/// wanted, so asking for weights never slows the normal forward pass.
-pub(crate) fn scaled_dot_product<B: Backend>(
+/// softmax(q·kᵀ / √d)·v and the softmax weights, from plain tensor ops. Only the probe that
+/// shows attention maps asks for the weights; the normal forward pass uses the fused
+/// kernels of `cpu_kernels::attention` (burn's attention op on other backends).
+pub(crate) fn attention_with_weights<B: Backend>(
     q: Tensor<B, 4>,
     k: Tensor<B, 4>,
     v: Tensor<B, 4>,
-    want_weights: bool,
-) -> (Tensor<B, 4>, Option<Tensor<B, 4>>) {
-    if !want_weights {
-        return (
-            attention(q, k, v, None, None, AttentionModuleOptions::default()),
-            None,
-        );
-    }
+) -> (Tensor<B, 4>, Tensor<B, 4>) {
     let scale = (q.dims()[3] as f64).powf(-0.5);
     let weights = softmax((q * scale).matmul(k.swap_dims(2, 3)), 3);
-    (weights.clone().matmul(v), Some(weights))
+    (weights.clone().matmul(v), weights)
 }

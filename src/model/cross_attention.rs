@@ -6,9 +6,10 @@ use burn::module::Param;
 use burn::nn::Linear;
 use burn::prelude::*;
 
-use super::attention::{merge_heads, scaled_dot_product, split_heads};
+use super::attention::{attention_with_weights, merge_heads, split_heads};
 use super::dense::{apply, dense};
 use super::init::ParamInit;
+use crate::cpu_kernels::attention::cross_attention;
 
 #[derive(Module, Debug)]
 pub struct CrossAttention<B: Backend> {
@@ -43,15 +44,18 @@ impl<B: Backend> CrossAttention<B> {
         let kv_bias = Tensor::cat(vec![v_bias.zeros_like(), v_bias], 0);
         let q = dense(x, self.q.weight.val(), Some(self.q_bias.val()));
         let kv = dense(context, self.kv.weight.val(), Some(kv_bias));
+        if !want_weights {
+            let out = cross_attention(q, kv, self.num_heads);
+            return (apply(&self.proj, out), None);
+        }
         let dim = q.dims()[2];
         let k = kv.clone().narrow(2, 0, dim);
         let v = kv.narrow(2, dim, dim);
-        let (out, weights) = scaled_dot_product(
+        let (out, weights) = attention_with_weights(
             split_heads(q, self.num_heads),
             split_heads(k, self.num_heads),
             split_heads(v, self.num_heads),
-            want_weights,
         );
-        (apply(&self.proj, merge_heads(out)), weights)
+        (apply(&self.proj, merge_heads(out)), Some(weights))
     }
 }

@@ -1,0 +1,617 @@
+//! Multi-head attention, softmax(q·kᵀ/√d)·v (the released `Attention` and
+//! `GeneralAttention`), read straight from the fused projection outputs. burn's version
+//! needs each of q, k and v cut out of `qkv`, split into heads and, in the backward pass,
+//! copied back and scattered into a zeroed gradient; here every (clip, head) pair is one
+//! task that reads its columns in place with strided gemm and writes its own columns of
+//! the output and of the gradients. The softmax weights are kept for the backward pass,
+//! as burn and PyTorch keep them.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::prelude::*;
+use burn::tensor::TensorMetadata;
+use burn::tensor::module::attention;
+use burn::tensor::ops::{AttentionModuleOptions, FloatTensor};
+use gemm::{Parallelism, gemm};
+use rayon::prelude::*;
+
+use super::parallel::{simd_kernel, tensor, values};
+use super::vector_math::exp;
+use super::{OnCpu, back};
+use crate::backend::{Cpu, CpuTrain};
+use crate::model::attention::{merge_heads, split_heads};
+
+/// Self-attention over `qkv` [B, N, 3C] (q, k, v side by side, as the fused `qkv` Linear
+/// gives them) → [B, N, C], heads merged.
+pub fn self_attention<B: Backend>(qkv: Tensor<B, 3>, heads: usize) -> Tensor<B, 3> {
+    let [batch, n, width] = qkv.dims();
+    let c = width / 3;
+    let plan = Plan::new(
+        batch,
+        n,
+        n,
+        heads,
+        c,
+        (0, width),
+        (c, width),
+        (2 * c, width),
+    );
+    match OnCpu::of(qkv) {
+        OnCpu::Inference(qkv) => {
+            let data = values(&qkv);
+            back::<B, 3, Cpu>(plan.output(forward(&plan, &data, &data, None)))
+        }
+        OnCpu::Training(qkv) => back::<B, 3, CpuTrain>(train_self(plan, qkv)),
+        OnCpu::Elsewhere(qkv) => {
+            let part = |i: usize| split_heads(qkv.clone().narrow(2, i * c, c), heads);
+            merge_heads(burn_attention(part(0), part(1), part(2)))
+        }
+    }
+}
+
+/// Cross-attention of queries `q` [B, Nq, C] over `kv` [B, Nk, 2C] (k, v side by side)
+/// → [B, Nq, C], heads merged.
+pub fn cross_attention<B: Backend>(
+    q: Tensor<B, 3>,
+    kv: Tensor<B, 3>,
+    heads: usize,
+) -> Tensor<B, 3> {
+    let [batch, nq, c] = q.dims();
+    let nk = kv.dims()[1];
+    let plan = Plan::new(batch, nq, nk, heads, c, (0, c), (0, 2 * c), (c, 2 * c));
+    match (OnCpu::of(q), OnCpu::of(kv)) {
+        (OnCpu::Inference(q), OnCpu::Inference(kv)) => {
+            let out = forward(&plan, &values(&q), &values(&kv), None);
+            back::<B, 3, Cpu>(plan.output(out))
+        }
+        (OnCpu::Training(q), OnCpu::Training(kv)) => {
+            back::<B, 3, CpuTrain>(train_cross(plan, q, kv))
+        }
+        (q, kv) => {
+            let (q, kv) = (q.into_tensor(), kv.into_tensor());
+            let part = |i: usize| split_heads(kv.clone().narrow(2, i * c, c), heads);
+            merge_heads(burn_attention(split_heads(q, heads), part(0), part(1)))
+        }
+    }
+}
+
+fn burn_attention<B: Backend>(q: Tensor<B, 4>, k: Tensor<B, 4>, v: Tensor<B, 4>) -> Tensor<B, 4> {
+    attention(q, k, v, None, None, AttentionModuleOptions::default())
+}
+
+/// Where one operand's head `h` of clip `b` sits in a row-major [B, rows, width] buffer:
+/// column `offset + h·d`, consecutive rows `width` apart. Its gradient has the same layout.
+#[derive(Clone, Copy, Debug)]
+struct Operand {
+    offset: usize,
+    width: usize,
+}
+
+impl Operand {
+    fn start(&self, rows: usize, b: usize, h: usize, head_dim: usize) -> usize {
+        b * rows * self.width + self.offset + h * head_dim
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    batch: usize,
+    nq: usize,
+    nk: usize,
+    heads: usize,
+    head_dim: usize,
+    q: Operand,
+    k: Operand,
+    v: Operand,
+}
+
+impl Plan {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        batch: usize,
+        nq: usize,
+        nk: usize,
+        heads: usize,
+        width: usize,
+        q: (usize, usize),
+        k: (usize, usize),
+        v: (usize, usize),
+    ) -> Self {
+        assert!(
+            heads > 0 && width.is_multiple_of(heads),
+            "attention: width {width} is not a multiple of {heads} heads"
+        );
+        let operand = |(offset, width)| Operand { offset, width };
+        Self {
+            batch,
+            nq,
+            nk,
+            heads,
+            head_dim: width / heads,
+            q: operand(q),
+            k: operand(k),
+            v: operand(v),
+        }
+    }
+
+    fn width(&self) -> usize {
+        self.heads * self.head_dim
+    }
+
+    fn probs_len(&self) -> usize {
+        self.batch * self.heads * self.nq * self.nk
+    }
+
+    fn output(&self, out: Vec<f32>) -> FlexTensor {
+        tensor(out, [self.batch, self.nq, self.width()].into())
+    }
+
+    fn check(&self, q: &[f32], kv: &[f32]) {
+        assert_eq!(
+            q.len(),
+            self.batch * self.nq * self.q.width,
+            "attention: q buffer"
+        );
+        assert_eq!(
+            kv.len(),
+            self.batch * self.nk * self.k.width,
+            "attention: k buffer"
+        );
+        assert_eq!(
+            kv.len(),
+            self.batch * self.nk * self.v.width,
+            "attention: v buffer"
+        );
+    }
+}
+
+/// A buffer that parallel tasks write disjoint parts of.
+#[derive(Clone, Copy)]
+struct Shared(*mut f32);
+// SAFETY: only passed to tasks that write disjoint index sets (one clip × head each).
+unsafe impl Send for Shared {}
+unsafe impl Sync for Shared {}
+impl Shared {
+    fn at(self, index: usize) -> *mut f32 {
+        // SAFETY (of the callers' writes): `index` is inside the buffer, checked by `Plan::check`.
+        unsafe { self.0.add(index) }
+    }
+}
+
+/// `dst (m×n) = alpha·dst + beta·lhs (m×k) · rhs (k×n)`, strides as (column, row), single
+/// threaded (the parallelism is over clip × head).
+#[allow(clippy::too_many_arguments)]
+unsafe fn product(
+    (m, n, k): (usize, usize, usize),
+    dst: *mut f32,
+    dst_strides: (usize, usize),
+    lhs: *const f32,
+    lhs_strides: (usize, usize),
+    rhs: *const f32,
+    rhs_strides: (usize, usize),
+    beta: f32,
+) {
+    // SAFETY: the caller passes in-bounds pointers for the given sizes and strides.
+    unsafe {
+        gemm(
+            m,
+            n,
+            k,
+            dst,
+            dst_strides.0 as isize,
+            dst_strides.1 as isize,
+            false,
+            lhs,
+            lhs_strides.0 as isize,
+            lhs_strides.1 as isize,
+            rhs,
+            rhs_strides.0 as isize,
+            rhs_strides.1 as isize,
+            0.0,
+            beta,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        )
+    }
+}
+
+simd_kernel! {
+    /// Each row of `scores` (rows of `len`) replaced by its softmax.
+    fn softmax_rows(scores: &mut [f32], len: usize) {
+        for row in scores.chunks_exact_mut(len) {
+            let max = row.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+            let mut sum = 0.0;
+            for x in row.iter_mut() {
+                *x = exp(*x - max);
+                sum += *x;
+            }
+            let inv = 1.0 / sum;
+            row.iter_mut().for_each(|x| *x *= inv);
+        }
+    }
+}
+
+simd_kernel! {
+    /// Softmax backward in place: `grad` (∂L/∂p) becomes ∂L/∂s = p ⊙ (∂L/∂p − Σⱼ ∂L/∂pⱼ·pⱼ).
+    fn softmax_grad_rows(grad: &mut [f32], probs: &[f32], len: usize) {
+        for (g, p) in grad.chunks_exact_mut(len).zip(probs.chunks_exact(len)) {
+            let dot: f32 = g.iter().zip(p).map(|(g, p)| g * p).sum();
+            g.iter_mut().zip(p).for_each(|(g, &p)| *g = p * (*g - dot));
+        }
+    }
+}
+
+/// The attention output [B, Nq, C]; the softmax weights [B, H, Nq, Nk] go to `keep_probs`.
+fn forward(plan: &Plan, q: &[f32], kv: &[f32], keep_probs: Option<&mut [f32]>) -> Vec<f32> {
+    plan.check(q, kv);
+    let Plan {
+        nq,
+        nk,
+        heads,
+        head_dim: d,
+        ..
+    } = *plan;
+    let c = plan.width();
+    let scale = (d as f32).powf(-0.5);
+    let mut out = vec![0.0; plan.batch * nq * c];
+    let out_buf = Shared(out.as_mut_ptr());
+    let task = |bh: usize, probs: &mut [f32]| {
+        let (b, h) = (bh / heads, bh % heads);
+        let (qs, ks, vs) = (
+            plan.q.start(nq, b, h, d),
+            plan.k.start(nk, b, h, d),
+            plan.v.start(nk, b, h, d),
+        );
+        // SAFETY: `check` sized the inputs; this task writes only its clip's rows of its
+        // head's columns of `out`.
+        unsafe {
+            let q = q.as_ptr().add(qs);
+            let k = kv.as_ptr().add(ks);
+            product(
+                (nq, nk, d),
+                probs.as_mut_ptr(),
+                (1, nk),
+                q,
+                (1, plan.q.width),
+                k,
+                (plan.k.width, 1),
+                scale,
+            );
+            softmax_rows(probs, nk);
+            let v = kv.as_ptr().add(vs);
+            let o = out_buf.at(b * nq * c + h * d);
+            product(
+                (nq, d, nk),
+                o,
+                (1, c),
+                probs.as_ptr(),
+                (1, nk),
+                v,
+                (1, plan.v.width),
+                1.0,
+            );
+        }
+    };
+    match keep_probs {
+        Some(probs) => probs
+            .par_chunks_mut(nq * nk)
+            .enumerate()
+            .for_each(|(bh, p)| task(bh, p)),
+        None => (0..plan.batch * heads)
+            .into_par_iter()
+            .for_each_init(|| vec![0.0; nq * nk], |p, bh| task(bh, p)),
+    }
+    out
+}
+
+/// Writes ∂L/∂q, ∂L/∂k and ∂L/∂v into `grad_q` and `grad_kv` (laid out as q and kv; the
+/// same buffer for self-attention) from ∂L/∂out `grad_out` [B, Nq, C].
+fn backward(
+    plan: &Plan,
+    q: &[f32],
+    kv: &[f32],
+    probs: &[f32],
+    grad_out: &[f32],
+    grad_q: Shared,
+    grad_kv: Shared,
+) {
+    plan.check(q, kv);
+    let Plan {
+        nq,
+        nk,
+        heads,
+        head_dim: d,
+        ..
+    } = *plan;
+    let c = plan.width();
+    assert_eq!(
+        grad_out.len(),
+        plan.batch * nq * c,
+        "attention: output gradient"
+    );
+    assert_eq!(probs.len(), plan.probs_len(), "attention: kept weights");
+    let scale = (d as f32).powf(-0.5);
+    probs.par_chunks(nq * nk).enumerate().for_each_init(
+        || vec![0.0; nq * nk],
+        |grad_scores, (bh, p)| {
+            let (b, h) = (bh / heads, bh % heads);
+            let (qs, ks, vs) = (
+                plan.q.start(nq, b, h, d),
+                plan.k.start(nk, b, h, d),
+                plan.v.start(nk, b, h, d),
+            );
+            let (qw, kw, vw) = (plan.q.width, plan.k.width, plan.v.width);
+            // SAFETY: inputs sized by the asserts above; the gradient buffers have the
+            // inputs' layouts and this task writes only its clip's rows of its head's columns.
+            unsafe {
+                let go = grad_out.as_ptr().add(b * nq * c + h * d);
+                let (qp, kp, vp) = (q.as_ptr().add(qs), kv.as_ptr().add(ks), kv.as_ptr().add(vs));
+                // ∂L/∂p = ∂L/∂out · vᵀ, then through the softmax.
+                product(
+                    (nq, nk, d),
+                    grad_scores.as_mut_ptr(),
+                    (1, nk),
+                    go,
+                    (1, c),
+                    vp,
+                    (vw, 1),
+                    1.0,
+                );
+                softmax_grad_rows(grad_scores, p, nk);
+                // ∂L/∂q = scale · ∂L/∂s · k;  ∂L/∂k = scale · ∂L/∂sᵀ · q;  ∂L/∂v = pᵀ · ∂L/∂out.
+                product(
+                    (nq, d, nk),
+                    grad_q.at(qs),
+                    (1, qw),
+                    grad_scores.as_ptr(),
+                    (1, nk),
+                    kp,
+                    (1, kw),
+                    scale,
+                );
+                product(
+                    (nk, d, nq),
+                    grad_kv.at(ks),
+                    (1, kw),
+                    grad_scores.as_ptr(),
+                    (nk, 1),
+                    qp,
+                    (1, qw),
+                    scale,
+                );
+                product(
+                    (nk, d, nq),
+                    grad_kv.at(vs),
+                    (1, vw),
+                    p.as_ptr(),
+                    (nk, 1),
+                    go,
+                    (1, c),
+                    1.0,
+                );
+            }
+        },
+    );
+}
+
+/// Self-attention's autodiff step: keeps `qkv` and the weights, returns ∂L/∂qkv.
+#[derive(Debug)]
+struct SelfAttentionBackward;
+
+impl Backward<Cpu, 1> for SelfAttentionBackward {
+    type State = (Plan, FlexTensor, FlexTensor);
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let (plan, qkv, probs) = ops.state;
+        let grad_out = grads.consume::<Cpu>(&ops.node);
+        let [Some(parent)] = ops.parents else { return };
+        let data = values(&qkv);
+        let mut grad = vec![0.0; data.len()];
+        let buf = Shared(grad.as_mut_ptr());
+        backward(
+            &plan,
+            &data,
+            &data,
+            &values(&probs),
+            &values(&grad_out),
+            buf,
+            buf,
+        );
+        grads.register::<Cpu>(parent.id, tensor(grad, qkv.shape()));
+    }
+}
+
+fn train_self(plan: Plan, qkv: FloatTensor<CpuTrain>) -> FloatTensor<CpuTrain> {
+    let run = |probs: Option<&mut [f32]>| {
+        let data = values(&qkv.primitive);
+        plan.output(forward(&plan, &data, &data, probs))
+    };
+    match SelfAttentionBackward
+        .prepare::<NoCheckpointing>([qkv.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let mut probs = vec![0.0; plan.probs_len()];
+            let out = run(Some(&mut probs));
+            let probs = tensor(probs, [plan.probs_len()].into());
+            prep.finish((plan, qkv.primitive, probs), out)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(run(None)),
+    }
+}
+
+/// Cross-attention's autodiff step: keeps `q`, `kv` and the weights, returns ∂L/∂q, ∂L/∂kv.
+#[derive(Debug)]
+struct CrossAttentionBackward;
+
+impl Backward<Cpu, 2> for CrossAttentionBackward {
+    type State = (Plan, FlexTensor, FlexTensor, FlexTensor);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let (plan, q, kv, probs) = ops.state;
+        let grad_out = grads.consume::<Cpu>(&ops.node);
+        let (q_data, kv_data) = (values(&q), values(&kv));
+        let mut grad_q = vec![0.0; q_data.len()];
+        let mut grad_kv = vec![0.0; kv_data.len()];
+        let (gq, gkv) = (Shared(grad_q.as_mut_ptr()), Shared(grad_kv.as_mut_ptr()));
+        backward(
+            &plan,
+            &q_data,
+            &kv_data,
+            &values(&probs),
+            &values(&grad_out),
+            gq,
+            gkv,
+        );
+        let [q_parent, kv_parent] = ops.parents;
+        if let Some(parent) = q_parent {
+            grads.register::<Cpu>(parent.id, tensor(grad_q, q.shape()));
+        }
+        if let Some(parent) = kv_parent {
+            grads.register::<Cpu>(parent.id, tensor(grad_kv, kv.shape()));
+        }
+    }
+}
+
+fn train_cross(
+    plan: Plan,
+    q: FloatTensor<CpuTrain>,
+    kv: FloatTensor<CpuTrain>,
+) -> FloatTensor<CpuTrain> {
+    let run = |probs: Option<&mut [f32]>| {
+        plan.output(forward(
+            &plan,
+            &values(&q.primitive),
+            &values(&kv.primitive),
+            probs,
+        ))
+    };
+    match CrossAttentionBackward
+        .prepare::<NoCheckpointing>([q.node.clone(), kv.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let mut probs = vec![0.0; plan.probs_len()];
+            let out = run(Some(&mut probs));
+            let probs = tensor(probs, [plan.probs_len()].into());
+            prep.finish((plan, q.primitive, kv.primitive, probs), out)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(run(None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Distribution, Tolerance};
+
+    const HEADS: usize = 3;
+
+    fn random<B: Backend, const D: usize>(shape: [usize; D], device: &B::Device) -> Tensor<B, D> {
+        Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
+    }
+
+    /// burn's attention on split heads: the path other backends take.
+    fn reference_self<B: Backend>(qkv: Tensor<B, 3>) -> Tensor<B, 3> {
+        let c = qkv.dims()[2] / 3;
+        let part = |i: usize| split_heads(qkv.clone().narrow(2, i * c, c), HEADS);
+        merge_heads(burn_attention(part(0), part(1), part(2)))
+    }
+
+    fn reference_cross<B: Backend>(q: Tensor<B, 3>, kv: Tensor<B, 3>) -> Tensor<B, 3> {
+        let c = q.dims()[2];
+        let part = |i: usize| split_heads(kv.clone().narrow(2, i * c, c), HEADS);
+        merge_heads(burn_attention(split_heads(q, HEADS), part(0), part(1)))
+    }
+
+    fn close(ours: Tensor<impl Backend, 3>, reference: Tensor<impl Backend, 3>) {
+        ours.into_data()
+            .assert_approx_eq::<f32>(&reference.into_data(), Tolerance::rel_abs(1e-4, 1e-5));
+    }
+
+    #[test]
+    fn self_attention_matches_burns_attention() {
+        let device = Default::default();
+        let qkv = random::<Cpu, 3>([2, 10, 3 * 24], &device);
+        close(self_attention(qkv.clone(), HEADS), reference_self(qkv));
+    }
+
+    #[test]
+    fn cross_attention_matches_burns_attention() {
+        let device = Default::default();
+        let q = random::<Cpu, 3>([2, 5, 24], &device);
+        let kv = random::<Cpu, 3>([2, 9, 48], &device);
+        close(
+            cross_attention(q.clone(), kv.clone(), HEADS),
+            reference_cross(q, kv),
+        );
+    }
+
+    #[test]
+    fn strided_input_is_read_in_logical_order() {
+        let device = Default::default();
+        let qkv = random::<Cpu, 3>([10, 2, 3 * 24], &device).swap_dims(0, 1);
+        close(self_attention(qkv.clone(), HEADS), reference_self(qkv));
+    }
+
+    #[test]
+    fn self_attention_gradient_matches_burns_autodiff() {
+        let device = Default::default();
+        let qkv = random::<Cpu, 3>([2, 10, 3 * 24], &device);
+        let upstream = random::<Cpu, 3>([2, 10, 24], &device);
+        let grad = |fused: bool| {
+            let x = Tensor::<CpuTrain, 3>::from_inner(qkv.clone()).require_grad();
+            let out = if fused {
+                self_attention(x.clone(), HEADS)
+            } else {
+                reference_self(x.clone())
+            };
+            let loss = (out * Tensor::from_inner(upstream.clone())).sum();
+            x.grad(&loss.backward()).unwrap()
+        };
+        close(grad(true), grad(false));
+    }
+
+    #[test]
+    fn cross_attention_gradients_match_burns_autodiff() {
+        let device = Default::default();
+        let q = random::<Cpu, 3>([2, 5, 24], &device);
+        let kv = random::<Cpu, 3>([2, 9, 48], &device);
+        let upstream = random::<Cpu, 3>([2, 5, 24], &device);
+        let grads = |fused: bool| {
+            let q = Tensor::<CpuTrain, 3>::from_inner(q.clone()).require_grad();
+            let kv = Tensor::<CpuTrain, 3>::from_inner(kv.clone()).require_grad();
+            let out = if fused {
+                cross_attention(q.clone(), kv.clone(), HEADS)
+            } else {
+                reference_cross(q.clone(), kv.clone())
+            };
+            let g = (out * Tensor::from_inner(upstream.clone()))
+                .sum()
+                .backward();
+            (q.grad(&g).unwrap(), kv.grad(&g).unwrap())
+        };
+        let ((q_ours, kv_ours), (q_ref, kv_ref)) = (grads(true), grads(false));
+        close(q_ours, q_ref);
+        close(kv_ours, kv_ref);
+    }
+
+    #[test]
+    fn untracked_input_gets_no_gradient_and_the_tracked_one_does() {
+        let device = Default::default();
+        let q = Tensor::<CpuTrain, 3>::from_inner(random([2, 5, 24], &device)).require_grad();
+        let kv = Tensor::<CpuTrain, 3>::from_inner(random([2, 9, 48], &device));
+        let g = cross_attention(q.clone(), kv.clone(), HEADS)
+            .sum()
+            .backward();
+        assert!(q.grad(&g).is_some());
+        assert!(kv.grad(&g).is_none());
+    }
+}
