@@ -5,7 +5,7 @@ use std::time::Instant;
 use anyhow::{Result, anyhow, bail};
 use burn::module::AutodiffModule;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use burn::tensor::backend::AutodiffBackend;
@@ -14,6 +14,8 @@ use rand::SeedableRng;
 use svfap_tui::model::{
     ClassifierConfig, PretrainerConfig, SvfapClassifier, SvfapPretrainer, TubeMask, preset,
 };
+use svfap_tui::train::adamw::AdamW;
+use svfap_tui::train::param_rules::param_rule;
 
 use crate::{BackendArgs, BackendKind};
 
@@ -21,7 +23,7 @@ use crate::{BackendArgs, BackendKind};
 pub enum BenchMode {
     /// Forward pass without gradients.
     Infer,
-    /// Forward + cross-entropy + backward + AdamW step.
+    /// Forward + cross-entropy + backward + AdamW step (the trainer's optimiser).
     Finetune,
     /// Masked forward + loss + backward + AdamW step.
     Pretrain,
@@ -95,10 +97,10 @@ fn bench<B: AutodiffBackend>(
                     model.forward(v).logits.sum().into_scalar().to_f32()
                 })
             } else {
-                let mut optim = AdamWConfig::new()
-                    .with_beta_2(0.999)
-                    .with_weight_decay(0.05)
-                    .init();
+                let mut optim = AdamW::new(0.9, 0.999, 1e-8);
+                let num_blocks = e.stage_depths.iter().sum::<usize>();
+                let rule =
+                    move |key: &str, rank| param_rule(key, rank, num_blocks, Some(0.75), 0.05);
                 let loss_fn = CrossEntropyLossConfig::new().init(&device);
                 let labels = Tensor::<B, 1, Int>::from_data(
                     TensorData::new(
@@ -112,7 +114,7 @@ fn bench<B: AutodiffBackend>(
                     let loss = loss_fn.forward(m.forward(video()).logits, labels.clone());
                     let value = loss.clone().into_scalar().to_f32();
                     let grads = GradientsParams::from_grads(loss.backward(), &m);
-                    model = Some(optim.step(1e-4, m, grads));
+                    model = Some(optim.step(m, &grads, 1e-4, 1.0, &rule));
                     value
                 })
             }
@@ -127,10 +129,8 @@ fn bench<B: AutodiffBackend>(
             };
             config.validate()?;
             let mut model = Some(SvfapPretrainer::<B>::new(&config, 0, &device));
-            let mut optim = AdamWConfig::new()
-                .with_beta_2(0.95)
-                .with_weight_decay(0.05)
-                .init();
+            let mut optim = AdamW::new(0.9, 0.95, 1e-8);
+            let rule = |key: &str, rank| param_rule(key, rank, 0, None, 0.05);
             let mut rng = rand::rngs::StdRng::seed_from_u64(0);
             let (spatial, masked) = (e.spatial_len(), config.masked_per_slice());
             let batch = args.batch;
@@ -142,7 +142,7 @@ fn bench<B: AutodiffBackend>(
                 let loss = m.loss(video(), &masks).loss;
                 let value = loss.clone().into_scalar().to_f32();
                 let grads = GradientsParams::from_grads(loss.backward(), &m);
-                model = Some(optim.step(1.5e-4, m, grads));
+                model = Some(optim.step(m, &grads, 1.5e-4, 1.0, &rule));
                 value
             })
         }

@@ -7,6 +7,7 @@
 //! and `CpuTrain` with its own backward step) it runs the fused kernel; on any other backend
 //! (CUDA) it is burn's ops, unchanged.
 
+pub mod adamw;
 pub mod attention;
 pub mod gelu;
 mod parallel;

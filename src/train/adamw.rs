@@ -15,6 +15,7 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 
 use super::param_rules::ParamRule;
+use crate::cpu_kernels::adamw::{AdamWUpdate, adamw};
 
 type Inner<B> = <B as AutodiffBackend>::InnerBackend;
 
@@ -138,21 +139,21 @@ impl<B: AutodiffBackend> ModuleMapper<B> for Update<'_, B> {
         let shape = value.shape();
         let n = shape.num_elements();
         let device = value.device();
-        let g = grad.reshape([n]) * self.grad_scale;
-        let (m, v) = self
+        let moments = self
             .opt
             .moments
             .remove(&key)
             .unwrap_or_else(|| (Tensor::zeros([n], &device), Tensor::zeros([n], &device)));
-        let (b1, b2) = (self.opt.beta1, self.opt.beta2);
-        let m = m * b1 + g.clone() * (1.0 - b1);
-        let v = v * b2 + g.powi_scalar(2) * (1.0 - b2);
-        let t = self.opt.steps as i32;
-        let m_hat = m.clone() / (1.0 - b1.powi(t));
-        let v_hat = v.clone() / (1.0 - b2.powi(t));
-        let lr = self.lr * rule.lr_scale;
-        let p = value.reshape([n]) * (1.0 - lr * rule.weight_decay)
-            - m_hat / (v_hat.sqrt() + self.opt.eps) * lr;
+        let update = AdamWUpdate {
+            lr: self.lr * rule.lr_scale,
+            weight_decay: rule.weight_decay,
+            beta1: self.opt.beta1,
+            beta2: self.opt.beta2,
+            eps: self.opt.eps,
+            step: self.opt.steps,
+            grad_scale: self.grad_scale,
+        };
+        let (p, m, v) = adamw(value.reshape([n]), grad.reshape([n]), moments, &update);
         self.opt.moments.insert(key, (m, v));
         let updated = Tensor::<B, D>::from_inner(p.reshape(shape)).require_grad();
         Param::from_mapped_value(id, updated, mapper)
