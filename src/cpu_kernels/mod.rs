@@ -11,6 +11,7 @@ pub mod adamw;
 pub mod attention;
 pub mod gelu;
 mod parallel;
+pub mod tubes;
 mod vector_math;
 
 use std::any::Any;

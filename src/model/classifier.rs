@@ -8,9 +8,9 @@ use burn::tensor::activation::{relu, sigmoid, tanh};
 use super::config::{ClassifierConfig, HeadActivation};
 use super::encoder::Tpsbt;
 use super::init::{LinearInit, ParamInit, layer_norm};
-use super::patch_embed::tubes_channel_major;
 use super::probe::AttentionMaps;
 use super::sinusoid::PositionTable;
+use crate::cpu_kernels::tubes::tubes_channel_major;
 
 /// Released fine-tuning init: head weight and bias × 0.001 (`init_scale`).
 const HEAD_INIT_SCALE: f64 = 0.001;

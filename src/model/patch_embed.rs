@@ -1,7 +1,7 @@
 //! Tubelet embedding (paper §3.1): a Conv3d with kernel = stride = (tubelet, patch, patch),
 //! kept as the released `patch_embed.proj` parameters. Because the kernel equals the stride
 //! it is one matrix product over tubes, which lets the pre-trainer embed only the visible
-//! tubes instead of the whole clip.
+//! tubes instead of the whole clip (the tubes come from `cpu_kernels::tubes`).
 
 use burn::module::Param;
 use burn::nn::conv::{Conv3d, Conv3dConfig};
@@ -41,19 +41,4 @@ impl<B: Backend> PatchEmbed<B> {
         let weight = weight.reshape([c, tubes.dims()[2]]).transpose();
         dense(tubes, weight, self.proj.bias.as_ref().map(|p| p.val()))
     }
-}
-
-/// Cuts a clip [B, 3, T, H, W] into tubes [B, N, 3·tt·p·p], tokens t-major then row-major,
-/// each tube's values ordered (channel, dt, dy, dx) like the Conv3d weight.
-pub fn tubes_channel_major<B: Backend>(
-    video: Tensor<B, 5>,
-    tubelet: usize,
-    patch: usize,
-) -> Tensor<B, 3> {
-    let [b, ch, t, h, w] = video.dims();
-    let (tt, gh, gw) = (t / tubelet, h / patch, w / patch);
-    video
-        .reshape([b, ch, tt, tubelet, gh, patch, gw, patch])
-        .permute([0, 2, 4, 6, 1, 3, 5, 7])
-        .reshape([b, tt * gh * gw, ch * tubelet * patch * patch])
 }

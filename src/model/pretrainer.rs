@@ -11,11 +11,11 @@ use super::config::PretrainerConfig;
 use super::decoder::MaeDecoder;
 use super::encoder::{Tpsbt, upsample_in_time};
 use super::init::{LinearInit, ParamInit, layer_norm};
-use super::patch_embed::tubes_channel_major;
 use super::probe::AttentionMaps;
 use super::sinusoid::PositionTable;
 use super::target::{masked_tube_pixels, mse, reconstruction_targets};
 use super::tube_mask::TubeMask;
+use crate::cpu_kernels::tubes::tubes_channel_major;
 
 #[derive(Module, Debug)]
 pub struct SvfapPretrainer<B: Backend> {
