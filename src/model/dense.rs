@@ -1,6 +1,7 @@
 //! Linear layers as one 2-D matrix product. burn's `linear` on [B, N, C] runs B small
 //! batched products and computes the weight gradient as B products summed afterwards;
-//! flattening the leading dimensions first makes each of the three a single larger gemm.
+//! flattening the leading dimensions first makes each of the three a single larger gemm
+//! (with the bias fused on the CPU backends, `cpu_kernels::linear`).
 
 use burn::nn::Linear;
 use burn::prelude::*;
@@ -15,7 +16,11 @@ pub fn dense<B: Backend, const D: usize>(
     let mut dims = x.dims();
     let d_in = dims[D - 1];
     let rows = x.shape().num_elements() / d_in.max(1);
-    let y = linear(x.reshape([rows, d_in]), weight, bias);
+    let x = x.reshape([rows, d_in]);
+    let y = match bias {
+        Some(bias) => crate::cpu_kernels::linear::linear(x, weight, bias),
+        None => linear(x, weight, None),
+    };
     dims[D - 1] = y.dims()[1];
     y.reshape(dims)
 }

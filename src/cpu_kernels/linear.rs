@@ -1,0 +1,253 @@
+//! `x·W + b` for x [rows, d_in], W [d_in, d_out] (burn's `Linear` layout), b [d_out], as
+//! direct gemm calls with their own backward step: the products write into fresh buffers
+//! (a burn-flex matmul output is zero-filled, then copied into an aligned allocation) and
+//! the bias add and bias gradient are single passes instead of broadcast tensor ops.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::prelude::*;
+use burn::tensor::ops::FloatTensor;
+use gemm::{Parallelism, gemm};
+use rayon::prelude::*;
+
+use super::parallel::{tensor, values};
+use super::{OnCpu, back};
+use crate::backend::{Cpu, CpuTrain};
+
+/// `x·weight + bias`, fused on the CPU backends, burn's `linear` elsewhere.
+pub fn linear<B: Backend>(
+    x: Tensor<B, 2>,
+    weight: Tensor<B, 2>,
+    bias: Tensor<B, 1>,
+) -> Tensor<B, 2> {
+    match (OnCpu::of(x), OnCpu::of(weight), OnCpu::of(bias)) {
+        (OnCpu::Inference(x), OnCpu::Inference(w), OnCpu::Inference(b)) => {
+            back::<B, 2, Cpu>(forward(&x, &w, &b))
+        }
+        (OnCpu::Training(x), OnCpu::Training(w), OnCpu::Training(b)) => {
+            back::<B, 2, CpuTrain>(train(x, w, b))
+        }
+        (x, w, b) => {
+            burn::tensor::module::linear(x.into_tensor(), w.into_tensor(), Some(b.into_tensor()))
+        }
+    }
+}
+
+/// burn-flex's threshold for splitting a product over the cores (multiply-adds).
+const PARALLEL_FROM: usize = 192 * 192 * 192;
+
+/// A new row-major m×n = lhs (m×k) · rhs (k×n); strides given as (column, row).
+fn product(
+    (m, n, k): (usize, usize, usize),
+    lhs: &[f32],
+    lhs_strides: (usize, usize),
+    rhs: &[f32],
+    rhs_strides: (usize, usize),
+) -> Vec<f32> {
+    assert!(
+        lhs.len() == m * k && rhs.len() == k * n,
+        "linear: product sizes"
+    );
+    let mut dst = Vec::<f32>::with_capacity(m * n);
+    let parallelism = if m * n * k >= PARALLEL_FROM {
+        Parallelism::Rayon(0)
+    } else {
+        Parallelism::None
+    };
+    // SAFETY: the slices hold exactly the m×k and k×n matrices the strides describe; with
+    // `read_dst` false gemm only writes the m×n destination, which then is initialised.
+    unsafe {
+        gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            lhs.as_ptr(),
+            lhs_strides.0 as isize,
+            lhs_strides.1 as isize,
+            rhs.as_ptr(),
+            rhs_strides.0 as isize,
+            rhs_strides.1 as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+        dst.set_len(m * n);
+    }
+    dst
+}
+
+fn sizes(x: &FlexTensor, w: &FlexTensor) -> (usize, usize, usize) {
+    let (xs, ws) = (x.layout().shape(), w.layout().shape());
+    assert_eq!(
+        xs[1], ws[0],
+        "linear: input width {} against weight {:?}",
+        xs[1], ws
+    );
+    (xs[0], xs[1], ws[1])
+}
+
+fn forward(x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> FlexTensor {
+    let (rows, d_in, d_out) = sizes(x, w);
+    let bias = values(b);
+    assert_eq!(bias.len(), d_out, "linear: bias length");
+    let mut out = product(
+        (rows, d_out, d_in),
+        &values(x),
+        (1, d_in),
+        &values(w),
+        (1, d_out),
+    );
+    out.par_chunks_mut(d_out * 64).for_each(|rows| {
+        for row in rows.chunks_exact_mut(d_out) {
+            row.iter_mut().zip(bias.iter()).for_each(|(y, b)| *y += b);
+        }
+    });
+    tensor(out, [rows, d_out].into())
+}
+
+/// The autodiff step: keeps x and W; ∂x = ∂y·Wᵀ, ∂W = xᵀ·∂y, ∂b = Σ_rows ∂y.
+#[derive(Debug)]
+struct LinearBackward;
+
+impl Backward<Cpu, 3> for LinearBackward {
+    type State = (FlexTensor, FlexTensor);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let (x, w) = ops.state;
+        let (rows, d_in, d_out) = sizes(&x, &w);
+        let grad_out = grads.consume::<Cpu>(&ops.node);
+        let grad_out = values(&grad_out);
+        let [x_node, w_node, b_node] = ops.parents;
+        if let Some(node) = x_node {
+            let grad = product(
+                (rows, d_in, d_out),
+                &grad_out,
+                (1, d_out),
+                &values(&w),
+                (d_out, 1),
+            );
+            grads.register::<Cpu>(node.id, tensor(grad, [rows, d_in].into()));
+        }
+        if let Some(node) = w_node {
+            let grad = product(
+                (d_in, d_out, rows),
+                &values(&x),
+                (d_in, 1),
+                &grad_out,
+                (1, d_out),
+            );
+            grads.register::<Cpu>(node.id, tensor(grad, [d_in, d_out].into()));
+        }
+        if let Some(node) = b_node {
+            let mut grad = vec![0.0; d_out];
+            for row in grad_out.chunks_exact(d_out) {
+                grad.iter_mut().zip(row).for_each(|(g, r)| *g += r);
+            }
+            grads.register::<Cpu>(node.id, tensor(grad, [d_out].into()));
+        }
+    }
+}
+
+fn train(
+    x: FloatTensor<CpuTrain>,
+    w: FloatTensor<CpuTrain>,
+    b: FloatTensor<CpuTrain>,
+) -> FloatTensor<CpuTrain> {
+    let out = forward(&x.primitive, &w.primitive, &b.primitive);
+    match LinearBackward
+        .prepare::<NoCheckpointing>([x.node.clone(), w.node.clone(), b.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish((x.primitive, w.primitive), out),
+        OpsKind::UnTracked(prep) => prep.finish(out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Distribution, Tolerance};
+
+    fn random<B: Backend, const D: usize>(shape: [usize; D], device: &B::Device) -> Tensor<B, D> {
+        Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
+    }
+
+    fn close<const D: usize>(ours: Tensor<impl Backend, D>, reference: Tensor<impl Backend, D>) {
+        ours.into_data()
+            .assert_approx_eq::<f32>(&reference.into_data(), Tolerance::rel_abs(1e-4, 1e-5));
+    }
+
+    #[test]
+    fn forward_matches_burns_linear_single_and_multi_threaded() {
+        let device = Default::default();
+        for (rows, d_in, d_out) in [(7, 5, 3), (300, 200, 160)] {
+            let x = random::<Cpu, 2>([rows, d_in], &device);
+            let (w, b) = (random([d_in, d_out], &device), random([d_out], &device));
+            let reference = burn::tensor::module::linear(x.clone(), w.clone(), Some(b.clone()));
+            close(linear(x, w, b), reference);
+        }
+    }
+
+    #[test]
+    fn strided_weight_is_read_in_logical_order() {
+        let device = Default::default();
+        let x = random::<Cpu, 2>([9, 6], &device);
+        let w = random::<Cpu, 2>([4, 6], &device).transpose();
+        let b = random::<Cpu, 1>([4], &device);
+        let reference = burn::tensor::module::linear(x.clone(), w.clone(), Some(b.clone()));
+        close(linear(x, w, b), reference);
+    }
+
+    #[test]
+    fn gradients_match_burns_autodiff() {
+        let device = Default::default();
+        let x = random::<Cpu, 2>([300, 96], &device);
+        let (w, b) = (
+            random::<Cpu, 2>([96, 64], &device),
+            random::<Cpu, 1>([64], &device),
+        );
+        let upstream = random::<Cpu, 2>([300, 64], &device);
+        let grads = |fused: bool| {
+            let x = Tensor::<CpuTrain, 2>::from_inner(x.clone()).require_grad();
+            let w = Tensor::<CpuTrain, 2>::from_inner(w.clone()).require_grad();
+            let b = Tensor::<CpuTrain, 1>::from_inner(b.clone()).require_grad();
+            let y = if fused {
+                linear(x.clone(), w.clone(), b.clone())
+            } else {
+                burn::tensor::module::linear(x.clone(), w.clone(), Some(b.clone()))
+            };
+            let g = (y * Tensor::from_inner(upstream.clone())).sum().backward();
+            (
+                x.grad(&g).unwrap(),
+                w.grad(&g).unwrap(),
+                b.grad(&g).unwrap(),
+            )
+        };
+        let ((x1, w1, b1), (x2, w2, b2)) = (grads(true), grads(false));
+        close(x1, x2);
+        close(w1, w2);
+        close(b1, b2);
+    }
+
+    #[test]
+    fn frozen_weight_gets_no_gradient() {
+        let device = Default::default();
+        let x = Tensor::<CpuTrain, 2>::from_inner(random([5, 4], &device)).require_grad();
+        let w = Tensor::<CpuTrain, 2>::from_inner(random([4, 3], &device));
+        let b = Tensor::<CpuTrain, 1>::from_inner(random([3], &device)).require_grad();
+        let g = linear(x.clone(), w.clone(), b.clone()).sum().backward();
+        assert!(x.grad(&g).is_some() && b.grad(&g).is_some());
+        assert!(w.grad(&g).is_none());
+    }
+}
