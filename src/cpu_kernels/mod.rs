@@ -10,6 +10,7 @@
 pub mod adamw;
 pub mod attention;
 pub mod gelu;
+pub mod layer_norm;
 pub mod linear;
 mod parallel;
 pub mod tubes;

@@ -7,6 +7,7 @@ use super::attention::Attention;
 use super::drop_path::drop_path;
 use super::init::{ParamInit, layer_norm};
 use super::mlp::Mlp;
+use super::norm::normalize;
 
 #[derive(Module, Debug)]
 pub struct Block<B: Backend> {
@@ -43,9 +44,9 @@ impl<B: Backend> Block<B> {
     ) -> (Tensor<B, 3>, Option<Tensor<B, 4>>) {
         let (attn, weights) = self
             .attn
-            .forward(self.norm1.forward(x.clone()), want_weights);
+            .forward(normalize(&self.norm1, x.clone()), want_weights);
         let x = x + drop_path(attn, self.drop_path);
-        let x = x.clone() + drop_path(self.mlp.forward(self.norm2.forward(x)), self.drop_path);
+        let x = x.clone() + drop_path(self.mlp.forward(normalize(&self.norm2, x)), self.drop_path);
         (x, weights)
     }
 }

@@ -8,6 +8,7 @@ use burn::tensor::activation::{relu, sigmoid, tanh};
 use super::config::{ClassifierConfig, HeadActivation};
 use super::encoder::Tpsbt;
 use super::init::{LinearInit, ParamInit, layer_norm};
+use super::norm::normalize;
 use super::probe::AttentionMaps;
 use super::sinusoid::PositionTable;
 use crate::cpu_kernels::tubes::tubes_channel_major;
@@ -77,7 +78,7 @@ impl<B: Backend> SvfapClassifier<B> {
                 .clone()
                 .mean_dim(1)
         };
-        let features = self.fc_norm.forward(pooled.squeeze_dim(1));
+        let features = normalize(&self.fc_norm, pooled.squeeze_dim(1));
         let logits = self.head.forward(features.clone());
         let logits = match self.config.head_activation {
             HeadActivation::None => logits,

@@ -11,6 +11,7 @@ use super::cross_attention::CrossAttention;
 use super::drop_path::drop_path;
 use super::init::{ParamInit, layer_norm};
 use super::mlp::Mlp;
+use super::norm::normalize;
 
 #[derive(Module, Debug)]
 pub struct CrossSelfBlock<B: Backend> {
@@ -60,16 +61,16 @@ impl<B: Backend> CrossSelfBlock<B> {
         want_weights: bool,
     ) -> (Tensor<B, 3>, Option<CrossSelfWeights<B>>) {
         let (cross, cross_w) = self.cross_attn.forward(
-            self.cross_norm1.forward(x.clone()),
-            self.cross_norm2.forward(context),
+            normalize(&self.cross_norm1, x.clone()),
+            normalize(&self.cross_norm2, context),
             want_weights,
         );
         let x = x + drop_path(cross, self.drop_path);
         let (own, own_w) = self
             .attn
-            .forward(self.norm1.forward(x.clone()), want_weights);
+            .forward(normalize(&self.norm1, x.clone()), want_weights);
         let x = x + drop_path(own, self.drop_path);
-        let x = x.clone() + drop_path(self.mlp.forward(self.norm2.forward(x)), self.drop_path);
+        let x = x.clone() + drop_path(self.mlp.forward(normalize(&self.norm2, x)), self.drop_path);
         let weights = cross_w
             .zip(own_w)
             .map(|(cross, own)| CrossSelfWeights { cross, own });

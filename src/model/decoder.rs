@@ -8,6 +8,7 @@ use super::block::Block;
 use super::config::DecoderConfig;
 use super::dense::apply;
 use super::init::{ParamInit, layer_norm};
+use super::norm::normalize;
 
 #[derive(Module, Debug)]
 pub struct MaeDecoder<B: Backend> {
@@ -43,7 +44,7 @@ impl<B: Backend> MaeDecoder<B> {
         let n = x.dims()[1];
         apply(
             &self.head,
-            self.norm.forward(x.narrow(1, n - num_masked, num_masked)),
+            normalize(&self.norm, x.narrow(1, n - num_masked, num_masked)),
         )
     }
 }

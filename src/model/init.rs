@@ -116,6 +116,6 @@ impl ParamInit {
 /// A LayerNorm with the released code's eps (1e-6), weight 1, bias 0.
 pub fn layer_norm<B: Backend>(d: usize, device: &B::Device) -> burn::nn::LayerNorm<B> {
     burn::nn::LayerNormConfig::new(d)
-        .with_epsilon(1e-6)
+        .with_epsilon(super::norm::LAYER_NORM_EPS)
         .init(device)
 }

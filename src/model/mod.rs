@@ -15,6 +15,7 @@ pub mod drop_path;
 pub mod encoder;
 pub mod init;
 pub mod mlp;
+pub mod norm;
 pub mod patch_embed;
 pub mod pixel_norm;
 pub mod presets;

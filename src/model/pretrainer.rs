@@ -11,6 +11,7 @@ use super::config::PretrainerConfig;
 use super::decoder::MaeDecoder;
 use super::encoder::{Tpsbt, upsample_in_time};
 use super::init::{LinearInit, ParamInit, layer_norm};
+use super::norm::normalize;
 use super::probe::AttentionMaps;
 use super::sinusoid::PositionTable;
 use super::target::{masked_tube_pixels, mse, reconstruction_targets};
@@ -169,7 +170,7 @@ impl<B: Backend> SvfapPretrainer<B> {
         };
         let latent = self
             .encoder_to_decoder
-            .forward(self.encoder_norm.forward(fused));
+            .forward(normalize(&self.encoder_norm, fused));
 
         let dw = self.config.decoder.width;
         let dec_pos = self.decoder_positions.tensor::<B>(&device);

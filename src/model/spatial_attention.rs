@@ -7,6 +7,7 @@ use burn::tensor::activation::softmax;
 
 use super::init::{ParamInit, layer_norm};
 use super::mlp::Mlp;
+use super::norm::normalize;
 
 #[derive(Module, Debug)]
 pub struct SpatialAttention<B: Backend> {
@@ -36,7 +37,7 @@ impl<B: Backend> SpatialAttention<B> {
         let [b, n, c] = x.dims();
         let s = n / slices;
         let g = self.num_tokens;
-        let logits = self.mlp.forward(self.norm.forward(x.clone())); // [B, T·S, G]
+        let logits = self.mlp.forward(normalize(&self.norm, x.clone())); // [B, T·S, G]
         let assignment = softmax(logits.reshape([b * slices, s, g]).swap_dims(1, 2), 2);
         let pooled = assignment.clone().matmul(x.reshape([b * slices, s, c]));
         (pooled.reshape([b, slices * g, c]), assignment)

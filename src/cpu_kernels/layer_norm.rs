@@ -1,0 +1,259 @@
+//! LayerNorm over the last dimension, y = (x − μ)/√(σ² + ε)·γ + β, with its backward step:
+//! ∂x = r·(g − mean(g) − x̂·mean(g·x̂)) for g = ∂y·γ and r = 1/√(σ² + ε), ∂γ = Σ ∂y·x̂,
+//! ∂β = Σ ∂y. burn's autodiff builds it from about twenty broadcast tensor ops.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::nn::LayerNorm;
+use burn::prelude::*;
+use burn::tensor::TensorMetadata;
+use burn::tensor::ops::FloatTensor;
+use rayon::prelude::*;
+
+use super::parallel::{simd_kernel, tensor, values};
+use super::{OnCpu, back};
+use crate::backend::{Cpu, CpuTrain};
+
+/// Rows per parallel task.
+const ROWS_PER_TASK: usize = 64;
+
+/// `norm` applied to `x`, fused on the CPU backends. `eps` must be the one `norm` was made
+/// with (burn keeps it private); elsewhere `norm.forward` runs as is.
+pub fn layer_norm<B: Backend, const D: usize>(
+    norm: &LayerNorm<B>,
+    eps: f64,
+    x: Tensor<B, D>,
+) -> Tensor<B, D> {
+    let Some(beta) = norm.beta.as_ref() else {
+        return norm.forward(x);
+    };
+    let (gamma, beta) = (norm.gamma.val(), beta.val());
+    match (OnCpu::of(x), OnCpu::of(gamma), OnCpu::of(beta)) {
+        (OnCpu::Inference(x), OnCpu::Inference(g), OnCpu::Inference(b)) => {
+            back::<B, D, Cpu>(forward(&x, &g, &b, eps as f32).0)
+        }
+        (OnCpu::Training(x), OnCpu::Training(g), OnCpu::Training(b)) => {
+            back::<B, D, CpuTrain>(train(x, g, b, eps as f32))
+        }
+        (x, _, _) => norm.forward(x.into_tensor()),
+    }
+}
+
+simd_kernel! {
+    /// Normalises each row of `x` into `out`, writing its 1/σ to `rstd`.
+    fn forward_rows(x: &[f32], gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32], rstd: &mut [f32]) {
+        let width = gamma.len();
+        for ((row, out), rstd) in x.chunks_exact(width).zip(out.chunks_exact_mut(width)).zip(rstd) {
+            let mean = row.iter().sum::<f32>() / width as f32;
+            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / width as f32;
+            *rstd = 1.0 / (var + eps).sqrt();
+            for (((o, &v), &g), &b) in out.iter_mut().zip(row).zip(gamma).zip(beta) {
+                *o = (v - mean) * *rstd * g + b;
+            }
+        }
+    }
+}
+
+/// (y, 1/σ per row).
+fn forward(
+    x: &FlexTensor,
+    gamma: &FlexTensor,
+    beta: &FlexTensor,
+    eps: f32,
+) -> (FlexTensor, Vec<f32>) {
+    let (x_values, gamma, beta) = (values(x), values(gamma), values(beta));
+    let width = gamma.len();
+    assert!(
+        beta.len() == width && x_values.len() % width == 0,
+        "layer_norm: widths differ"
+    );
+    let mut out = vec![0.0; x_values.len()];
+    let mut rstd = vec![0.0; x_values.len() / width];
+    out.par_chunks_mut(ROWS_PER_TASK * width)
+        .zip(rstd.par_chunks_mut(ROWS_PER_TASK))
+        .zip(x_values.par_chunks(ROWS_PER_TASK * width))
+        .for_each(|((out, rstd), x)| forward_rows(x, &gamma, &beta, eps, out, rstd));
+    (tensor(out, x.shape()), rstd)
+}
+
+simd_kernel! {
+    /// ∂x of each row into `grad_x`; adds this block's ∂γ and ∂β into `grad_gamma`, `grad_beta`.
+    fn backward_rows(
+        x: &[f32],
+        rstd: &[f32],
+        grad: &[f32],
+        gamma: &[f32],
+        grad_x: &mut [f32],
+        grad_gamma: &mut [f32],
+        grad_beta: &mut [f32],
+    ) {
+        let width = gamma.len();
+        let rows = x.chunks_exact(width).zip(grad.chunks_exact(width)).zip(grad_x.chunks_exact_mut(width));
+        for (((row, dy), dx), &r) in rows.zip(rstd) {
+            let mean = row.iter().sum::<f32>() / width as f32;
+            let (mut mean_g, mut mean_gx) = (0.0, 0.0);
+            for i in 0..width {
+                let x_hat = (row[i] - mean) * r;
+                let g = dy[i] * gamma[i];
+                mean_g += g;
+                mean_gx += g * x_hat;
+                grad_gamma[i] += dy[i] * x_hat;
+                grad_beta[i] += dy[i];
+            }
+            let (mean_g, mean_gx) = (mean_g / width as f32, mean_gx / width as f32);
+            for i in 0..width {
+                let x_hat = (row[i] - mean) * r;
+                dx[i] = r * (dy[i] * gamma[i] - mean_g - x_hat * mean_gx);
+            }
+        }
+    }
+}
+
+/// (∂x, ∂γ, ∂β).
+fn backward(
+    x: &FlexTensor,
+    gamma: &FlexTensor,
+    rstd: &[f32],
+    grad: &FlexTensor,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let (x_values, gamma_values, grad_values) = (values(x), values(gamma), values(grad));
+    let width = gamma_values.len();
+    let mut grad_x = vec![0.0; x_values.len()];
+    let block = ROWS_PER_TASK * width;
+    let (grad_gamma, grad_beta) = grad_x
+        .par_chunks_mut(block)
+        .zip(
+            x_values
+                .par_chunks(block)
+                .zip(grad_values.par_chunks(block)),
+        )
+        .zip(rstd.par_chunks(ROWS_PER_TASK))
+        .map(|((dx, (x, dy)), rstd)| {
+            let (mut gg, mut gb) = (vec![0.0; width], vec![0.0; width]);
+            backward_rows(x, rstd, dy, &gamma_values, dx, &mut gg, &mut gb);
+            (gg, gb)
+        })
+        .reduce(
+            || (vec![0.0; width], vec![0.0; width]),
+            |(mut ga, mut ba), (gb, bb)| {
+                ga.iter_mut().zip(gb).for_each(|(a, b)| *a += b);
+                ba.iter_mut().zip(bb).for_each(|(a, b)| *a += b);
+                (ga, ba)
+            },
+        );
+    (
+        tensor(grad_x, x.shape()),
+        tensor(grad_gamma, [width].into()),
+        tensor(grad_beta, [width].into()),
+    )
+}
+
+/// The autodiff step: keeps x, γ and 1/σ per row.
+#[derive(Debug)]
+struct LayerNormBackward;
+
+impl Backward<Cpu, 3> for LayerNormBackward {
+    type State = (FlexTensor, FlexTensor, FlexTensor);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let (x, gamma, rstd) = ops.state;
+        let grad = grads.consume::<Cpu>(&ops.node);
+        let (grad_x, grad_gamma, grad_beta) = backward(&x, &gamma, &values(&rstd), &grad);
+        let [x_node, gamma_node, beta_node] = ops.parents;
+        for (node, grad) in [
+            (x_node, grad_x),
+            (gamma_node, grad_gamma),
+            (beta_node, grad_beta),
+        ] {
+            if let Some(node) = node {
+                grads.register::<Cpu>(node.id, grad);
+            }
+        }
+    }
+}
+
+fn train(
+    x: FloatTensor<CpuTrain>,
+    gamma: FloatTensor<CpuTrain>,
+    beta: FloatTensor<CpuTrain>,
+    eps: f32,
+) -> FloatTensor<CpuTrain> {
+    let (out, rstd) = forward(&x.primitive, &gamma.primitive, &beta.primitive, eps);
+    match LayerNormBackward
+        .prepare::<NoCheckpointing>([x.node.clone(), gamma.node.clone(), beta.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let rows = rstd.len();
+            prep.finish(
+                (x.primitive, gamma.primitive, tensor(rstd, [rows].into())),
+                out,
+            )
+        }
+        OpsKind::UnTracked(prep) => prep.finish(out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::module::Param;
+    use burn::nn::LayerNormConfig;
+    use burn::tensor::{Distribution, Tolerance};
+
+    const EPS: f64 = 1e-6;
+
+    fn norm<B: Backend>(device: &B::Device) -> LayerNorm<B> {
+        let mut norm = LayerNormConfig::new(48).with_epsilon(EPS).init(device);
+        // Non-trivial scale and shift.
+        let random = || Tensor::random([48], Distribution::Normal(0.5, 0.5), device);
+        norm.gamma = Param::from_tensor(random());
+        norm.beta = Some(Param::from_tensor(random()));
+        norm
+    }
+
+    fn close<const D: usize>(ours: Tensor<impl Backend, D>, reference: Tensor<impl Backend, D>) {
+        ours.into_data()
+            .assert_approx_eq::<f32>(&reference.into_data(), Tolerance::rel_abs(1e-4, 1e-5));
+    }
+
+    #[test]
+    fn forward_matches_burns_layer_norm() {
+        let device = Default::default();
+        let norm = norm::<Cpu>(&device);
+        let x = Tensor::<Cpu, 3>::random([3, 70, 48], Distribution::Normal(2.0, 3.0), &device);
+        close(layer_norm(&norm, EPS, x.clone()), norm.forward(x));
+    }
+
+    #[test]
+    fn gradients_match_burns_autodiff() {
+        let device = Default::default();
+        let norm = norm::<CpuTrain>(&device);
+        let x = Tensor::<Cpu, 3>::random([3, 70, 48], Distribution::Normal(2.0, 3.0), &device);
+        let upstream =
+            Tensor::<Cpu, 3>::random([3, 70, 48], Distribution::Normal(0.0, 1.0), &device);
+        let grads = |fused: bool| {
+            let x = Tensor::<CpuTrain, 3>::from_inner(x.clone()).require_grad();
+            let y = if fused {
+                layer_norm(&norm, EPS, x.clone())
+            } else {
+                norm.forward(x.clone())
+            };
+            let g = (y * Tensor::from_inner(upstream.clone())).sum().backward();
+            let beta = norm.beta.as_ref().unwrap();
+            (
+                x.grad(&g).unwrap(),
+                norm.gamma.grad(&g).unwrap(),
+                beta.grad(&g).unwrap(),
+            )
+        };
+        let ((x1, g1, b1), (x2, g2, b2)) = (grads(true), grads(false));
+        close(x1, x2);
+        close(g1, g2);
+        close(b1, b2);
+    }
+}
