@@ -1,11 +1,18 @@
 //! Fused CPU kernels for the ops where burn-flex is far behind PyTorch on the model's
 //! shapes. burn-flex runs element-wise ops single-threaded and scalar (its GELU calls libm's
 //! `erf` per element: 8.9 ms forward + backward on [8, 64, 768] against PyTorch's 1.1 ms), and
-//! burn's autodiff builds attention from many small ops plus copies for the head layout.
+//! burn's autodiff builds attention and LayerNorm from many small ops plus layout copies.
 //!
 //! Each op here is a plain function generic over the backend. On the CPU backends (`Cpu`,
 //! and `CpuTrain` with its own backward step) it runs the fused kernel; on any other backend
-//! (CUDA) it is burn's ops, unchanged.
+//! (CUDA) it is burn's ops, unchanged. Every kernel is tested against burn's ops, forward
+//! and gradients.
+//!
+//! - `linear`: x·W + b as direct gemm calls, bias fused.
+//! - `attention`: multi-head self- and cross-attention straight from the fused projections.
+//! - `layer_norm`, `gelu`: one parallel, vectorised pass each way.
+//! - `tubes`: clips cut into tubes by row copies.
+//! - `adamw`: the optimiser update in one pass.
 
 pub mod adamw;
 pub mod attention;
