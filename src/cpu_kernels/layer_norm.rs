@@ -123,7 +123,9 @@ fn backward(
     let width = gamma_values.len();
     let mut grad_x = vec![0.0; x_values.len()];
     let block = ROWS_PER_TASK * width;
-    let (grad_gamma, grad_beta) = grad_x
+    // Per-block partial sums, added in block order so the result never depends on how
+    // rayon scheduled the blocks (resumed runs must repeat bit for bit).
+    let partials: Vec<(Vec<f32>, Vec<f32>)> = grad_x
         .par_chunks_mut(block)
         .zip(
             x_values
@@ -136,14 +138,12 @@ fn backward(
             backward_rows(x, rstd, dy, &gamma_values, dx, &mut gg, &mut gb);
             (gg, gb)
         })
-        .reduce(
-            || (vec![0.0; width], vec![0.0; width]),
-            |(mut ga, mut ba), (gb, bb)| {
-                ga.iter_mut().zip(gb).for_each(|(a, b)| *a += b);
-                ba.iter_mut().zip(bb).for_each(|(a, b)| *a += b);
-                (ga, ba)
-            },
-        );
+        .collect();
+    let (mut grad_gamma, mut grad_beta) = (vec![0.0; width], vec![0.0; width]);
+    for (gg, gb) in partials {
+        grad_gamma.iter_mut().zip(gg).for_each(|(a, b)| *a += b);
+        grad_beta.iter_mut().zip(gb).for_each(|(a, b)| *a += b);
+    }
     (
         tensor(grad_x, x.shape()),
         tensor(grad_gamma, [width].into()),
