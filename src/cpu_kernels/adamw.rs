@@ -9,7 +9,8 @@ use burn::prelude::*;
 use burn::tensor::TensorMetadata;
 use rayon::prelude::*;
 
-use super::parallel::{simd_kernel, tensor, values};
+use super::buffers::{tensor, values};
+use super::parallel::simd_kernel;
 use super::{OnCpu, back};
 use crate::backend::Cpu;
 

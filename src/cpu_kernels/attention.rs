@@ -18,7 +18,8 @@ use burn::tensor::ops::{AttentionModuleOptions, FloatTensor};
 use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
 
-use super::parallel::{simd_kernel, tensor, values};
+use super::buffers::{tensor, values};
+use super::parallel::simd_kernel;
 use super::vector_math::exp;
 use super::{OnCpu, back};
 use crate::backend::{Cpu, CpuTrain};

@@ -10,7 +10,8 @@ use burn::prelude::*;
 use burn::tensor::TensorMetadata;
 use burn::tensor::ops::FloatTensor;
 
-use super::parallel::{map1, map2, simd_kernel, tensor, values};
+use super::buffers::{tensor, values};
+use super::parallel::{map1, map2, simd_kernel};
 use super::vector_math::normal_cdf_pdf;
 use super::{OnCpu, back};
 use crate::backend::{Cpu, CpuTrain};

@@ -13,7 +13,8 @@ use burn::tensor::TensorMetadata;
 use burn::tensor::ops::FloatTensor;
 use rayon::prelude::*;
 
-use super::parallel::{simd_kernel, tensor, values};
+use super::buffers::{tensor, values};
+use super::parallel::simd_kernel;
 use super::{OnCpu, back};
 use crate::backend::{Cpu, CpuTrain};
 

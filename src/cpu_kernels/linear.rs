@@ -13,7 +13,7 @@ use burn::tensor::ops::FloatTensor;
 use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
 
-use super::parallel::{tensor, values};
+use super::buffers::{tensor, values};
 use super::{OnCpu, back};
 use crate::backend::{Cpu, CpuTrain};
 

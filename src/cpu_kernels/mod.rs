@@ -16,6 +16,7 @@
 
 pub mod adamw;
 pub mod attention;
+mod buffers;
 pub mod gelu;
 pub mod layer_norm;
 pub mod linear;

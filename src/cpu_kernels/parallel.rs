@@ -1,9 +1,6 @@
 //! Element-wise loops split over the rayon pool burn-flex also uses, compiled twice: for
 //! the baseline x86-64 target and for AVX2 + FMA, chosen at run time by what the CPU has.
 
-use burn::backend::flex::{FlexTensor, Layout};
-use burn::tensor::Bytes;
-use burn::tensor::{DType, Shape};
 use rayon::prelude::*;
 
 /// Elements per task: below two tasks' worth the loop runs on the calling thread.
@@ -27,23 +24,6 @@ pub fn map2(a: &[f32], b: &[f32], out: &mut [f32], kernel: fn(&[f32], &[f32], &m
     out.par_chunks_mut(CHUNK)
         .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
         .for_each(|(out, (a, b))| kernel(a, b, out));
-}
-
-/// The f32 values of `t` in row-major order: borrowed when contiguous, copied otherwise.
-pub fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
-    match t.as_slice::<f32>() {
-        Some(slice) => std::borrow::Cow::Borrowed(slice),
-        None => std::borrow::Cow::Owned(t.to_contiguous().as_slice::<f32>().unwrap().to_vec()),
-    }
-}
-
-/// A contiguous f32 tensor of `shape` holding `data`.
-pub fn tensor(data: Vec<f32>, shape: Shape) -> FlexTensor {
-    FlexTensor::new(
-        Bytes::from_elems(data),
-        Layout::contiguous(shape),
-        DType::F32,
-    )
 }
 
 /// Defines `fn $name(args)` whose body is compiled for the baseline target and for AVX2 +

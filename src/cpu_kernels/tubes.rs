@@ -8,7 +8,7 @@ use burn::prelude::*;
 use burn::tensor::{TensorMetadata, TensorPrimitive};
 use rayon::prelude::*;
 
-use super::parallel::{tensor, values};
+use super::buffers::{tensor, values};
 use super::{OnCpu, back};
 use crate::backend::{Cpu, CpuTrain};
 
