@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use super::buffers::{tensor, values};
 use super::parallel::simd_kernel;
-use super::vector_math::exp;
+use super::vector_math::{self, exp};
 use super::{OnCpu, back};
 use crate::backend::{Cpu, CpuTrain};
 use crate::model::attention::{merge_heads, split_heads};
@@ -225,13 +225,9 @@ simd_kernel! {
     /// Each row of `scores` (rows of `len`) replaced by its softmax.
     fn softmax_rows(scores: &mut [f32], len: usize) {
         for row in scores.chunks_exact_mut(len) {
-            let max = row.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
-            let mut sum = 0.0;
-            for x in row.iter_mut() {
-                *x = exp(*x - max);
-                sum += *x;
-            }
-            let inv = 1.0 / sum;
+            let max = vector_math::max(row);
+            row.iter_mut().for_each(|x| *x = exp(*x - max));
+            let inv = 1.0 / vector_math::sum(row);
             row.iter_mut().for_each(|x| *x *= inv);
         }
     }
@@ -241,7 +237,7 @@ simd_kernel! {
     /// Softmax backward in place: `grad` (∂L/∂p) becomes ∂L/∂s = p ⊙ (∂L/∂p − Σⱼ ∂L/∂pⱼ·pⱼ).
     fn softmax_grad_rows(grad: &mut [f32], probs: &[f32], len: usize) {
         for (g, p) in grad.chunks_exact_mut(len).zip(probs.chunks_exact(len)) {
-            let dot: f32 = g.iter().zip(p).map(|(g, p)| g * p).sum();
+            let dot = vector_math::dot(g, p);
             g.iter_mut().zip(p).for_each(|(g, &p)| *g = p * (*g - dot));
         }
     }

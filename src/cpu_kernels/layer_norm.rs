@@ -15,6 +15,7 @@ use rayon::prelude::*;
 
 use super::buffers::{tensor, values};
 use super::parallel::simd_kernel;
+use super::vector_math;
 use super::{OnCpu, back};
 use crate::backend::{Cpu, CpuTrain};
 
@@ -48,11 +49,13 @@ simd_kernel! {
     fn forward_rows(x: &[f32], gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32], rstd: &mut [f32]) {
         let width = gamma.len();
         for ((row, out), rstd) in x.chunks_exact(width).zip(out.chunks_exact_mut(width)).zip(rstd) {
-            let mean = row.iter().sum::<f32>() / width as f32;
-            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / width as f32;
+            let mean = vector_math::sum(row) / width as f32;
+            // Two passes (centre, then square) keep the variance exact for large means.
+            out.iter_mut().zip(row).for_each(|(o, &v)| *o = v - mean);
+            let var = vector_math::dot(out, out) / width as f32;
             *rstd = 1.0 / (var + eps).sqrt();
-            for (((o, &v), &g), &b) in out.iter_mut().zip(row).zip(gamma).zip(beta) {
-                *o = (v - mean) * *rstd * g + b;
+            for ((o, &g), &b) in out.iter_mut().zip(gamma).zip(beta) {
+                *o = *o * *rstd * g + b;
             }
         }
     }
@@ -94,20 +97,17 @@ simd_kernel! {
         let width = gamma.len();
         let rows = x.chunks_exact(width).zip(grad.chunks_exact(width)).zip(grad_x.chunks_exact_mut(width));
         for (((row, dy), dx), &r) in rows.zip(rstd) {
-            let mean = row.iter().sum::<f32>() / width as f32;
-            let (mut mean_g, mut mean_gx) = (0.0, 0.0);
+            let mean = vector_math::sum(row) / width as f32;
+            dx.iter_mut().zip(row).for_each(|(x_hat, &v)| *x_hat = (v - mean) * r);
             for i in 0..width {
-                let x_hat = (row[i] - mean) * r;
-                let g = dy[i] * gamma[i];
-                mean_g += g;
-                mean_gx += g * x_hat;
-                grad_gamma[i] += dy[i] * x_hat;
+                grad_gamma[i] += dy[i] * dx[i];
                 grad_beta[i] += dy[i];
             }
-            let (mean_g, mean_gx) = (mean_g / width as f32, mean_gx / width as f32);
+            // g = ∂y·γ; mean(g) and mean(g·x̂).
+            let mean_g = vector_math::dot(dy, gamma) / width as f32;
+            let mean_gx = vector_math::dot3(dy, gamma, dx) / width as f32;
             for i in 0..width {
-                let x_hat = (row[i] - mean) * r;
-                dx[i] = r * (dy[i] * gamma[i] - mean_g - x_hat * mean_gx);
+                dx[i] = r * (dy[i] * gamma[i] - mean_g - dx[i] * mean_gx);
             }
         }
     }
@@ -228,6 +228,52 @@ mod tests {
         let norm = norm::<Cpu>(&device);
         let x = Tensor::<Cpu, 3>::random([3, 70, 48], Distribution::Normal(2.0, 3.0), &device);
         close(layer_norm(&norm, EPS, x.clone()), norm.forward(x));
+    }
+
+    #[test]
+    fn rows_with_a_large_mean_keep_their_variance() {
+        let device = Default::default();
+        let norm = norm::<Cpu>(&device);
+        let x = Tensor::<Cpu, 2>::random([5, 48], Distribution::Normal(0.0, 0.1), &device) + 1000.0;
+        // In f64, as the reference: (x − μ)/√(σ² + ε)·γ + β.
+        let rows = x.to_data().convert::<f64>().to_vec::<f64>().unwrap();
+        let gamma = norm
+            .gamma
+            .val()
+            .into_data()
+            .convert::<f64>()
+            .to_vec::<f64>()
+            .unwrap();
+        let beta = norm
+            .beta
+            .as_ref()
+            .unwrap()
+            .val()
+            .into_data()
+            .convert::<f64>()
+            .to_vec::<f64>()
+            .unwrap();
+        let mut expected = Vec::new();
+        for row in rows.chunks(48) {
+            let mean = row.iter().sum::<f64>() / 48.0;
+            let var = row.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 48.0;
+            let r = 1.0 / (var + EPS).sqrt();
+            expected.extend(
+                row.iter()
+                    .zip(&gamma)
+                    .zip(&beta)
+                    .map(|((v, g), b)| (v - mean) * r * g + b),
+            );
+        }
+        let ours = layer_norm(&norm, EPS, x)
+            .into_data()
+            .convert::<f64>()
+            .to_vec::<f64>()
+            .unwrap();
+        for (o, e) in ours.iter().zip(&expected) {
+            // f32 input at 1000 is quantised to 6e-5, 0.06% of σ = 0.1.
+            assert!((o - e).abs() < 5e-3 * (1.0 + e.abs()), "{o} vs {e}");
+        }
     }
 
     #[test]

@@ -19,7 +19,9 @@ pub fn exp(x: f32) -> f32 {
     let p = p * r + 1.666_666_5e-1;
     let p = p * r + 0.5;
     let er = p * r * r + r + 1.0;
-    er * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // 2ⁿ: n + 127 sits in the low mantissa bits of ROUND + 127 + n; shifting it into the
+    // exponent field avoids a float → int conversion, which does not vectorise.
+    er * f32::from_bits((n + (ROUND + 127.0)).to_bits() << 23)
 }
 
 /// Φ(x) and φ(x), the standard normal CDF and density. Φ uses Abramowitz & Stegun 7.1.26
@@ -47,9 +49,114 @@ pub fn normal_cdf_pdf(x: f32) -> (f32, f32) {
     (cdf, gauss * 0.398_942_3) // 1/√(2π)
 }
 
+/// Independent accumulators per reduction: a single running sum or max is a dependency
+/// chain the compiler must keep in order (float addition is not associative), which also
+/// keeps the loop around it from being vectorised.
+const LANES: usize = 16;
+
+/// Σ xᵢ, summed in `LANES` interleaved partial sums.
+#[inline(always)]
+pub fn sum(x: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for chunk in chunks {
+        lanes.iter_mut().zip(chunk).for_each(|(l, v)| *l += v);
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// Σ xᵢ·yᵢ, summed in `LANES` interleaved partial sums.
+#[inline(always)]
+pub fn dot(x: &[f32], y: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; LANES];
+    let (xs, ys) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
+    let tail: f32 = xs
+        .remainder()
+        .iter()
+        .zip(ys.remainder())
+        .map(|(a, b)| a * b)
+        .sum();
+    for (a, b) in xs.zip(ys) {
+        for i in 0..LANES {
+            lanes[i] += a[i] * b[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// Σ xᵢ·yᵢ·zᵢ, summed in `LANES` interleaved partial sums.
+#[inline(always)]
+pub fn dot3(x: &[f32], y: &[f32], z: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; LANES];
+    let (xs, ys, zs) = (
+        x.chunks_exact(LANES),
+        y.chunks_exact(LANES),
+        z.chunks_exact(LANES),
+    );
+    let tail: f32 = (xs
+        .remainder()
+        .iter()
+        .zip(ys.remainder())
+        .zip(zs.remainder()))
+    .map(|((a, b), c)| a * b * c)
+    .sum();
+    for ((a, b), c) in xs.zip(ys).zip(zs) {
+        for i in 0..LANES {
+            lanes[i] += a[i] * b[i] * c[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// max xᵢ (−∞ for an empty slice).
+#[inline(always)]
+pub fn max(x: &[f32]) -> f32 {
+    let mut lanes = [f32::NEG_INFINITY; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    for chunk in chunks {
+        lanes
+            .iter_mut()
+            .zip(chunk)
+            .for_each(|(l, &v)| *l = l.max(v));
+    }
+    lanes.iter().fold(tail, |m, &v| m.max(v))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lane_reductions_match_sequential_ones() {
+        for len in [0, 1, 15, 16, 17, 100, 803] {
+            let x: Vec<f32> = (0..len)
+                .map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0)
+                .collect();
+            let y: Vec<f32> = (0..len)
+                .map(|i| ((i * 13 % 29) as f32 - 14.0) / 3.0)
+                .collect();
+            let seq_sum: f64 = x.iter().map(|&v| v as f64).sum();
+            let seq_dot: f64 = x.iter().zip(&y).map(|(&a, &b)| a as f64 * b as f64).sum();
+            let seq_dot3: f64 = x
+                .iter()
+                .zip(&y)
+                .map(|(&a, &b)| a as f64 * b as f64 * a as f64)
+                .sum();
+            let seq_max = x.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            assert!((sum(&x) as f64 - seq_sum).abs() < 1e-3, "sum of {len}");
+            assert!((dot(&x, &y) as f64 - seq_dot).abs() < 1e-2, "dot of {len}");
+            assert!(
+                (dot3(&x, &y, &x) as f64 - seq_dot3).abs() < 1e-1,
+                "dot3 of {len}"
+            );
+            assert_eq!(max(&x), seq_max, "max of {len}");
+        }
+    }
 
     #[test]
     fn exp_is_within_a_few_ulp_of_std() {
