@@ -142,6 +142,22 @@ impl Plan {
         self.heads * self.head_dim
     }
 
+    /// 1/√d, the scores' scale.
+    fn scale(&self) -> f32 {
+        (self.head_dim as f32).powf(-0.5)
+    }
+
+    /// Clip and head of task `bh`, and where that head's q, k and v start.
+    fn task(&self, bh: usize) -> (usize, usize, [usize; 3]) {
+        let (b, h, d) = (bh / self.heads, bh % self.heads, self.head_dim);
+        let starts = [
+            self.q.start(self.nq, b, h, d),
+            self.k.start(self.nk, b, h, d),
+            self.v.start(self.nk, b, h, d),
+        ];
+        (b, h, starts)
+    }
+
     fn probs_len(&self) -> usize {
         self.batch * self.heads * self.nq * self.nk
     }
@@ -254,16 +270,11 @@ fn forward(plan: &Plan, q: &[f32], kv: &[f32], keep_probs: Option<&mut [f32]>) -
         ..
     } = *plan;
     let c = plan.width();
-    let scale = (d as f32).powf(-0.5);
+    let scale = plan.scale();
     let mut out = vec![0.0; plan.batch * nq * c];
     let out_buf = Shared(out.as_mut_ptr());
     let task = |bh: usize, probs: &mut [f32]| {
-        let (b, h) = (bh / heads, bh % heads);
-        let (qs, ks, vs) = (
-            plan.q.start(nq, b, h, d),
-            plan.k.start(nk, b, h, d),
-            plan.v.start(nk, b, h, d),
-        );
+        let (b, h, [qs, ks, vs]) = plan.task(bh);
         // SAFETY: `check` sized the inputs; this task writes only its clip's rows of its
         // head's columns of `out`.
         unsafe {
@@ -321,7 +332,6 @@ fn backward(
     let Plan {
         nq,
         nk,
-        heads,
         head_dim: d,
         ..
     } = *plan;
@@ -332,16 +342,11 @@ fn backward(
         "attention: output gradient"
     );
     assert_eq!(probs.len(), plan.probs_len(), "attention: kept weights");
-    let scale = (d as f32).powf(-0.5);
+    let scale = plan.scale();
     probs.par_chunks(nq * nk).enumerate().for_each_init(
         || vec![0.0; nq * nk],
         |grad_scores, (bh, p)| {
-            let (b, h) = (bh / heads, bh % heads);
-            let (qs, ks, vs) = (
-                plan.q.start(nq, b, h, d),
-                plan.k.start(nk, b, h, d),
-                plan.v.start(nk, b, h, d),
-            );
+            let (b, h, [qs, ks, vs]) = plan.task(bh);
             let (qw, kw, vw) = (plan.q.width, plan.k.width, plan.v.width);
             // SAFETY: inputs sized by the asserts above; the gradient buffers have the
             // inputs' layouts and this task writes only its clip's rows of its head's columns.
@@ -423,6 +428,16 @@ impl Backward<Cpu, 1> for SelfAttentionBackward {
     }
 }
 
+/// Runs the forward pass `run` with a buffer for the softmax weights: (output, weights).
+fn keeping_probs(
+    plan: &Plan,
+    run: impl FnOnce(Option<&mut [f32]>) -> FlexTensor,
+) -> (FlexTensor, FlexTensor) {
+    let mut probs = vec![0.0; plan.probs_len()];
+    let out = run(Some(&mut probs));
+    (out, tensor(probs, [plan.probs_len()].into()))
+}
+
 fn train_self(plan: Plan, qkv: FloatTensor<CpuTrain>) -> FloatTensor<CpuTrain> {
     let run = |probs: Option<&mut [f32]>| {
         let data = values(&qkv.primitive);
@@ -434,9 +449,7 @@ fn train_self(plan: Plan, qkv: FloatTensor<CpuTrain>) -> FloatTensor<CpuTrain> {
         .stateful()
     {
         OpsKind::Tracked(prep) => {
-            let mut probs = vec![0.0; plan.probs_len()];
-            let out = run(Some(&mut probs));
-            let probs = tensor(probs, [plan.probs_len()].into());
+            let (out, probs) = keeping_probs(&plan, run);
             prep.finish((plan, qkv.primitive, probs), out)
         }
         OpsKind::UnTracked(prep) => prep.finish(run(None)),
@@ -495,9 +508,7 @@ fn train_cross(
         .stateful()
     {
         OpsKind::Tracked(prep) => {
-            let mut probs = vec![0.0; plan.probs_len()];
-            let out = run(Some(&mut probs));
-            let probs = tensor(probs, [plan.probs_len()].into());
+            let (out, probs) = keeping_probs(&plan, run);
             prep.finish((plan, q.primitive, kv.primitive, probs), out)
         }
         OpsKind::UnTracked(prep) => prep.finish(run(None)),
