@@ -24,7 +24,7 @@ mod parallel;
 pub mod tubes;
 mod vector_math;
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 
 use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
@@ -45,7 +45,12 @@ enum OnCpu<B: Backend, const D: usize> {
 
 impl<B: Backend, const D: usize> OnCpu<B, D> {
     fn of(x: Tensor<B, D>) -> Self {
-        if x.dtype() != burn::tensor::DType::F32 {
+        // Decided by the backend type: primitives alone cannot tell `CpuTrain` from autodiff
+        // over flex with another checkpointing strategy, which the kernels do not support.
+        let backend = TypeId::of::<B>();
+        if x.dtype() != burn::tensor::DType::F32
+            || (backend != TypeId::of::<Cpu>() && backend != TypeId::of::<CpuTrain>())
+        {
             return Self::Elsewhere(x);
         }
         let primitive = x.into_primitive().tensor();
