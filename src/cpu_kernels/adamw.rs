@@ -10,7 +10,7 @@ use burn::tensor::TensorMetadata;
 use rayon::prelude::*;
 
 use super::buffers::{tensor, values};
-use super::parallel::simd_kernel;
+use super::parallel::{CHUNK, simd_kernel};
 use super::{OnCpu, back};
 use crate::backend::Cpu;
 
@@ -129,7 +129,6 @@ fn fused(
     m = m.to_contiguous();
     v = v.to_contiguous();
     let mut out = vec![0.0; n];
-    const CHUNK: usize = 16 * 1024;
     out.par_chunks_mut(CHUNK)
         .zip(m.storage_mut::<f32>().par_chunks_mut(CHUNK))
         .zip(v.storage_mut::<f32>().par_chunks_mut(CHUNK))

@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 /// Elements per task: below two tasks' worth the loop runs on the calling thread.
-const CHUNK: usize = 16 * 1024;
+pub const CHUNK: usize = 16 * 1024;
 
 /// `out[i] = f(a[i])` for a per-chunk kernel `f`.
 pub fn map1(a: &[f32], out: &mut [f32], kernel: fn(&[f32], &mut [f32])) {
