@@ -29,6 +29,10 @@ use crate::model::attention::{merge_heads, split_heads};
 /// gives them) → [B, N, C], heads merged.
 pub fn self_attention<B: Backend>(qkv: Tensor<B, 3>, heads: usize) -> Tensor<B, 3> {
     let [batch, n, width] = qkv.dims();
+    assert!(
+        width.is_multiple_of(3),
+        "self-attention: qkv width {width} is not 3·C"
+    );
     let c = width / 3;
     let plan = Plan::new(
         batch,
@@ -61,7 +65,13 @@ pub fn cross_attention<B: Backend>(
     heads: usize,
 ) -> Tensor<B, 3> {
     let [batch, nq, c] = q.dims();
-    let nk = kv.dims()[1];
+    let [kv_batch, nk, kv_width] = kv.dims();
+    assert!(
+        kv_batch == batch && kv_width == 2 * c,
+        "cross-attention: kv {:?} does not match q {:?}",
+        kv.dims(),
+        q.dims()
+    );
     let plan = Plan::new(batch, nq, nk, heads, c, (0, c), (0, 2 * c), (c, 2 * c));
     match (OnCpu::of(q), OnCpu::of(kv)) {
         (OnCpu::Inference(q), OnCpu::Inference(kv)) => {
@@ -192,8 +202,10 @@ struct Shared(*mut f32);
 unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 impl Shared {
-    fn at(self, index: usize) -> *mut f32 {
-        // SAFETY (of the callers' writes): `index` is inside the buffer, checked by `Plan::check`.
+    /// # Safety
+    /// `index` must lie inside the buffer (the callers' indices are bounded by `Plan::check`).
+    unsafe fn at(self, index: usize) -> *mut f32 {
+        // SAFETY: forwarded to the caller.
         unsafe { self.0.add(index) }
     }
 }

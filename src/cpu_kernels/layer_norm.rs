@@ -70,9 +70,11 @@ fn forward(
 ) -> (FlexTensor, Vec<f32>) {
     let (x_values, gamma, beta) = (values(x), values(gamma), values(beta));
     let width = gamma.len();
+    let dims = x.shape();
     assert!(
-        beta.len() == width && x_values.len() % width == 0,
-        "layer_norm: widths differ"
+        beta.len() == width && dims[dims.num_dims() - 1] == width,
+        "layer_norm: input width {} against {width} parameters",
+        dims[dims.num_dims() - 1]
     );
     let mut out = vec![0.0; x_values.len()];
     let mut rstd = vec![0.0; x_values.len() / width];

@@ -51,14 +51,13 @@ fn product(
         lhs.len() == m * k && rhs.len() == k * n,
         "linear: product sizes"
     );
-    let mut dst = Vec::<f32>::with_capacity(m * n);
+    let mut dst = vec![0.0; m * n];
     let parallelism = if m * n * k >= PARALLEL_FROM {
         Parallelism::Rayon(0)
     } else {
         Parallelism::None
     };
-    // SAFETY: the slices hold exactly the m×k and k×n matrices the strides describe; with
-    // `read_dst` false gemm only writes the m×n destination, which then is initialised.
+    // SAFETY: the slices hold exactly the m×n, m×k and k×n matrices the strides describe.
     unsafe {
         gemm(
             m,
@@ -81,7 +80,6 @@ fn product(
             false,
             parallelism,
         );
-        dst.set_len(m * n);
     }
     dst
 }
