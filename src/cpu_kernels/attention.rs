@@ -23,7 +23,7 @@ use super::parallel::simd_kernel;
 use super::vector_math::{self, exp};
 use super::{OnCpu, back};
 use crate::backend::{Cpu, CpuTrain};
-use crate::model::attention::{merge_heads, split_heads};
+use crate::model::attention::{merge_heads, split_fused, split_heads};
 
 /// Self-attention over `qkv` [B, N, 3C] (q, k, v side by side, as the fused `qkv` Linear
 /// gives them) → [B, N, C], heads merged.
@@ -50,10 +50,7 @@ pub fn self_attention<B: Backend>(qkv: Tensor<B, 3>, heads: usize) -> Tensor<B, 
             back::<B, 3, Cpu>(plan.output(forward(&plan, &data, &data, None)))
         }
         OnCpu::Training(qkv) => back::<B, 3, CpuTrain>(train_self(plan, qkv)),
-        OnCpu::Elsewhere(qkv) => {
-            let part = |i: usize| split_heads(qkv.clone().narrow(2, i * c, c), heads);
-            merge_heads(burn_attention(part(0), part(1), part(2)))
-        }
+        OnCpu::Elsewhere(qkv) => self_attention_by_burn(qkv, heads),
     }
 }
 
@@ -81,16 +78,39 @@ pub fn cross_attention<B: Backend>(
         (OnCpu::Training(q), OnCpu::Training(kv)) => {
             back::<B, 3, CpuTrain>(train_cross(plan, q, kv))
         }
-        (q, kv) => {
-            let (q, kv) = (q.into_tensor(), kv.into_tensor());
-            let part = |i: usize| split_heads(kv.clone().narrow(2, i * c, c), heads);
-            merge_heads(burn_attention(split_heads(q, heads), part(0), part(1)))
-        }
+        (q, kv) => cross_attention_by_burn(q.into_tensor(), kv.into_tensor(), heads),
     }
 }
 
-fn burn_attention<B: Backend>(q: Tensor<B, 4>, k: Tensor<B, 4>, v: Tensor<B, 4>) -> Tensor<B, 4> {
-    attention(q, k, v, None, None, AttentionModuleOptions::default())
+/// [`self_attention`] from burn's ops: the path of every other backend.
+fn self_attention_by_burn<B: Backend>(qkv: Tensor<B, 3>, heads: usize) -> Tensor<B, 3> {
+    let [q, k, v] = split_fused(qkv, heads);
+    merge_heads(attention(
+        q,
+        k,
+        v,
+        None,
+        None,
+        AttentionModuleOptions::default(),
+    ))
+}
+
+/// [`cross_attention`] from burn's ops: the path of every other backend.
+fn cross_attention_by_burn<B: Backend>(
+    q: Tensor<B, 3>,
+    kv: Tensor<B, 3>,
+    heads: usize,
+) -> Tensor<B, 3> {
+    let [k, v] = split_fused(kv, heads);
+    let q = split_heads(q, heads);
+    merge_heads(attention(
+        q,
+        k,
+        v,
+        None,
+        None,
+        AttentionModuleOptions::default(),
+    ))
 }
 
 /// Where one operand's head `h` of clip `b` sits in a row-major [B, rows, width] buffer:
@@ -538,19 +558,6 @@ mod tests {
         Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
     }
 
-    /// burn's attention on split heads: the path other backends take.
-    fn reference_self<B: Backend>(qkv: Tensor<B, 3>) -> Tensor<B, 3> {
-        let c = qkv.dims()[2] / 3;
-        let part = |i: usize| split_heads(qkv.clone().narrow(2, i * c, c), HEADS);
-        merge_heads(burn_attention(part(0), part(1), part(2)))
-    }
-
-    fn reference_cross<B: Backend>(q: Tensor<B, 3>, kv: Tensor<B, 3>) -> Tensor<B, 3> {
-        let c = q.dims()[2];
-        let part = |i: usize| split_heads(kv.clone().narrow(2, i * c, c), HEADS);
-        merge_heads(burn_attention(split_heads(q, HEADS), part(0), part(1)))
-    }
-
     fn close(ours: Tensor<impl Backend, 3>, reference: Tensor<impl Backend, 3>) {
         ours.into_data()
             .assert_approx_eq::<f32>(&reference.into_data(), Tolerance::rel_abs(1e-4, 1e-5));
@@ -560,7 +567,10 @@ mod tests {
     fn self_attention_matches_burns_attention() {
         let device = Default::default();
         let qkv = random::<Cpu, 3>([2, 10, 3 * 24], &device);
-        close(self_attention(qkv.clone(), HEADS), reference_self(qkv));
+        close(
+            self_attention(qkv.clone(), HEADS),
+            self_attention_by_burn(qkv, HEADS),
+        );
     }
 
     #[test]
@@ -570,7 +580,7 @@ mod tests {
         let kv = random::<Cpu, 3>([2, 9, 48], &device);
         close(
             cross_attention(q.clone(), kv.clone(), HEADS),
-            reference_cross(q, kv),
+            cross_attention_by_burn(q, kv, HEADS),
         );
     }
 
@@ -578,7 +588,10 @@ mod tests {
     fn strided_input_is_read_in_logical_order() {
         let device = Default::default();
         let qkv = random::<Cpu, 3>([10, 2, 3 * 24], &device).swap_dims(0, 1);
-        close(self_attention(qkv.clone(), HEADS), reference_self(qkv));
+        close(
+            self_attention(qkv.clone(), HEADS),
+            self_attention_by_burn(qkv, HEADS),
+        );
     }
 
     #[test]
@@ -591,7 +604,7 @@ mod tests {
             let out = if fused {
                 self_attention(x.clone(), HEADS)
             } else {
-                reference_self(x.clone())
+                self_attention_by_burn(x.clone(), HEADS)
             };
             let loss = (out * Tensor::from_inner(upstream.clone())).sum();
             x.grad(&loss.backward()).unwrap()
@@ -611,7 +624,7 @@ mod tests {
             let out = if fused {
                 cross_attention(q.clone(), kv.clone(), HEADS)
             } else {
-                reference_cross(q.clone(), kv.clone())
+                cross_attention_by_burn(q.clone(), kv.clone(), HEADS)
             };
             let g = (out * Tensor::from_inner(upstream.clone()))
                 .sum()

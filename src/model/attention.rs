@@ -46,9 +46,8 @@ impl<B: Backend> Attention<B> {
             let out = self_attention(qkv, self.num_heads);
             return (apply(&self.proj, out), None);
         }
-        let dim = qkv.dims()[2] / 3;
-        let heads = |i: usize| split_heads(qkv.clone().narrow(2, i * dim, dim), self.num_heads);
-        let (out, weights) = attention_with_weights(heads(0), heads(1), heads(2));
+        let [q, k, v] = split_fused(qkv, self.num_heads);
+        let (out, weights) = attention_with_weights(q, k, v);
         (apply(&self.proj, merge_heads(out)), Some(weights))
     }
 }
@@ -57,6 +56,15 @@ impl<B: Backend> Attention<B> {
 pub(crate) fn split_heads<B: Backend>(x: Tensor<B, 3>, heads: usize) -> Tensor<B, 4> {
     let [b, n, c] = x.dims();
     x.reshape([b, n, heads, c / heads]).swap_dims(1, 2)
+}
+
+/// A fused projection [B, N, P·C] (e.g. `qkv`, P = 3) → its P parts, each [B, H, N, C/H].
+pub(crate) fn split_fused<B: Backend, const P: usize>(
+    x: Tensor<B, 3>,
+    heads: usize,
+) -> [Tensor<B, 4>; P] {
+    let c = x.dims()[2] / P;
+    std::array::from_fn(|i| split_heads(x.clone().narrow(2, i * c, c), heads))
 }
 
 /// [B, H, N, C/H] → [B, N, C].

@@ -6,7 +6,7 @@ use burn::module::Param;
 use burn::nn::Linear;
 use burn::prelude::*;
 
-use super::attention::{attention_with_weights, merge_heads, split_heads};
+use super::attention::{attention_with_weights, merge_heads, split_fused, split_heads};
 use super::dense::{apply, dense};
 use super::init::ParamInit;
 use crate::cpu_kernels::attention::cross_attention;
@@ -48,14 +48,8 @@ impl<B: Backend> CrossAttention<B> {
             let out = cross_attention(q, kv, self.num_heads);
             return (apply(&self.proj, out), None);
         }
-        let dim = q.dims()[2];
-        let k = kv.clone().narrow(2, 0, dim);
-        let v = kv.narrow(2, dim, dim);
-        let (out, weights) = attention_with_weights(
-            split_heads(q, self.num_heads),
-            split_heads(k, self.num_heads),
-            split_heads(v, self.num_heads),
-        );
+        let [k, v] = split_fused(kv, self.num_heads);
+        let (out, weights) = attention_with_weights(split_heads(q, self.num_heads), k, v);
         (apply(&self.proj, merge_heads(out)), Some(weights))
     }
 }
