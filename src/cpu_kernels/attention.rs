@@ -550,18 +550,9 @@ fn train_cross(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::{Distribution, Tolerance};
+    use crate::cpu_kernels::test_support::{close, random};
 
     const HEADS: usize = 3;
-
-    fn random<B: Backend, const D: usize>(shape: [usize; D], device: &B::Device) -> Tensor<B, D> {
-        Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
-    }
-
-    fn close(ours: Tensor<impl Backend, 3>, reference: Tensor<impl Backend, 3>) {
-        ours.into_data()
-            .assert_approx_eq::<f32>(&reference.into_data(), Tolerance::rel_abs(1e-4, 1e-5));
-    }
 
     #[test]
     fn self_attention_matches_burns_attention() {

@@ -204,9 +204,10 @@ fn train(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cpu_kernels::test_support::close;
     use burn::module::Param;
     use burn::nn::LayerNormConfig;
-    use burn::tensor::{Distribution, Tolerance};
+    use burn::tensor::Distribution;
 
     const EPS: f64 = 1e-6;
 
@@ -217,11 +218,6 @@ mod tests {
         norm.gamma = Param::from_tensor(random());
         norm.beta = Some(Param::from_tensor(random()));
         norm
-    }
-
-    fn close<const D: usize>(ours: Tensor<impl Backend, D>, reference: Tensor<impl Backend, D>) {
-        ours.into_data()
-            .assert_approx_eq::<f32>(&reference.into_data(), Tolerance::rel_abs(1e-4, 1e-5));
     }
 
     #[test]

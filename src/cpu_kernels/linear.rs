@@ -175,16 +175,7 @@ fn train(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::{Distribution, Tolerance};
-
-    fn random<B: Backend, const D: usize>(shape: [usize; D], device: &B::Device) -> Tensor<B, D> {
-        Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
-    }
-
-    fn close<const D: usize>(ours: Tensor<impl Backend, D>, reference: Tensor<impl Backend, D>) {
-        ours.into_data()
-            .assert_approx_eq::<f32>(&reference.into_data(), Tolerance::rel_abs(1e-4, 1e-5));
-    }
+    use crate::cpu_kernels::test_support::{close, random};
 
     #[test]
     fn forward_matches_burns_linear_single_and_multi_threaded() {

@@ -89,3 +89,27 @@ fn back<B: Backend, const D: usize, C: Backend>(out: FloatTensor<C>) -> Tensor<B
         .unwrap_or_else(|_| unreachable!("kernels return their input's backend"));
     Tensor::from_primitive(TensorPrimitive::Float(out))
 }
+
+/// What the kernels' tests share: inputs, and the tolerance against burn's ops.
+#[cfg(test)]
+mod test_support {
+    use burn::prelude::*;
+    use burn::tensor::{Distribution, Tolerance};
+
+    /// Standard normal values of `shape`.
+    pub fn random<B: Backend, const D: usize>(
+        shape: [usize; D],
+        device: &B::Device,
+    ) -> Tensor<B, D> {
+        Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
+    }
+
+    /// Kernel output against burn's, to 1e-4 relative (1e-5 absolute near zero).
+    pub fn close<const D: usize>(
+        ours: Tensor<impl Backend, D>,
+        reference: Tensor<impl Backend, D>,
+    ) {
+        ours.into_data()
+            .assert_approx_eq::<f32>(&reference.into_data(), Tolerance::rel_abs(1e-4, 1e-5));
+    }
+}
