@@ -45,23 +45,25 @@ pub fn layer_norm<B: Backend, const D: usize>(
 }
 
 simd_kernel! {
-    /// Normalises each row of `x` into `out`, writing its 1/σ to `rstd`.
-    fn forward_rows(x: &[f32], gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32], rstd: &mut [f32]) {
+    /// Normalises each row of `x` into `out`, writing its (μ, 1/σ) to `stats`.
+    fn forward_rows(x: &[f32], gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32], stats: &mut [f32]) {
         let width = gamma.len();
-        for ((row, out), rstd) in x.chunks_exact(width).zip(out.chunks_exact_mut(width)).zip(rstd) {
+        let rows = x.chunks_exact(width).zip(out.chunks_exact_mut(width));
+        for ((row, out), stats) in rows.zip(stats.chunks_exact_mut(2)) {
             let mean = vector_math::sum(row) / width as f32;
             // Two passes (centre, then square) keep the variance exact for large means.
             out.iter_mut().zip(row).for_each(|(o, &v)| *o = v - mean);
             let var = vector_math::dot(out, out) / width as f32;
-            *rstd = 1.0 / (var + eps).sqrt();
+            let rstd = 1.0 / (var + eps).sqrt();
+            stats.copy_from_slice(&[mean, rstd]);
             for ((o, &g), &b) in out.iter_mut().zip(gamma).zip(beta) {
-                *o = *o * *rstd * g + b;
+                *o = *o * rstd * g + b;
             }
         }
     }
 }
 
-/// (y, 1/σ per row).
+/// (y, (μ, 1/σ) per row).
 fn forward(
     x: &FlexTensor,
     gamma: &FlexTensor,
@@ -77,19 +79,20 @@ fn forward(
         dims[dims.num_dims() - 1]
     );
     let mut out = vec![0.0; x_values.len()];
-    let mut rstd = vec![0.0; x_values.len() / width];
+    let mut stats = vec![0.0; 2 * (x_values.len() / width)];
     out.par_chunks_mut(ROWS_PER_TASK * width)
-        .zip(rstd.par_chunks_mut(ROWS_PER_TASK))
+        .zip(stats.par_chunks_mut(2 * ROWS_PER_TASK))
         .zip(x_values.par_chunks(ROWS_PER_TASK * width))
-        .for_each(|((out, rstd), x)| forward_rows(x, &gamma, &beta, eps, out, rstd));
-    (tensor(out, x.shape()), rstd)
+        .for_each(|((out, stats), x)| forward_rows(x, &gamma, &beta, eps, out, stats));
+    (tensor(out, x.shape()), stats)
 }
 
 simd_kernel! {
-    /// ∂x of each row into `grad_x`; adds this block's ∂γ and ∂β into `grad_gamma`, `grad_beta`.
+    /// ∂x of each row (its (μ, 1/σ) in `stats`) into `grad_x`; adds this block's ∂γ and ∂β
+    /// into `grad_gamma`, `grad_beta`.
     fn backward_rows(
         x: &[f32],
-        rstd: &[f32],
+        stats: &[f32],
         grad: &[f32],
         gamma: &[f32],
         grad_x: &mut [f32],
@@ -98,8 +101,8 @@ simd_kernel! {
     ) {
         let width = gamma.len();
         let rows = x.chunks_exact(width).zip(grad.chunks_exact(width)).zip(grad_x.chunks_exact_mut(width));
-        for (((row, dy), dx), &r) in rows.zip(rstd) {
-            let mean = vector_math::sum(row) / width as f32;
+        for (((row, dy), dx), stats) in rows.zip(stats.chunks_exact(2)) {
+            let (mean, r) = (stats[0], stats[1]);
             dx.iter_mut().zip(row).for_each(|(x_hat, &v)| *x_hat = (v - mean) * r);
             for i in 0..width {
                 grad_gamma[i] += dy[i] * dx[i];
@@ -119,7 +122,7 @@ simd_kernel! {
 fn backward(
     x: &FlexTensor,
     gamma: &FlexTensor,
-    rstd: &[f32],
+    stats: &[f32],
     grad: &FlexTensor,
 ) -> (FlexTensor, FlexTensor, FlexTensor) {
     let (x_values, gamma_values, grad_values) = (values(x), values(gamma), values(grad));
@@ -135,10 +138,10 @@ fn backward(
                 .par_chunks(block)
                 .zip(grad_values.par_chunks(block)),
         )
-        .zip(rstd.par_chunks(ROWS_PER_TASK))
-        .map(|((dx, (x, dy)), rstd)| {
+        .zip(stats.par_chunks(2 * ROWS_PER_TASK))
+        .map(|((dx, (x, dy)), stats)| {
             let (mut gg, mut gb) = (vec![0.0; width], vec![0.0; width]);
-            backward_rows(x, rstd, dy, &gamma_values, dx, &mut gg, &mut gb);
+            backward_rows(x, stats, dy, &gamma_values, dx, &mut gg, &mut gb);
             (gg, gb)
         })
         .collect();
@@ -154,7 +157,7 @@ fn backward(
     )
 }
 
-/// The autodiff step: keeps x, γ and 1/σ per row.
+/// The autodiff step: keeps x, γ and (μ, 1/σ) per row.
 #[derive(Debug)]
 struct LayerNormBackward;
 
@@ -162,9 +165,9 @@ impl Backward<Cpu, 3> for LayerNormBackward {
     type State = (FlexTensor, FlexTensor, FlexTensor);
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let (x, gamma, rstd) = ops.state;
+        let (x, gamma, stats) = ops.state;
         let grad = grads.consume::<Cpu>(&ops.node);
-        let (grad_x, grad_gamma, grad_beta) = backward(&x, &gamma, &values(&rstd), &grad);
+        let (grad_x, grad_gamma, grad_beta) = backward(&x, &gamma, &values(&stats), &grad);
         let [x_node, gamma_node, beta_node] = ops.parents;
         for (node, grad) in [
             (x_node, grad_x),
@@ -184,16 +187,16 @@ fn train(
     beta: FloatTensor<CpuTrain>,
     eps: f32,
 ) -> FloatTensor<CpuTrain> {
-    let (out, rstd) = forward(&x.primitive, &gamma.primitive, &beta.primitive, eps);
+    let (out, stats) = forward(&x.primitive, &gamma.primitive, &beta.primitive, eps);
     match LayerNormBackward
         .prepare::<NoCheckpointing>([x.node.clone(), gamma.node.clone(), beta.node.clone()])
         .compute_bound()
         .stateful()
     {
         OpsKind::Tracked(prep) => {
-            let rows = rstd.len();
+            let len = stats.len();
             prep.finish(
-                (x.primitive, gamma.primitive, tensor(rstd, [rows].into())),
+                (x.primitive, gamma.primitive, tensor(stats, [len].into())),
                 out,
             )
         }
