@@ -2,7 +2,9 @@
 
 mod cli;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+use svfap_tui::backend::BackendChoice;
+use svfap_tui::model::precision::Precision;
 
 #[derive(Parser)]
 #[command(
@@ -47,6 +49,8 @@ enum Command {
     Data(DataCommand),
     /// Generate the synthetic face-video demo set (mp4 files + manifests).
     DemoData(cli::demo_data::DemoDataArgs),
+    /// Compile and autotune a run's GPU kernels into the caches once, so the run starts warm.
+    Warmup(cli::warmup::WarmupArgs),
 }
 
 #[derive(Subcommand)]
@@ -89,15 +93,31 @@ enum BenchCommand {
 /// Compute backend shared by the commands that run tensors.
 #[derive(Args, Debug, Clone)]
 pub struct BackendArgs {
-    /// Where tensors run: cpu (burn flex) or cuda (build with --features cuda).
-    #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
-    pub backend: BackendKind,
+    /// Where tensors run: cpu (burn flex), cuda (--features cuda) or wgpu (Vulkan/Metal,
+    /// --features wgpu).
+    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    pub backend: BackendChoice,
+    /// Device index on that backend.
+    #[arg(long, default_value_t = 0)]
+    pub device: usize,
+    /// Type of the matrix products: f32, bf16 or f16 (mixed precision; weights stay f32).
+    /// Default: bf16 on cuda, f32 elsewhere.
+    #[arg(long, value_enum)]
+    pub precision: Option<Precision>,
 }
 
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BackendKind {
-    Cpu,
-    Cuda,
+impl BackendArgs {
+    /// The precision asked for (or the backend's default), refused by name where the
+    /// backend cannot run it.
+    pub fn precision(&self) -> anyhow::Result<Precision> {
+        let precision = self
+            .precision
+            .unwrap_or_else(|| Precision::default_for(self.backend));
+        match precision.unsupported_on(self.backend) {
+            Some(reason) => Err(anyhow::anyhow!("--precision: {reason}")),
+            None => Ok(precision),
+        }
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -122,6 +142,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Data(DataCommand::Probe(args))) => cli::data_probe::run(&args),
         Some(Command::Data(DataCommand::Clip(args))) => cli::data_clip::run(&args),
         Some(Command::DemoData(args)) => cli::demo_data::run(&args),
+        Some(Command::Warmup(args)) => cli::warmup::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -145,6 +145,7 @@ fn resuming_from_a_checkpoint_is_bit_for_bit() {
         position: 3,
         seed: 3,
         skipped_samples: 0,
+        loss_scale: None,
     };
     let model = first.model().clone();
     write_checkpoint(

@@ -1,33 +1,18 @@
-//! `svfap-tui bench model`: clips/s and peak memory of one backend.
+//! `svfap-tui bench model`: clips/s, achieved TFLOP/s and MFU, peak memory and time to the
+//! first step of one workload on one backend.
 
 use std::time::Instant;
 
 use anyhow::{Result, anyhow, bail};
-use burn::module::AutodiffModule;
-use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::GradientsParams;
-use burn::prelude::*;
-use burn::tensor::Distribution;
 use burn::tensor::backend::AutodiffBackend;
-use clap::{Args, ValueEnum};
-use rand::SeedableRng;
-use svfap_tui::model::{
-    ClassifierConfig, PretrainerConfig, SvfapClassifier, SvfapPretrainer, TubeMask, preset,
-};
-use svfap_tui::train::adamw::AdamW;
-use svfap_tui::train::param_rules::param_rule;
+use clap::Args;
+use svfap_tui::backend::BackendChoice;
+use svfap_tui::backend::device_info::{nvidia_name, peak_tflops, reserved_bytes};
+use svfap_tui::model::precision::{Precision, autocast};
+use svfap_tui::model::preset;
 
-use crate::{BackendArgs, BackendKind};
-
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BenchMode {
-    /// Forward pass without gradients.
-    Infer,
-    /// Forward + cross-entropy + backward + AdamW step (the trainer's optimiser).
-    Finetune,
-    /// Masked forward + loss + backward + AdamW step.
-    Pretrain,
-}
+use super::model_steps::{BenchMode, Workload};
+use crate::BackendArgs;
 
 #[derive(Args, Debug)]
 pub struct BenchModelArgs {
@@ -40,164 +25,138 @@ pub struct BenchModelArgs {
     /// Timed steps (after the warm-up).
     #[arg(long, default_value_t = 5)]
     pub steps: usize,
-    /// Untimed warm-up steps.
+    /// Untimed warm-up steps (the first one compiles and autotunes kernels on GPU backends).
     #[arg(long, default_value_t = 2)]
     pub warmup: usize,
     #[arg(long, default_value_t = 0.9)]
     pub mask_ratio: f64,
+    /// Dense peak TFLOP/s of the device for MFU (built in for H100/H200/A100/L40S by name).
+    #[arg(long)]
+    pub peak_tflops: Option<f64>,
     #[command(flatten)]
     pub backend: BackendArgs,
 }
 
-pub fn run(args: &BenchModelArgs) -> Result<()> {
-    match args.backend.backend {
-        BackendKind::Cpu => {
-            bench::<svfap_tui::backend::CpuTrain>(args, Default::default(), "cpu (burn flex)")
-        }
-        #[cfg(feature = "cuda")]
-        BackendKind::Cuda => {
-            bench::<svfap_tui::backend::GpuTrain>(args, svfap_tui::backend::cuda_device(0), "cuda")
-        }
-        #[cfg(not(feature = "cuda"))]
-        BackendKind::Cuda => bail!(
-            "this binary was built without CUDA; rebuild with `cargo build --release --features cuda`"
-        ),
-    }
+/// What one bench measured.
+struct Measured {
+    first_step_s: f64,
+    /// Timed step durations, sorted.
+    times: Vec<f64>,
+    last: f32,
+    reserved: Option<u64>,
 }
 
-fn bench<B: AutodiffBackend>(
-    args: &BenchModelArgs,
-    device: B::Device,
-    backend_name: &str,
-) -> Result<()> {
-    if args.steps == 0 || args.batch == 0 {
-        bail!("--steps and --batch must be positive");
+pub fn run(args: &BenchModelArgs) -> Result<()> {
+    if args.steps == 0 {
+        bail!("--steps must be positive");
     }
-    let p = preset(&args.preset).map_err(|e| anyhow!(e))?;
-    let e = &p.encoder;
-    B::seed(&device, 0);
-    let video_shape = [args.batch, e.in_chans, e.frames, e.img_size, e.img_size];
-    // One random batch reused by every step: the benchmark measures the model, not the RNG.
-    let batch_video = Tensor::<B, 5>::random(video_shape, Distribution::Normal(0.0, 1.0), &device);
-    let video = move || batch_video.clone();
-    let mut step: Box<dyn FnMut() -> f32> = match args.mode {
-        BenchMode::Infer | BenchMode::Finetune => {
-            let config = ClassifierConfig {
-                encoder: e.clone(),
-                num_outputs: 7,
-                head_activation: Default::default(),
-                fuse_multiscale: false,
-            };
-            config.validate()?;
-            let mut model = Some(SvfapClassifier::<B>::new(&config, 0, &device));
-            if args.mode == BenchMode::Infer {
-                let model = model.take().unwrap().valid();
-                Box::new(move || {
-                    let v = video().inner();
-                    model.forward(v).logits.sum().into_scalar().to_f32()
-                })
-            } else {
-                let mut optim = AdamW::new(0.9, 0.999, 1e-8);
-                let num_blocks = e.stage_depths.iter().sum::<usize>();
-                let rule =
-                    move |key: &str, rank| param_rule(key, rank, num_blocks, Some(0.75), 0.05);
-                let loss_fn = CrossEntropyLossConfig::new().init(&device);
-                let labels = Tensor::<B, 1, Int>::from_data(
-                    TensorData::new(
-                        (0..args.batch as i64).map(|i| i % 7).collect::<Vec<_>>(),
-                        [args.batch],
-                    ),
-                    &device,
-                );
-                Box::new(move || {
-                    let m = model.take().expect("model");
-                    let loss = loss_fn.forward(m.forward(video()).logits, labels.clone());
-                    let value = loss.clone().into_scalar().to_f32();
-                    let grads = GradientsParams::from_grads(loss.backward(), &m);
-                    model = Some(optim.step(m, &grads, 1e-4, 1.0, &rule));
-                    value
-                })
-            }
-        }
-        BenchMode::Pretrain => {
-            let config = PretrainerConfig {
-                encoder: e.clone(),
-                decoder: p.decoder.clone(),
-                mask_ratio: args.mask_ratio,
-                fuse_multiscale: true,
-                target: Default::default(),
-            };
-            config.validate()?;
-            let mut model = Some(SvfapPretrainer::<B>::new(&config, 0, &device));
-            let mut optim = AdamW::new(0.9, 0.95, 1e-8);
-            let rule = |key: &str, rank| param_rule(key, rank, 0, None, 0.05);
-            let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-            let (spatial, masked) = (e.spatial_len(), config.masked_per_slice());
-            let batch = args.batch;
-            Box::new(move || {
-                let masks: Vec<TubeMask> = (0..batch)
-                    .map(|_| TubeMask::random(spatial, masked, &mut rng))
-                    .collect();
-                let m = model.take().expect("model");
-                let loss = m.loss(video(), &masks).loss;
-                let value = loss.clone().into_scalar().to_f32();
-                let grads = GradientsParams::from_grads(loss.backward(), &m);
-                model = Some(optim.step(m, &grads, 1.5e-4, 1.0, &rule));
-                value
-            })
-        }
-    };
-    for _ in 0..args.warmup {
-        step();
-    }
-    let mut times = Vec::with_capacity(args.steps);
-    let mut last = 0.0;
-    for _ in 0..args.steps {
-        let start = Instant::now();
-        last = step();
-        times.push(start.elapsed().as_secs_f64());
-    }
-    times.sort_by(f64::total_cmp);
-    let total: f64 = times.iter().sum();
-    let median = times[times.len() / 2];
-    println!(
-        "bench model preset={} mode={:?} batch={} steps={} backend={backend_name} threads={}",
-        p.name,
-        args.mode,
-        args.batch,
-        args.steps,
-        rayon_threads()
-    );
-    println!(
-        "clips/s          {:.2}",
-        (args.batch * args.steps) as f64 / total
-    );
-    println!(
-        "step median      {:.1} ms (min {:.1}, max {:.1})",
-        median * 1e3,
-        times[0] * 1e3,
-        times[times.len() - 1] * 1e3
-    );
-    println!(
-        "peak RSS         {}",
-        peak_rss()
-            .map(|kb| format!("{:.0} MiB", kb as f64 / 1024.0))
-            .unwrap_or_else(|| "unavailable".into())
-    );
-    println!("last loss/output {last:.5}");
+    let precision = args.backend.precision()?;
+    let preset = preset(&args.preset).map_err(|e| anyhow!(e))?;
+    let workload = Workload::of_preset(&preset, args.mode, args.batch, args.mask_ratio, precision);
+    let (choice, index) = (args.backend.backend, args.backend.device);
+    let measured = svfap_tui::with_backend!(choice, |B, device_of| {
+        measure::<B>(args, &workload, &device_of(index), choice, index)
+    })?;
+    report(args, &workload, choice, &measured);
     Ok(())
 }
 
-fn rayon_threads() -> String {
-    std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| {
-        std::thread::available_parallelism()
-            .map(|n| n.get().to_string())
-            .unwrap_or_else(|_| "?".into())
+fn measure<B: AutodiffBackend>(
+    args: &BenchModelArgs,
+    workload: &Workload,
+    device: &B::Device,
+    choice: BackendChoice,
+    index: usize,
+) -> Result<Measured> {
+    let _autocast = autocast(workload.precision);
+    let start = Instant::now();
+    let mut step = workload.step_fn::<B>(device)?;
+    let mut last = step()?;
+    let first_step_s = start.elapsed().as_secs_f64();
+    for _ in 1..args.warmup {
+        step()?;
+    }
+    let mut times = Vec::with_capacity(args.steps);
+    for _ in 0..args.steps {
+        let start = Instant::now();
+        last = step()?;
+        times.push(start.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(Measured {
+        first_step_s,
+        times,
+        last,
+        reserved: reserved_bytes(choice, index),
     })
 }
 
+fn report(args: &BenchModelArgs, w: &Workload, choice: BackendChoice, m: &Measured) {
+    let total: f64 = m.times.iter().sum();
+    let median = m.times[m.times.len() / 2];
+    let clips_per_s = (w.batch * m.times.len()) as f64 / total;
+    let tflops = w.flops_per_step() * m.times.len() as f64 / total / 1e12;
+    let device_name = match choice {
+        BackendChoice::Cpu => format!("cpu, {} threads", rayon::current_num_threads()),
+        BackendChoice::Cuda => nvidia_name(args.backend.device).unwrap_or_else(|| "cuda".into()),
+        BackendChoice::Wgpu => "wgpu".into(),
+    };
+    let half = w.precision != Precision::F32;
+    let peak = args.peak_tflops.or_else(|| peak_tflops(&device_name, half));
+    let mfu = peak.map(|p| 100.0 * tflops / p);
+    let memory = match choice {
+        BackendChoice::Cpu => peak_rss_kib().map(|kib| (kib * 1024, "peak RSS")),
+        _ => m.reserved.map(|b| (b, "device memory reserved")),
+    };
+    println!(
+        "bench model preset={} mode={} batch={} precision={} steps={} backend={choice} device={device_name}",
+        w.model_name,
+        w.mode.name(),
+        w.batch,
+        w.precision,
+        m.times.len(),
+    );
+    println!("clips/s          {clips_per_s:.2}");
+    println!(
+        "step median      {:.1} ms (min {:.1}, max {:.1})",
+        median * 1e3,
+        m.times[0] * 1e3,
+        m.times[m.times.len() - 1] * 1e3
+    );
+    println!("TFLOP/s          {tflops:.3} (model FLOPs; a training step counts 3 passes)");
+    match (mfu, peak) {
+        (Some(mfu), Some(peak)) => println!("MFU              {mfu:.1}% of {peak} TFLOP/s"),
+        _ => println!("MFU              unknown peak (pass --peak-tflops)"),
+    }
+    match memory {
+        Some((bytes, what)) => println!("memory           {:.0} MiB ({what})", mib(bytes)),
+        None => println!("memory           unavailable"),
+    }
+    println!(
+        "first step       {:.2} s (model build, kernel compilation, autotune)",
+        m.first_step_s
+    );
+    println!("last loss/output {:.5}", m.last);
+    // One line for tables (tools/gpu-check collects them).
+    println!(
+        "row | {} | {} | {} | {} | {} | {clips_per_s:.2} | {tflops:.2} | {} | {} | {:.1} |",
+        choice,
+        w.model_name,
+        w.mode.name(),
+        w.precision,
+        w.batch,
+        mfu.map_or("-".into(), |m| format!("{m:.1}%")),
+        memory.map_or("-".into(), |(b, _)| format!("{:.0}", mib(b))),
+        m.first_step_s
+    );
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
 /// Peak resident set size in KiB (Linux `VmHWM`).
-fn peak_rss() -> Option<u64> {
+fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()

@@ -11,7 +11,8 @@ use svfap_tui::train::cross_validation::{describe, pool_runs, registry_folds};
 use svfap_tui::train::data_adapter::open_source;
 use svfap_tui::train::launch::{FOLD_PLACEHOLDERS, create_run, ensure_session, prepare_config};
 use svfap_tui::train::run_config::{RunConfig, RunKind};
-use svfap_tui::train::worker::{Outcome, run_worker};
+use svfap_tui::train::run_main::run_worker;
+use svfap_tui::train::worker::Outcome;
 
 #[derive(Args, Debug)]
 pub struct CvRunArgs {

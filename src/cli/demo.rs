@@ -9,7 +9,8 @@ use clap::Args;
 use svfap_tui::session::{EvalReport, RunDir};
 use svfap_tui::train::data_adapter::open_source;
 use svfap_tui::train::launch::{create_run, ensure_session, prepare_config};
-use svfap_tui::train::worker::{Outcome, run_worker};
+use svfap_tui::train::run_main::run_worker;
+use svfap_tui::train::worker::Outcome;
 
 pub const PRETRAIN: &str = include_str!("../../assets/demo-pretrain.toml");
 pub const FINETUNE: &str = include_str!("../../assets/demo-finetune.toml");

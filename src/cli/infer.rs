@@ -5,11 +5,13 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
+use burn::tensor::backend::AutodiffBackend;
 use clap::Args;
 use svfap_tui::model::ClassifierConfig;
 use svfap_tui::model::checkpoint::{
     ArchitectureHints, CheckpointTensors, ModelSpec, infer_spec, load_classifier, read_checkpoint,
 };
+use svfap_tui::model::precision::autocast;
 use svfap_tui::npy;
 
 #[derive(Args, Debug)]
@@ -71,27 +73,18 @@ pub fn run(args: &InferArgs) -> Result<()> {
             config.num_outputs
         );
     }
-    let outputs = match args.backend.backend {
-        crate::BackendKind::Cpu => classify::<svfap_tui::backend::Cpu>(
+    let precision = args.backend.precision()?;
+    let outputs = svfap_tui::with_backend!(args.backend.backend, |B, device_of| {
+        let device = device_of(args.backend.device);
+        let _autocast = autocast(precision);
+        classify::<<B as AutodiffBackend>::InnerBackend>(
             &config,
             &ckpt,
             array.values,
             expected,
-            &Default::default(),
-        )?,
-        #[cfg(feature = "cuda")]
-        crate::BackendKind::Cuda => classify::<svfap_tui::backend::Gpu>(
-            &config,
-            &ckpt,
-            array.values,
-            expected,
-            &svfap_tui::backend::cuda_device(0),
-        )?,
-        #[cfg(not(feature = "cuda"))]
-        crate::BackendKind::Cuda => bail!(
-            "this binary was built without CUDA; rebuild with `cargo build --release --features cuda`"
-        ),
-    };
+            &device,
+        )
+    })?;
     let [logits, probs, features] = outputs;
     if args.json {
         let v = serde_json::json!({ "logits": logits, "probs": probs, "features": features });

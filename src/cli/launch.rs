@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 use svfap_tui::train::data_adapter::open_source;
 use svfap_tui::train::launch::{create_run, ensure_session, prepare_config, spawn_worker};
-use svfap_tui::train::worker::run_worker;
+use svfap_tui::train::run_main::run_worker;
 
 #[derive(Args, Debug)]
 pub struct LaunchArgs {

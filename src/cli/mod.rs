@@ -14,6 +14,8 @@ pub mod infer;
 pub mod launch;
 pub mod model_import;
 pub mod model_info;
+pub mod model_steps;
 pub mod run_worker;
 pub mod status;
 pub mod tui;
+pub mod warmup;

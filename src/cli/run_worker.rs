@@ -10,7 +10,7 @@ use clap::Args;
 use svfap_tui::session::RunDir;
 use svfap_tui::train::data_adapter::open_source;
 use svfap_tui::train::launch::spawn_worker;
-use svfap_tui::train::worker::run_worker;
+use svfap_tui::train::run_main::run_worker;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {

@@ -74,10 +74,10 @@ pub fn table(session: &std::path::Path, now: f64) -> String {
             },
             s.eta_seconds
                 .filter(|_| data.shown_state(now).label() == "running")
-                .map(svfap_tui::tui::draw::duration)
+                .map(svfap_tui::tui::draw_helpers::duration)
                 .unwrap_or_default(),
             data.best_metric()
-                .map(|(k, v)| format!("{k} {}", svfap_tui::tui::draw::num(v)))
+                .map(|(k, v)| format!("{k} {}", svfap_tui::tui::draw_helpers::num(v)))
                 .unwrap_or_default(),
         ]);
     }

@@ -13,8 +13,7 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
 use burn::tensor::TensorMetadata;
-use burn::tensor::module::attention;
-use burn::tensor::ops::{AttentionModuleOptions, FloatTensor};
+use burn::tensor::ops::FloatTensor;
 use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
 
@@ -23,11 +22,13 @@ use super::parallel::simd_kernel;
 use super::vector_math::{self, exp};
 use super::{OnCpu, back};
 use crate::backend::{Cpu, CpuTrain};
-use crate::model::attention::{merge_heads, split_fused, split_heads};
 
 /// Self-attention over `qkv` [B, N, 3C] (q, k, v side by side, as the fused `qkv` Linear
-/// gives them) → [B, N, C], heads merged.
-pub fn self_attention<B: Backend>(qkv: Tensor<B, 3>, heads: usize) -> Tensor<B, 3> {
+/// gives them) → [B, N, C], heads merged; `Err(qkv)` back on a backend without the kernel.
+pub fn fused_self_attention<B: Backend>(
+    qkv: Tensor<B, 3>,
+    heads: usize,
+) -> Result<Tensor<B, 3>, Tensor<B, 3>> {
     let [batch, n, width] = qkv.dims();
     assert!(
         width.is_multiple_of(3),
@@ -47,20 +48,23 @@ pub fn self_attention<B: Backend>(qkv: Tensor<B, 3>, heads: usize) -> Tensor<B, 
     match OnCpu::of(qkv) {
         OnCpu::Inference(qkv) => {
             let data = values(&qkv);
-            back::<B, 3, Cpu>(plan.output(forward(&plan, &data, &data, None)))
+            Ok(back::<B, 3, Cpu>(
+                plan.output(forward(&plan, &data, &data, None)),
+            ))
         }
-        OnCpu::Training(qkv) => back::<B, 3, CpuTrain>(train_self(plan, qkv)),
-        OnCpu::Elsewhere(qkv) => self_attention_by_burn(qkv, heads),
+        OnCpu::Training(qkv) => Ok(back::<B, 3, CpuTrain>(train_self(plan, qkv))),
+        OnCpu::Elsewhere(qkv) => Err(qkv),
     }
 }
 
 /// Cross-attention of queries `q` [B, Nq, C] over `kv` [B, Nk, 2C] (k, v side by side)
-/// → [B, Nq, C], heads merged.
-pub fn cross_attention<B: Backend>(
+/// → [B, Nq, C], heads merged; the inputs back on a backend without the kernel.
+#[allow(clippy::type_complexity)]
+pub fn fused_cross_attention<B: Backend>(
     q: Tensor<B, 3>,
     kv: Tensor<B, 3>,
     heads: usize,
-) -> Tensor<B, 3> {
+) -> Result<Tensor<B, 3>, (Tensor<B, 3>, Tensor<B, 3>)> {
     let [batch, nq, c] = q.dims();
     let [kv_batch, nk, kv_width] = kv.dims();
     assert!(
@@ -73,44 +77,13 @@ pub fn cross_attention<B: Backend>(
     match (OnCpu::of(q), OnCpu::of(kv)) {
         (OnCpu::Inference(q), OnCpu::Inference(kv)) => {
             let out = forward(&plan, &values(&q), &values(&kv), None);
-            back::<B, 3, Cpu>(plan.output(out))
+            Ok(back::<B, 3, Cpu>(plan.output(out)))
         }
         (OnCpu::Training(q), OnCpu::Training(kv)) => {
-            back::<B, 3, CpuTrain>(train_cross(plan, q, kv))
+            Ok(back::<B, 3, CpuTrain>(train_cross(plan, q, kv)))
         }
-        (q, kv) => cross_attention_by_burn(q.into_tensor(), kv.into_tensor(), heads),
+        (q, kv) => Err((q.into_tensor(), kv.into_tensor())),
     }
-}
-
-/// [`self_attention`] from burn's ops: the path of every other backend.
-fn self_attention_by_burn<B: Backend>(qkv: Tensor<B, 3>, heads: usize) -> Tensor<B, 3> {
-    let [q, k, v] = split_fused(qkv, heads);
-    merge_heads(attention(
-        q,
-        k,
-        v,
-        None,
-        None,
-        AttentionModuleOptions::default(),
-    ))
-}
-
-/// [`cross_attention`] from burn's ops: the path of every other backend.
-fn cross_attention_by_burn<B: Backend>(
-    q: Tensor<B, 3>,
-    kv: Tensor<B, 3>,
-    heads: usize,
-) -> Tensor<B, 3> {
-    let [k, v] = split_fused(kv, heads);
-    let q = split_heads(q, heads);
-    merge_heads(attention(
-        q,
-        k,
-        v,
-        None,
-        None,
-        AttentionModuleOptions::default(),
-    ))
 }
 
 /// Where one operand's head `h` of clip `b` sits in a row-major [B, rows, width] buffer:
@@ -550,89 +523,17 @@ fn train_cross(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cpu_kernels::test_support::{close, random};
+    use crate::cpu_kernels::test_support::random;
 
     const HEADS: usize = 3;
-
-    #[test]
-    fn self_attention_matches_burns_attention() {
-        let device = Default::default();
-        let qkv = random::<Cpu, 3>([2, 10, 3 * 24], &device);
-        close(
-            self_attention(qkv.clone(), HEADS),
-            self_attention_by_burn(qkv, HEADS),
-        );
-    }
-
-    #[test]
-    fn cross_attention_matches_burns_attention() {
-        let device = Default::default();
-        let q = random::<Cpu, 3>([2, 5, 24], &device);
-        let kv = random::<Cpu, 3>([2, 9, 48], &device);
-        close(
-            cross_attention(q.clone(), kv.clone(), HEADS),
-            cross_attention_by_burn(q, kv, HEADS),
-        );
-    }
-
-    #[test]
-    fn strided_input_is_read_in_logical_order() {
-        let device = Default::default();
-        let qkv = random::<Cpu, 3>([10, 2, 3 * 24], &device).swap_dims(0, 1);
-        close(
-            self_attention(qkv.clone(), HEADS),
-            self_attention_by_burn(qkv, HEADS),
-        );
-    }
-
-    #[test]
-    fn self_attention_gradient_matches_burns_autodiff() {
-        let device = Default::default();
-        let qkv = random::<Cpu, 3>([2, 10, 3 * 24], &device);
-        let upstream = random::<Cpu, 3>([2, 10, 24], &device);
-        let grad = |fused: bool| {
-            let x = Tensor::<CpuTrain, 3>::from_inner(qkv.clone()).require_grad();
-            let out = if fused {
-                self_attention(x.clone(), HEADS)
-            } else {
-                self_attention_by_burn(x.clone(), HEADS)
-            };
-            let loss = (out * Tensor::from_inner(upstream.clone())).sum();
-            x.grad(&loss.backward()).unwrap()
-        };
-        close(grad(true), grad(false));
-    }
-
-    #[test]
-    fn cross_attention_gradients_match_burns_autodiff() {
-        let device = Default::default();
-        let q = random::<Cpu, 3>([2, 5, 24], &device);
-        let kv = random::<Cpu, 3>([2, 9, 48], &device);
-        let upstream = random::<Cpu, 3>([2, 5, 24], &device);
-        let grads = |fused: bool| {
-            let q = Tensor::<CpuTrain, 3>::from_inner(q.clone()).require_grad();
-            let kv = Tensor::<CpuTrain, 3>::from_inner(kv.clone()).require_grad();
-            let out = if fused {
-                cross_attention(q.clone(), kv.clone(), HEADS)
-            } else {
-                cross_attention_by_burn(q.clone(), kv.clone(), HEADS)
-            };
-            let g = (out * Tensor::from_inner(upstream.clone()))
-                .sum()
-                .backward();
-            (q.grad(&g).unwrap(), kv.grad(&g).unwrap())
-        };
-        let ((q_ours, kv_ours), (q_ref, kv_ref)) = (grads(true), grads(false));
-        close(q_ours, q_ref);
-        close(kv_ours, kv_ref);
-    }
 
     #[test]
     fn untracked_input_gets_no_gradient_and_the_tracked_one_does() {
         let device = Default::default();
         let q = Tensor::<CpuTrain, 3>::from_inner(random([2, 5, 24], &device)).require_grad();
         let kv = Tensor::<CpuTrain, 3>::from_inner(random([2, 9, 48], &device));
-        let g = cross_attention(q.clone(), kv.clone(), HEADS)
+        let g = fused_cross_attention(q.clone(), kv.clone(), HEADS)
+            .unwrap_or_else(|_| unreachable!("CpuTrain has the kernel"))
             .sum()
             .backward();
         assert!(q.grad(&g).is_some());

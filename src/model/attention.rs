@@ -4,11 +4,10 @@
 use burn::module::Param;
 use burn::nn::Linear;
 use burn::prelude::*;
-use burn::tensor::activation::softmax;
 
 use super::dense::{apply, dense};
 use super::init::ParamInit;
-use crate::cpu_kernels::attention::self_attention;
+use super::multi_head::{attention_with_weights, merge_heads, self_attention, split_fused};
 
 #[derive(Module, Debug)]
 pub struct Attention<B: Backend> {
@@ -50,38 +49,4 @@ impl<B: Backend> Attention<B> {
         let (out, weights) = attention_with_weights(q, k, v);
         (apply(&self.proj, merge_heads(out)), Some(weights))
     }
-}
-
-/// [B, N, C] → [B, H, N, C/H].
-pub(crate) fn split_heads<B: Backend>(x: Tensor<B, 3>, heads: usize) -> Tensor<B, 4> {
-    let [b, n, c] = x.dims();
-    x.reshape([b, n, heads, c / heads]).swap_dims(1, 2)
-}
-
-/// A fused projection [B, N, P·C] (e.g. `qkv`, P = 3) → its P parts, each [B, H, N, C/H].
-pub(crate) fn split_fused<B: Backend, const P: usize>(
-    x: Tensor<B, 3>,
-    heads: usize,
-) -> [Tensor<B, 4>; P] {
-    let c = x.dims()[2] / P;
-    std::array::from_fn(|i| split_heads(x.clone().narrow(2, i * c, c), heads))
-}
-
-/// [B, H, N, C/H] → [B, N, C].
-pub(crate) fn merge_heads<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 3> {
-    let [b, h, n, d] = x.dims();
-    x.swap_dims(1, 2).reshape([b, n, h * d])
-}
-
-/// softmax(q·kᵀ / √d)·v and the softmax weights, from plain tensor ops. Only the probe that
-/// shows attention maps asks for the weights; the normal forward pass uses the fused
-/// kernels of `cpu_kernels::attention` (burn's attention op on other backends).
-pub(crate) fn attention_with_weights<B: Backend>(
-    q: Tensor<B, 4>,
-    k: Tensor<B, 4>,
-    v: Tensor<B, 4>,
-) -> (Tensor<B, 4>, Tensor<B, 4>) {
-    let scale = (q.dims()[3] as f64).powf(-0.5);
-    let weights = softmax((q * scale).matmul(k.swap_dims(2, 3)), 3);
-    (weights.clone().matmul(v), weights)
 }

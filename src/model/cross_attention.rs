@@ -6,10 +6,11 @@ use burn::module::Param;
 use burn::nn::Linear;
 use burn::prelude::*;
 
-use super::attention::{attention_with_weights, merge_heads, split_fused, split_heads};
 use super::dense::{apply, dense};
 use super::init::ParamInit;
-use crate::cpu_kernels::attention::cross_attention;
+use super::multi_head::{
+    attention_with_weights, cross_attention, merge_heads, split_fused, split_heads,
+};
 
 #[derive(Module, Debug)]
 pub struct CrossAttention<B: Backend> {

@@ -7,6 +7,8 @@ use burn::nn::Linear;
 use burn::prelude::*;
 use burn::tensor::module::linear;
 
+use super::precision::{matmul, product_dtype};
+
 /// `x @ weight (+ bias)` over the last dimension of `x`, any rank.
 pub fn dense<B: Backend, const D: usize>(
     x: Tensor<B, D>,
@@ -17,9 +19,17 @@ pub fn dense<B: Backend, const D: usize>(
     let d_in = dims[D - 1];
     let rows = x.shape().num_elements() / d_in.max(1);
     let x = x.reshape([rows, d_in]);
-    let y = match bias {
-        Some(bias) => crate::cpu_kernels::linear::linear(x, weight, bias),
-        None => linear(x, weight, None),
+    let y = match (product_dtype(), bias) {
+        // Autocast: the product in the half type, the bias added in f32.
+        (Some(_), bias) => {
+            let y = matmul(x, weight);
+            match bias {
+                Some(bias) => y + bias.unsqueeze_dim(0),
+                None => y,
+            }
+        }
+        (None, Some(bias)) => crate::cpu_kernels::linear::linear(x, weight, bias),
+        (None, None) => linear(x, weight, None),
     };
     dims[D - 1] = y.dims()[1];
     y.reshape(dims)

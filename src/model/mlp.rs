@@ -1,9 +1,9 @@
 //! Two-layer perceptron with GELU (timm `Mlp`; released code drops the inner dropout).
 
-use crate::cpu_kernels::gelu::gelu;
 use burn::nn::Linear;
 use burn::prelude::*;
 
+use super::activation::gelu;
 use super::dense::apply;
 use super::init::ParamInit;
 

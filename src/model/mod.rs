@@ -2,6 +2,7 @@
 //! fine-tuning classifier, the MAE pre-trainer, targets, accounting and checkpoints.
 
 pub mod accounting;
+pub mod activation;
 pub mod attention;
 pub mod block;
 pub mod checkpoint;
@@ -15,9 +16,11 @@ pub mod drop_path;
 pub mod encoder;
 pub mod init;
 pub mod mlp;
+pub mod multi_head;
 pub mod norm;
 pub mod patch_embed;
 pub mod pixel_norm;
+pub mod precision;
 pub mod presets;
 pub mod pretrainer;
 pub mod probe;

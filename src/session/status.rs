@@ -55,6 +55,10 @@ pub struct RunStatus {
     pub throughput: f64,
     pub eta_seconds: Option<f64>,
     pub last_error: Option<String>,
+    /// What a running worker is busy with besides steps ("compiling kernels" during a GPU
+    /// run's first step); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<String>,
 }
 
 impl Default for RunStatus {
@@ -73,6 +77,7 @@ impl Default for RunStatus {
             throughput: 0.0,
             eta_seconds: None,
             last_error: None,
+            activity: None,
         }
     }
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::adamw::AdamWState;
 use super::crash_point::crash_point;
+use super::loss_scale::LossScale;
 use crate::session::write_atomic;
 
 /// Where the run is in its schedule; everything random derives from `seed` and these.
@@ -27,6 +28,10 @@ pub struct TrainingState {
     pub seed: u64,
     /// Samples skipped as unreadable so far.
     pub skipped_samples: u64,
+    /// The f16 loss scale and its growth counter (f16 runs only), so a resumed run scales
+    /// as the uninterrupted one would.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_scale: Option<LossScale>,
 }
 
 pub fn checkpoint_stem(step: u64) -> String {
@@ -201,6 +206,7 @@ mod tests {
             position: 3,
             seed: 7,
             skipped_samples: 0,
+            loss_scale: None,
         }
     }
 

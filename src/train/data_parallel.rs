@@ -18,6 +18,8 @@ use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 
+use crate::model::precision::{autocast, current_precision};
+
 /// Where one loss term is computed: micro-batch `micro`, rows of shard `index` of `count`.
 pub struct Shard<'a, B: Backend> {
     pub micro: usize,
@@ -71,10 +73,13 @@ where
     if devices.len() == 1 {
         return device_gradients(model, 0, devices, micro_batches, scale, loss_of);
     }
+    let precision = current_precision();
     let per_device: Vec<Result<SummedGradients, f64>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..devices.len())
             .map(|index| {
                 scope.spawn(move || {
+                    // Mixed precision is set per thread (model::precision): carry it over.
+                    let _autocast = autocast(precision);
                     let replica = model.clone().fork(&devices[index]);
                     let summed =
                         device_gradients(&replica, index, devices, micro_batches, scale, loss_of)?;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::data::registry::{Task, dataset};
+use crate::model::precision::Precision;
 use crate::model::{
     ClassifierConfig, HeadActivation, PretrainerConfig, ReconstructionTarget, preset,
 };
@@ -21,13 +22,7 @@ pub enum RunKind {
     Eval,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendChoice {
-    #[default]
-    Cpu,
-    Cuda,
-}
+pub use crate::backend::BackendChoice;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -169,6 +164,10 @@ pub struct OptimSection {
     /// CutMix alpha (paper fine-tuning: 1.0); 0 = off.
     #[serde(default)]
     pub cutmix: f64,
+    /// Type of the matrix products: "f32", "bf16" or "f16" (mixed precision: weights,
+    /// gradients and optimiser state stay f32). Absent: bf16 on cuda, f32 elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<Precision>,
 }
 
 fn one() -> usize {
@@ -318,6 +317,17 @@ impl RunConfig {
                 "data parallelism over several devices needs backend = \"cuda\"".into(),
             ));
         }
+        if self.backend == BackendChoice::Wgpu && self.devices.len() > 1 {
+            return Err(invalid(
+                "devices",
+                "data parallelism needs backend = \"cuda\" (burn-wgpu 0.21 cannot copy tensors \
+                 between devices)"
+                    .into(),
+            ));
+        }
+        if let Some(reason) = self.precision().unsupported_on(self.backend) {
+            return Err(invalid("optim.precision", reason));
+        }
         if self.devices.len() > 1 && !o.batch_size.is_multiple_of(self.devices.len()) {
             return Err(invalid(
                 "optim.batch_size",
@@ -459,6 +469,13 @@ impl RunConfig {
         }
     }
 
+    /// The precision the run computes in (`optim.precision`, else the backend's default).
+    pub fn precision(&self) -> Precision {
+        self.optim
+            .precision
+            .unwrap_or_else(|| Precision::default_for(self.backend))
+    }
+
     /// Learning rate for the effective batch: base_lr × batch / 256 (DESIGN §6).
     pub fn peak_lr(&self) -> f64 {
         self.optim.base_lr * (self.optim.batch_size * self.optim.accumulation) as f64 / 256.0
@@ -534,6 +551,41 @@ betas = [0.9, 0.95]
             .unwrap_err()
             .to_string();
         assert!(err.contains("`model.mask_ratio`"), "{err}");
+    }
+
+    #[test]
+    fn precision_and_devices_the_backend_cannot_run_are_refused_by_key() {
+        for (overrides, key, words) in [
+            (
+                &["optim.precision=\"bf16\""][..],
+                "optim.precision",
+                "GPU backend",
+            ),
+            (
+                &["backend=\"wgpu\"", "optim.precision=\"bf16\""][..],
+                "optim.precision",
+                "wgpu",
+            ),
+            (
+                &["backend=\"wgpu\"", "devices=[0, 1]"][..],
+                "devices",
+                "cuda",
+            ),
+        ] {
+            let err = parse(DEMO, overrides).unwrap_err().to_string();
+            assert!(
+                err.contains(key) && err.contains(words),
+                "{overrides:?}: {err}"
+            );
+        }
+        let c = parse(DEMO, &["backend=\"wgpu\"", "optim.precision=\"f16\""]).unwrap();
+        assert_eq!(c.precision(), Precision::F16);
+        let c = parse(DEMO, &["backend=\"cuda\""]).unwrap();
+        assert_eq!(c.precision(), Precision::Bf16);
+        assert!(
+            !c.to_toml().contains("precision"),
+            "the default is not frozen in"
+        );
     }
 
     #[test]

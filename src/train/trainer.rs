@@ -2,7 +2,8 @@
 //! (gradient accumulation), each micro-batch split across the run's devices (data
 //! parallelism, `data_parallel.rs`), global-norm clipping, per-parameter rules, the per-step cosine
 //! schedule, and a refusal to apply a non-finite loss (the weights stay at the last good
-//! step; the caller marks the run failed).
+//! step; the caller marks the run failed). Under f16 mixed precision the loss is scaled
+//! dynamically (`loss_scale.rs`): an overflowing step is skipped, not failed.
 
 use burn::module::AutodiffModule;
 use burn::prelude::*;
@@ -10,6 +11,7 @@ use burn::tensor::backend::AutodiffBackend;
 
 use super::adamw::{AdamW, grad_norm};
 use super::data_parallel::{Shard, summed_gradients};
+use super::loss_scale::LossScale;
 use super::param_rules::{ParamRule, param_rule};
 use super::schedule::CosineSchedule;
 
@@ -20,6 +22,8 @@ pub struct StepStats {
     pub lr: f64,
     /// Gradient norm before clipping.
     pub grad_norm: f64,
+    /// The update was skipped: the f16 loss scale overflowed (and was halved).
+    pub skipped: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +54,8 @@ pub struct Trainer<B: AutodiffBackend, M: AutodiffModule<B>> {
     pub rules: UpdateRules,
     /// Updates done (= the schedule position).
     pub step: u64,
+    /// Dynamic loss scaling (f16 mixed precision), None otherwise.
+    pub loss_scale: Option<LossScale>,
 }
 
 impl<B: AutodiffBackend, M: AutodiffModule<B> + Sync> Trainer<B, M> {
@@ -69,6 +75,7 @@ impl<B: AutodiffBackend, M: AutodiffModule<B> + Sync> Trainer<B, M> {
             schedule,
             rules,
             step,
+            loss_scale: None,
         }
     }
 
@@ -86,31 +93,46 @@ impl<B: AutodiffBackend, M: AutodiffModule<B> + Sync> Trainer<B, M> {
         loss_of: impl Fn(&M, &Shard<B>) -> Tensor<B, 1> + Sync,
     ) -> Result<StepStats, NonFiniteLoss> {
         let model = self.model.take().expect("model present");
-        let summed = match summed_gradients(&model, &self.devices, micro_batches, &loss_of) {
-            Ok(summed) => summed,
-            Err(loss) => {
-                self.model = Some(model);
-                return Err(NonFiniteLoss {
-                    loss,
-                    step: self.step,
-                });
-            }
+        let factor = self.loss_scale.map_or(1.0, |s| s.scale);
+        let scaled_loss_of = |m: &M, shard: &Shard<B>| {
+            let loss = loss_of(m, shard);
+            if factor == 1.0 { loss } else { loss * factor }
         };
-        let (grads, total) = (summed.grads, summed.loss);
-        let norm = grad_norm(&model, &grads);
-        if !norm.is_finite() {
+        let summed = summed_gradients(&model, &self.devices, micro_batches, &scaled_loss_of);
+        // Loss and gradient norm of the unscaled loss.
+        let (grads, total, norm) = match summed {
+            Ok(summed) => {
+                let norm = grad_norm(&model, &summed.grads) / factor;
+                (Some(summed.grads), summed.loss / factor, norm)
+            }
+            Err(loss) => (None, loss / factor, f64::NAN),
+        };
+        if let Some(scale) = &mut self.loss_scale
+            && !scale.update(norm.is_finite())
+        {
             self.model = Some(model);
-            return Err(NonFiniteLoss {
-                loss: norm,
-                step: self.step,
+            self.step += 1;
+            return Ok(StepStats {
+                loss: total,
+                lr: self.schedule.at(self.step - 1),
+                grad_norm: norm,
+                skipped: true,
             });
         }
+        let Some(grads) = grads.filter(|_| norm.is_finite()) else {
+            self.model = Some(model);
+            return Err(NonFiniteLoss {
+                loss: if total.is_finite() { norm } else { total },
+                step: self.step,
+            });
+        };
         let clip = self.rules.clip_grad;
-        let scale = if clip > 0.0 && norm > clip {
+        let clip_scale = if clip > 0.0 && norm > clip {
             clip / (norm + 1e-6)
         } else {
             1.0
         };
+        let scale = clip_scale / factor;
         let lr = self.schedule.at(self.step);
         let rules = self.rules.clone();
         let rule = move |key: &str, rank: usize| -> ParamRule {
@@ -128,6 +150,7 @@ impl<B: AutodiffBackend, M: AutodiffModule<B> + Sync> Trainer<B, M> {
             loss: total,
             lr,
             grad_norm: norm,
+            skipped: false,
         })
     }
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use burn::module::AutodiffModule;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
@@ -20,7 +20,8 @@ use super::clip_source::{ClipBatch, ClipSource, LabelSpace};
 use super::run_config::RunConfig;
 use super::schedule::CosineSchedule;
 use super::trainer::{StepStats, Trainer, UpdateRules};
-use crate::session::{MetricsWriter, RunDir, RunState, RunStatus};
+use crate::model::precision::Precision;
+use crate::session::{MetricsWriter, RunDir, RunStatus};
 
 /// Everything a loop needs besides the model and the data.
 pub struct RunContext {
@@ -36,7 +37,7 @@ pub struct RunContext {
 }
 
 /// How often `status.json` is written while a run works (the contract asks for ≤ 10 s).
-const HEARTBEAT: Duration = Duration::from_secs(2);
+pub(crate) const HEARTBEAT: Duration = Duration::from_secs(2);
 
 /// Keeps `status.json` fresh every `period` until dropped (the TUI shows a run whose
 /// heartbeat is old as lost).
@@ -165,6 +166,7 @@ pub(crate) fn resume_or_start<B: AutodiffBackend, M: AutodiffModule<B> + Sync>(
                 position: 0,
                 seed: ctx.config.seed,
                 skipped_samples: 0,
+                loss_scale: None,
             };
             (fresh()?, state)
         }
@@ -176,17 +178,18 @@ pub(crate) fn resume_or_start<B: AutodiffBackend, M: AutodiffModule<B> + Sync>(
         num_blocks,
         clip_grad: o.clip_grad,
     };
-    Ok((
-        Trainer::new(
-            model,
-            devices.to_vec(),
-            optim,
-            ctx.schedule(steps_per_epoch),
-            rules,
-            state.step,
-        ),
-        state,
-    ))
+    let mut trainer = Trainer::new(
+        model,
+        devices.to_vec(),
+        optim,
+        ctx.schedule(steps_per_epoch),
+        rules,
+        state.step,
+    );
+    if ctx.config.precision() == Precision::F16 {
+        trainer.loss_scale = Some(state.loss_scale.unwrap_or_default());
+    }
+    Ok((trainer, state))
 }
 
 /// Drives the optimisation loop shared by pre-training and fine-tuning: resumable epochs,
@@ -242,6 +245,7 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
     // ETA ignores warm-up: it is timed from the first step after warm-up (or after start).
     let warmup_steps = o.warmup_epochs as u64 * steps_per_epoch;
     let mut timer: Option<(Instant, u64)> = None;
+    let resumed_at = state.step;
     while state.epoch < o.epochs as u64 {
         let epoch = state.epoch;
         let mut batches = source.epoch_batches(epoch, state.position);
@@ -260,13 +264,23 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
                 break;
             }
             let data_wait = waiting.elapsed().as_secs_f64();
+            // The first steps on a GPU backend compile and autotune their kernels (minutes
+            // when the caches are cold): say so instead of looking hung.
+            let first = state.step == resumed_at;
+            if first && ctx.config.backend.is_cubecl() {
+                ctx.update_status(|s| s.activity = Some("compiling kernels".into()));
+            }
             let stats = (hooks.update)(trainer, ctx, &step_batches)?;
+            if first {
+                ctx.update_status(|s| s.activity = None);
+            }
             let step_seconds = waiting.elapsed().as_secs_f64().max(1e-9);
             let clips: usize = step_batches.iter().map(|b| b.size).sum();
             let skipped: u64 = step_batches.iter().map(|b| b.skipped).sum();
             state.step = trainer.step;
             state.position = step_batches.last().map_or(state.position, |b| b.position);
             state.skipped_samples += skipped;
+            state.loss_scale = trainer.loss_scale;
             let throughput = clips as f64 / step_seconds;
             let step = state.step;
             if timer.is_none() && step >= warmup_steps {
@@ -285,6 +299,14 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
                 ("data_wait_seconds", data_wait),
             ] {
                 ctx.metrics.log(step, epoch, "train", name, value)?;
+            }
+            if let Some(scale) = trainer.loss_scale {
+                ctx.metrics
+                    .log(step, epoch, "train", "loss_scale", scale.scale)?;
+            }
+            if stats.skipped {
+                ctx.metrics
+                    .log(step, epoch, "train", "overflow_skipped_step", 1.0)?;
             }
             if skipped > 0 {
                 ctx.metrics.log(
@@ -323,128 +345,4 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
     }
     checkpoint(ctx, trainer, state)?;
     Ok(Outcome::Finished)
-}
-
-/// Opens a run's data: the clip source and what its labels mean.
-pub type OpenSource<'a> = &'a dyn Fn(&RunConfig) -> Result<(Box<dyn ClipSource>, LabelSpace)>;
-
-/// `svfap-tui run|resume <run-dir>`: runs the frozen config to the end (or to a stop
-/// request), resuming from the latest complete checkpoint when there is one.
-pub fn run_worker(
-    dir: &Path,
-    require_checkpoint: bool,
-    open_source: OpenSource,
-) -> Result<Outcome> {
-    let run = RunDir::new(dir);
-    if !run.run_toml().is_file() {
-        bail!("{}: no run.toml (not a run folder)", dir.display());
-    }
-    let config = RunConfig::load(&run.run_toml(), &[])?;
-    if require_checkpoint && super::checkpoint_state::read_latest(&run.checkpoints())?.is_none() {
-        bail!(
-            "{}: no complete checkpoint to resume from",
-            run.checkpoints().display()
-        );
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(signal, stop.clone())
-            .context("cannot install signal handlers")?;
-    }
-    let previous = RunStatus::read(&run.status_json()).unwrap_or_default();
-    let status = Arc::new(Mutex::new(RunStatus {
-        state: RunState::Running,
-        pid: Some(std::process::id()),
-        host: hostname(),
-        last_error: None,
-        ..previous
-    }));
-    let heartbeat = Heartbeat::start(status.clone(), run.status_json(), HEARTBEAT);
-    let result = (|| -> Result<Outcome> {
-        let (mut source, labels) = open_source(&config)?;
-        let mut ctx = RunContext {
-            clip_shape: source.clip_shape(),
-            dir: run.clone(),
-            config: config.clone(),
-            labels,
-            stop: stop.clone(),
-            status: status.clone(),
-            metrics: MetricsWriter::open(&run.metrics_jsonl())?,
-        };
-        dispatch(&mut ctx, source.as_mut())
-    })();
-    drop(heartbeat);
-    let (state, error) = match &result {
-        Ok(Outcome::Finished) => (RunState::Finished, None),
-        Ok(Outcome::Stopped) => (RunState::Stopped, None),
-        Err(e) => (RunState::Failed, Some(format!("{e:#}"))),
-    };
-    {
-        let mut s = status.lock().expect("status lock");
-        s.state = state;
-        s.last_error = error;
-        s.touch();
-        s.write_atomic(&run.status_json())?;
-    }
-    match result {
-        Ok(outcome) => {
-            println!("run {}: {outcome:?}", run.id());
-            Ok(outcome)
-        }
-        Err(e) => Err(e),
-    }
-}
-
-fn dispatch(ctx: &mut RunContext, source: &mut dyn ClipSource) -> Result<Outcome> {
-    use super::run_config::{BackendChoice, RunKind};
-    match ctx.config.backend {
-        BackendChoice::Cpu => {
-            let devices = [burn::backend::flex::FlexDevice];
-            match ctx.config.kind {
-                RunKind::Pretrain => {
-                    super::pretrain_run::pretrain::<crate::backend::CpuTrain>(ctx, source, &devices)
-                }
-                RunKind::Finetune => {
-                    super::finetune_run::finetune::<crate::backend::CpuTrain>(ctx, source, &devices)
-                }
-                RunKind::Eval => super::finetune_run::evaluate_only::<crate::backend::Cpu>(
-                    ctx,
-                    source,
-                    &Default::default(),
-                ),
-            }
-        }
-        #[cfg(feature = "cuda")]
-        BackendChoice::Cuda => {
-            let devices: Vec<_> = ctx
-                .config
-                .devices
-                .iter()
-                .map(|&i| crate::backend::cuda_device(i))
-                .collect();
-            match ctx.config.kind {
-                RunKind::Pretrain => {
-                    super::pretrain_run::pretrain::<crate::backend::GpuTrain>(ctx, source, &devices)
-                }
-                RunKind::Finetune => {
-                    super::finetune_run::finetune::<crate::backend::GpuTrain>(ctx, source, &devices)
-                }
-                RunKind::Eval => super::finetune_run::evaluate_only::<crate::backend::Gpu>(
-                    ctx,
-                    source,
-                    &Default::default(),
-                ),
-            }
-        }
-        #[cfg(not(feature = "cuda"))]
-        BackendChoice::Cuda => bail!(
-            "backend = \"cuda\" but this binary was built without CUDA (cargo build --release --features cuda)"
-        ),
-    }
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default()
 }

@@ -1259,8 +1259,8 @@ pub fn parse_field(f: &Field) -> Result<toml::Value, String> {
         {
             Err("pretrain, finetune or eval".into())
         }
-        ("backend", toml::Value::String(s)) if !["cpu", "cuda"].contains(&s.as_str()) => {
-            Err("cpu or cuda".into())
+        ("backend", toml::Value::String(s)) if !["cpu", "cuda", "wgpu"].contains(&s.as_str()) => {
+            Err("cpu, cuda or wgpu".into())
         }
         ("name", toml::Value::String(s))
             if s.len() > 32

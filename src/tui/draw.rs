@@ -2,14 +2,14 @@
 //! and the help / dialog overlays. Drawing never changes the state.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
 use super::action::Action;
-use super::state::{Level, State, View};
-use super::theme::Theme;
+use super::draw_helpers::{level_style, split};
+use super::state::{State, View};
 use super::views;
 
 pub fn draw(state: &State, f: &mut Frame) {
@@ -39,19 +39,6 @@ pub fn draw(state: &State, f: &mut Frame) {
     if state.gui.help {
         super::widgets::help::draw(state, f, area);
     }
-}
-
-/// Header, body, status line and footer; the status line only when there is room, so the
-/// body (and image areas computed from it) do not move when a message appears.
-pub fn split(area: Rect) -> [Rect; 4] {
-    let status_h = u16::from(area.height >= 8);
-    Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(0),
-        Constraint::Length(status_h),
-        Constraint::Length(1),
-    ])
-    .areas(area)
 }
 
 fn draw_header(state: &State, f: &mut Frame, area: Rect) {
@@ -101,14 +88,6 @@ fn draw_status(state: &State, f: &mut Frame, area: Rect) {
         Line::default()
     };
     f.render_widget(Paragraph::new(line), area);
-}
-
-pub fn level_style(t: &Theme, level: Level) -> Style {
-    Style::default().fg(match level {
-        Level::Info => t.ok,
-        Level::Warn => t.warn,
-        Level::Error => t.error,
-    })
 }
 
 /// The actions the footer advertises in each view.
@@ -199,68 +178,4 @@ fn draw_footer(state: &State, f: &mut Frame, area: Rect) {
     push(state.keymap.keys_for(view, &Action::Help), "help");
     push(state.keymap.keys_for(view, &Action::Quit), "quit");
     f.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-/// A bordered block with the theme's colours.
-pub fn block<'a>(title: impl Into<Line<'a>>, t: &Theme) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
-        .border_style(Style::default().fg(t.border))
-        .title(title.into().style(Style::default().fg(t.title)))
-}
-
-/// A centred rectangle of at most `w`×`h` inside `area`.
-pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
-}
-
-/// A one-line note in the middle of an area (empty states).
-pub fn note(f: &mut Frame, area: Rect, text: &str, t: &Theme) {
-    let p = Paragraph::new(text.to_string())
-        .style(Style::default().fg(t.muted))
-        .alignment(Alignment::Center)
-        .wrap(Wrap { trim: true });
-    let h = (text.len() as u16 / area.width.max(1) + 1).min(area.height);
-    let y = area.y + area.height.saturating_sub(h) / 2;
-    f.render_widget(p, Rect::new(area.x, y, area.width, h));
-}
-
-pub fn clear(f: &mut Frame, area: Rect) {
-    f.render_widget(Clear, area);
-}
-
-/// `1h02m`, `3m05s`, `12s`.
-pub fn duration(secs: f64) -> String {
-    if !secs.is_finite() || secs < 0.0 {
-        return "-".into();
-    }
-    let s = secs.round() as u64;
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
-        3600..86400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        _ => format!("{}d{:02}h", s / 86400, (s % 86400) / 3600),
-    }
-}
-
-/// A number in at most ~6 characters.
-pub fn num(v: f64) -> String {
-    let a = v.abs();
-    if v == 0.0 {
-        "0".into()
-    } else if !(1e-3..1e5).contains(&a) {
-        format!("{v:.2e}")
-    } else if a >= 100.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.4}")
-    }
 }

@@ -5,6 +5,7 @@
 pub mod action;
 pub mod app;
 pub mod draw;
+pub mod draw_helpers;
 pub mod event_loop;
 pub mod export;
 pub mod gpu;

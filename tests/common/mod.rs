@@ -8,10 +8,16 @@ use svfap_tui::backend::Cpu;
 use svfap_tui::model::checkpoint::ArchitectureHints;
 use svfap_tui::model::{EncoderConfig, TubeMask, preset};
 
+/// A committed fixture; from the working folder when the test binary runs on another
+/// machine than the one that built it (the GPU check carries prebuilt test binaries).
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    let built_here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let root = if built_here.is_dir() {
+        built_here
+    } else {
+        PathBuf::from("tests/fixtures")
+    };
+    root.join(name)
 }
 
 /// The tiny architecture of the fixtures (= the `test` preset).

@@ -12,7 +12,7 @@ use ratatui_image::Image;
 
 use crate::session::artifacts::AttnMeta;
 use crate::session::layout::step_dir_name;
-use crate::tui::draw::{block, note, split};
+use crate::tui::draw_helpers::{block, note, split};
 use crate::tui::imager::{Grid, normalised};
 use crate::tui::state::State;
 use crate::tui::theme::Theme;

@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use crate::session::artifacts::EvalReport;
-use crate::tui::draw::{block, note};
+use crate::tui::draw_helpers::{block, note};
 use crate::tui::state::{State, higher_is_better};
 
 /// Column titles; metric columns map to these metric names.

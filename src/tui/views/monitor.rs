@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, List, ListItem, Paragraph, Wrap};
 
 use crate::session::log_window::LogPosition;
-use crate::tui::draw::{block, duration, note, num, split};
+use crate::tui::draw_helpers::{block, duration, note, num, split};
 use crate::tui::loader::RunLog;
 use crate::tui::state::{
     GpuReadings, MonitorOpts, RECENT_WINDOW, RunData, SMOOTHING, Series, State,
@@ -277,6 +277,12 @@ fn header(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
                 .map(duration)
                 .unwrap_or_else(|| "-".into()),
         ));
+        if let Some(activity) = s.activity.as_ref().filter(|_| shown.label() == "running") {
+            spans.push(Span::styled(
+                format!("  {activity}…"),
+                Style::default().fg(t.warn),
+            ));
+        }
     }
     if run.metrics.loading() {
         let pct = run.metrics.bytes_read as f64 / run.metrics.file_len.max(1) as f64 * 100.0;

@@ -13,7 +13,7 @@ use ratatui_image::Image;
 
 use crate::session::artifacts::ReconMeta;
 use crate::session::layout::step_dir_name;
-use crate::tui::draw::{block, note, split};
+use crate::tui::draw_helpers::{block, note, split};
 use crate::tui::state::State;
 
 /// The selected run's recon folder and meta at the selected step.

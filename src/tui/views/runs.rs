@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::tui::action::Action;
-use crate::tui::draw::{block, duration, note, num};
+use crate::tui::draw_helpers::{block, duration, note, num};
 use crate::tui::state::{RunData, ShownState, State, View};
 use crate::tui::theme::Theme;
 
@@ -153,10 +153,11 @@ fn row<'a>(state: &State, r: &'a RunData) -> Row<'a> {
         .filter(|s| s.throughput > 0.0)
         .map(|s| format!("{:.1}", s.throughput))
         .unwrap_or_default();
+    // A running worker busy with something else than steps says so where the ETA goes
+    // ("compiling kernels" during a GPU run's first step).
     let eta = st
         .filter(|_| shown == ShownState::Running)
-        .and_then(|s| s.eta_seconds)
-        .map(duration)
+        .and_then(|s| s.activity.clone().or_else(|| s.eta_seconds.map(duration)))
         .unwrap_or_default();
     let best = r
         .best_metric()

@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph, Wrap};
 
-use crate::tui::draw::{block, centered, clear, level_style};
+use crate::tui::draw_helpers::{block, centered, clear, level_style};
 use crate::tui::state::{Dialog, LaunchDialog, State};
 
 pub fn draw(state: &State, d: &Dialog, f: &mut Frame, area: Rect) {

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::action::Action;
-use crate::tui::draw::{block, centered, clear};
+use crate::tui::draw_helpers::{block, centered, clear};
 use crate::tui::keymap::section;
 use crate::tui::state::{State, View};
 
