@@ -182,3 +182,67 @@ fn infer_rejects_inputs_it_cannot_use_with_the_reason() {
         "{err}"
     );
 }
+
+#[test]
+fn warmup_runs_each_shape_of_a_run_config_once() {
+    let out = svfap(&[
+        "warmup",
+        "assets/demo-finetune.toml",
+        "--set",
+        "optim.batch_size=2",
+    ]);
+    let (text, err) = (stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}{err}");
+    // The training step at the micro-batch, then the evaluation pass at the test views.
+    assert!(text.contains("finetune batch 2 f32: first step"), "{text}");
+    assert!(text.contains("infer batch 2 f32: first step"), "{text}");
+    assert!(text.contains("warm-up done"), "{text}");
+}
+
+#[test]
+fn bench_model_reports_throughput_flops_memory_and_first_step() {
+    let out = svfap(&[
+        "bench",
+        "model",
+        "--preset",
+        "test",
+        "--mode",
+        "finetune",
+        "--batch",
+        "2",
+        "--steps",
+        "2",
+        "--warmup",
+        "1",
+        "--peak-tflops",
+        "1",
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    for line in [
+        "clips/s",
+        "TFLOP/s",
+        "MFU",
+        "memory",
+        "first step",
+        "row | cpu | test |",
+    ] {
+        assert!(text.contains(line), "{line} missing: {text}");
+    }
+}
+
+#[test]
+fn half_precision_on_the_cpu_is_refused_by_name() {
+    for args in [
+        &["bench", "model", "--preset", "test", "--precision", "bf16"][..],
+        &["warmup", "--preset", "test", "--precision", "f16"][..],
+    ] {
+        let out = svfap(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            err.contains("--precision") && err.contains("GPU backend"),
+            "{err}"
+        );
+    }
+}

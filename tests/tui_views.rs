@@ -228,3 +228,26 @@ fn the_gpu_panel_without_gpus_and_with_two() {
         Some(Theme::default().accent)
     );
 }
+
+#[test]
+fn a_gpu_run_compiling_its_kernels_says_so_in_runs_and_monitor() {
+    use svfap_tui::session::{RunDir, RunStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let assets = assets(dir.path());
+    let session = full_session(dir.path());
+    let run = RunDir::new(&session.join("runs").join(RUNNING));
+    let mut status = RunStatus::read(&run.status_json()).unwrap();
+    status.activity = Some("compiling kernels".into());
+    status.write_atomic(&run.status_json()).unwrap();
+    let mut h = headless(&session, &assets);
+    select(&mut h, RUNNING);
+    for view in [View::Runs, View::Monitor] {
+        show(&mut h, view);
+        let screen = text(&h.render());
+        assert!(
+            screen.contains("compiling kernels"),
+            "{}:\n{screen}",
+            view.name()
+        );
+    }
+}

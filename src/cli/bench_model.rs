@@ -3,33 +3,26 @@
 
 use std::time::Instant;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 use burn::tensor::backend::AutodiffBackend;
 use clap::Args;
 use svfap_tui::backend::BackendChoice;
 use svfap_tui::backend::device_info::{nvidia_name, peak_tflops, reserved_bytes};
 use svfap_tui::model::precision::{Precision, autocast};
-use svfap_tui::model::preset;
 
-use super::model_steps::{BenchMode, Workload};
+use super::model_steps::{Workload, WorkloadArgs};
 use crate::BackendArgs;
 
 #[derive(Args, Debug)]
 pub struct BenchModelArgs {
-    #[arg(long, default_value = "demo")]
-    pub preset: String,
-    #[arg(long, value_enum, default_value_t = BenchMode::Pretrain)]
-    pub mode: BenchMode,
-    #[arg(long, default_value_t = 8)]
-    pub batch: usize,
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
     /// Timed steps (after the warm-up).
     #[arg(long, default_value_t = 5)]
     pub steps: usize,
     /// Untimed warm-up steps (the first one compiles and autotunes kernels on GPU backends).
     #[arg(long, default_value_t = 2)]
     pub warmup: usize,
-    #[arg(long, default_value_t = 0.9)]
-    pub mask_ratio: f64,
     /// Dense peak TFLOP/s of the device for MFU (built in for H100/H200/A100/L40S by name).
     #[arg(long)]
     pub peak_tflops: Option<f64>,
@@ -51,8 +44,7 @@ pub fn run(args: &BenchModelArgs) -> Result<()> {
         bail!("--steps must be positive");
     }
     let precision = args.backend.precision()?;
-    let preset = preset(&args.preset).map_err(|e| anyhow!(e))?;
-    let workload = Workload::of_preset(&preset, args.mode, args.batch, args.mask_ratio, precision);
+    let workload = args.workload.workload(precision)?;
     let (choice, index) = (args.backend.backend, args.backend.device);
     let measured = svfap_tui::with_backend!(choice, |B, device_of| {
         measure::<B>(args, &workload, &device_of(index), choice, index)

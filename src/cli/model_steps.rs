@@ -40,6 +40,35 @@ impl BenchMode {
     }
 }
 
+/// The workload flags `bench model` and `warmup` share.
+#[derive(clap::Args, Debug)]
+pub struct WorkloadArgs {
+    /// Model preset: base, small, demo or test.
+    #[arg(long, default_value = "demo")]
+    pub preset: String,
+    #[arg(long, value_enum, default_value_t = BenchMode::Pretrain)]
+    pub mode: BenchMode,
+    /// Clips per step.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// Pre-training mask ratio.
+    #[arg(long, default_value_t = 0.9)]
+    pub mask_ratio: f64,
+}
+
+impl WorkloadArgs {
+    pub fn workload(&self, precision: Precision) -> Result<Workload> {
+        let preset = svfap_tui::model::preset(&self.preset).map_err(|e| anyhow::anyhow!(e))?;
+        Ok(Workload::of_preset(
+            &preset,
+            self.mode,
+            self.batch,
+            self.mask_ratio,
+            precision,
+        ))
+    }
+}
+
 /// One workload: what a step computes.
 #[derive(Debug, Clone)]
 pub struct Workload {

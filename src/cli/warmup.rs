@@ -6,16 +6,15 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 use burn::tensor::backend::AutodiffBackend;
 use clap::Args;
 use svfap_tui::backend::BackendChoice;
 use svfap_tui::data::registry::dataset;
 use svfap_tui::model::precision::autocast;
-use svfap_tui::model::preset;
 use svfap_tui::train::run_config::{RunConfig, RunKind};
 
-use super::model_steps::{BenchMode, Workload};
+use super::model_steps::{BenchMode, Workload, WorkloadArgs};
 use crate::BackendArgs;
 
 #[derive(Args, Debug)]
@@ -26,12 +25,8 @@ pub struct WarmupArgs {
     /// Override a config key, e.g. `--set optim.batch_size=32` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
-    #[arg(long, default_value = "demo")]
-    pub preset: String,
-    #[arg(long, value_enum, default_value_t = BenchMode::Pretrain)]
-    pub mode: BenchMode,
-    #[arg(long, default_value_t = 8)]
-    pub batch: usize,
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
     #[command(flatten)]
     pub backend: BackendArgs,
 }
@@ -50,17 +45,10 @@ pub fn run(args: &WarmupArgs) -> Result<()> {
             if !args.overrides.is_empty() {
                 bail!("--set needs a config");
             }
-            let preset = preset(&args.preset).map_err(|e| anyhow!(e))?;
             Plan {
                 backend: args.backend.backend,
                 device: args.backend.device,
-                workloads: vec![Workload::of_preset(
-                    &preset,
-                    args.mode,
-                    args.batch,
-                    0.9,
-                    args.backend.precision()?,
-                )],
+                workloads: vec![args.workload.workload(args.backend.precision()?)?],
             }
         }
     };

@@ -154,3 +154,87 @@ impl<B: AutodiffBackend, M: AutodiffModule<B> + Sync> Trainer<B, M> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::CpuTrain;
+    use crate::train::loss_scale::INIT_SCALE;
+    use burn::module::Param;
+    use burn::nn::{Linear, LinearConfig};
+
+    #[derive(Module, Debug)]
+    struct Net<B: Backend> {
+        fc: Linear<B>,
+    }
+
+    fn trainer(loss_scale: Option<LossScale>) -> Trainer<CpuTrain, Net<CpuTrain>> {
+        let device = Default::default();
+        let mut fc: Linear<CpuTrain> = LinearConfig::new(1, 1).with_bias(false).init(&device);
+        fc.weight = Param::from_tensor(Tensor::from_floats([[1.0]], &device));
+        let schedule = CosineSchedule {
+            base: 0.1,
+            end: 0.1,
+            warmup_start: 0.1,
+            warmup_steps: 0,
+            total_steps: 10,
+        };
+        let rules = UpdateRules {
+            weight_decay: 0.0,
+            layer_decay: None,
+            num_blocks: 0,
+            clip_grad: 0.0,
+        };
+        let mut t = Trainer::new(
+            Net { fc },
+            vec![device],
+            AdamW::new(0.9, 0.999, 1e-8),
+            schedule,
+            rules,
+            0,
+        );
+        t.loss_scale = loss_scale;
+        t
+    }
+
+    fn weight(t: &Trainer<CpuTrain, Net<CpuTrain>>) -> f32 {
+        t.model().fc.weight.val().into_scalar()
+    }
+
+    /// w·x·`factor` for x = 0.5.
+    fn loss(net: &Net<CpuTrain>, factor: f32) -> Tensor<CpuTrain, 1> {
+        let x = Tensor::<CpuTrain, 2>::from_floats([[0.5]], &Default::default());
+        net.fc.forward(x).sum() * factor
+    }
+
+    #[test]
+    fn an_overflowing_scaled_step_is_skipped_and_halves_the_scale() {
+        let mut t = trainer(Some(LossScale::default()));
+        // 1e35 × 2^16 overflows f32: the scaled gradients are infinite.
+        let stats = t.step(1, |m, _| loss(m, 1e35)).unwrap();
+        assert!(stats.skipped);
+        assert_eq!(weight(&t), 1.0, "the weights are untouched");
+        assert_eq!(t.loss_scale.unwrap().scale, INIT_SCALE / 2.0);
+        assert_eq!(t.step, 1, "the schedule moves on");
+    }
+
+    #[test]
+    fn a_scaled_step_updates_as_the_unscaled_one() {
+        let mut scaled = trainer(Some(LossScale::default()));
+        let mut plain = trainer(None);
+        let a = scaled.step(1, |m, _| loss(m, 1.0)).unwrap();
+        let b = plain.step(1, |m, _| loss(m, 1.0)).unwrap();
+        assert!(!a.skipped);
+        assert!((a.loss - b.loss).abs() < 1e-9 && (a.grad_norm - b.grad_norm).abs() < 1e-9);
+        assert!((weight(&scaled) - weight(&plain)).abs() < 1e-7);
+        assert!((weight(&plain) - 0.9).abs() < 1e-6, "{}", weight(&plain));
+    }
+
+    #[test]
+    fn without_loss_scaling_a_non_finite_loss_fails_the_step() {
+        let mut t = trainer(None);
+        let err = t.step(1, |m, _| loss(m, f32::INFINITY)).unwrap_err();
+        assert_eq!(err.step, 0);
+        assert_eq!(weight(&t), 1.0);
+    }
+}

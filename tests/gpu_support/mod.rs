@@ -198,11 +198,12 @@ pub fn assert_matches(what: &str, gpu: &Observed, cpu: &Observed, tolerance: f64
     };
     let (grad_rms, value_rms) = (rms(true), rms(false));
     let mut failures = Vec::new();
-    let mut worst = 0.0f64;
+    let mut ranked = Vec::new();
     for ((name, a), (_, b)) in gpu.tensors.iter().zip(&cpu.tensors) {
         assert_eq!(a.len(), b.len(), "{what}: {name}: sizes differ");
         let (rel, max) = differences(a, b);
-        worst = worst.max(rel);
+        let norm = b.iter().map(|&v| (v as f64).powi(2)).sum::<f64>().sqrt();
+        ranked.push((rel, format!("{name} {rel:.2e} (norm {norm:.2e})")));
         let typical = if name.starts_with("grad ") {
             grad_rms
         } else {
@@ -219,9 +220,12 @@ pub fn assert_matches(what: &str, gpu: &Observed, cpu: &Observed, tolerance: f64
             failures.push(format!("{name}: relative {rel:.2e} (max abs {max:.2e})"));
         }
     }
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let worst: Vec<&str> = ranked.iter().take(3).map(|r| r.1.as_str()).collect();
     eprintln!(
-        "{what}: {} tensors, worst relative difference {worst:.2e} (tolerance {tolerance:.0e})",
-        gpu.tensors.len()
+        "{what}: {} tensors within {tolerance:.0e}; largest relative differences: {}",
+        gpu.tensors.len(),
+        worst.join(", ")
     );
     assert!(
         failures.is_empty(),

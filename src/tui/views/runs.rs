@@ -154,10 +154,13 @@ fn row<'a>(state: &State, r: &'a RunData) -> Row<'a> {
         .map(|s| format!("{:.1}", s.throughput))
         .unwrap_or_default();
     // A running worker busy with something else than steps says so where the ETA goes
-    // ("compiling kernels" during a GPU run's first step).
+    // ("compiling kernels" during a GPU run's first step; the details below spell it out).
     let eta = st
         .filter(|_| shown == ShownState::Running)
-        .and_then(|s| s.activity.clone().or_else(|| s.eta_seconds.map(duration)))
+        .and_then(|s| match &s.activity {
+            Some(_) => Some("compile".to_string()),
+            None => s.eta_seconds.map(duration),
+        })
         .unwrap_or_default();
     let best = r
         .best_metric()
@@ -232,7 +235,22 @@ fn detail(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
         Span::styled("  evaluations ", label),
         Span::raw(s.evals.len().to_string()),
     ]));
-    if run.shown_state(state.now) == ShownState::Lost {
+    let shown = run.shown_state(state.now);
+    if let Some(activity) = s
+        .status
+        .as_ref()
+        .and_then(|s| s.activity.clone())
+        .filter(|_| shown == ShownState::Running)
+    {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{activity}: a GPU run's first steps compile and autotune its kernels \
+                 (`svfap-tui warmup` ahead of the run saves this)"
+            ),
+            Style::default().fg(t.warn),
+        )));
+    }
+    if shown == ShownState::Lost {
         lines.push(Line::from(Span::styled(
             "no heartbeat for over 60 s: the worker is gone (resume to continue)",
             Style::default().fg(t.error),
