@@ -48,8 +48,8 @@ pub fn run(args: &InferArgs) -> Result<()> {
         .to_ascii_lowercase();
     if ext != "npy" {
         bail!(
-            "{}: video files and frame folders are not yet supported by `infer` (the data pipeline lands with issue 3); \
-             pass a normalised .npy [3, T, H, W] (see `svfap-tui data clip` once available)",
+            "{}: `infer` reads a normalised .npy [3, T, H, W]; make one from a video or a frame \
+             folder with `svfap-tui data clip INPUT --out clip.npy`",
             args.input.display()
         );
     }

@@ -115,20 +115,12 @@ impl Workload {
         }
     }
 
-    fn classifier(&self) -> ClassifierConfig {
-        self.classifier.clone()
-    }
-
-    fn pretrainer(&self) -> PretrainerConfig {
-        self.pretrainer.clone()
-    }
-
     /// FLOPs of one step (a multiply-add is 2; a training step is 3 forward passes: the
     /// backward pass costs two, the usual MFU convention).
     pub fn flops_per_step(&self) -> f64 {
         let macs_per_clip = match self.mode {
-            BenchMode::Infer | BenchMode::Finetune => classifier_flops(&self.classifier()),
-            BenchMode::Pretrain => pretrainer_flops(&self.pretrainer()),
+            BenchMode::Infer | BenchMode::Finetune => classifier_flops(&self.classifier),
+            BenchMode::Pretrain => pretrainer_flops(&self.pretrainer),
         };
         let passes = if self.mode == BenchMode::Infer {
             1.0
@@ -165,9 +157,9 @@ impl Workload {
         let loss_scale = (self.precision == Precision::F16).then(LossScale::default);
         match self.mode {
             BenchMode::Infer => {
-                let config = self.classifier();
+                let config = &self.classifier;
                 config.validate()?;
-                let model = SvfapClassifier::<B>::new(&config, 0, device).valid();
+                let model = SvfapClassifier::<B>::new(config, 0, device).valid();
                 let video = video.inner();
                 Ok(Box::new(move || {
                     let out = model.forward(video.clone()).logits.sum();
@@ -175,19 +167,16 @@ impl Workload {
                 }))
             }
             BenchMode::Finetune => {
-                let config = self.classifier();
+                let config = &self.classifier;
                 config.validate()?;
-                let model = SvfapClassifier::<B>::new(&config, 0, device);
+                let model = SvfapClassifier::<B>::new(config, 0, device);
                 let rules = UpdateRules {
                     weight_decay: 0.05,
                     layer_decay: Some(0.75),
                     num_blocks: e.stage_depths.iter().sum(),
                     clip_grad: 0.0,
                 };
-                let optim = AdamW::new(0.9, 0.999, 1e-8);
-                let mut trainer =
-                    Trainer::new(model, vec![device.clone()], optim, schedule, rules, 0);
-                trainer.loss_scale = loss_scale;
+                let mut trainer = trainer(model, device, (0.9, 0.999), schedule, rules, loss_scale);
                 let loss_fn = CrossEntropyLossConfig::new().init(device);
                 let classes = config.num_outputs as i64;
                 let labels = (0..self.batch as i64)
@@ -203,19 +192,16 @@ impl Workload {
                 }))
             }
             BenchMode::Pretrain => {
-                let config = self.pretrainer();
+                let config = &self.pretrainer;
                 config.validate()?;
-                let model = SvfapPretrainer::<B>::new(&config, 0, device);
+                let model = SvfapPretrainer::<B>::new(config, 0, device);
                 let rules = UpdateRules {
                     weight_decay: 0.05,
                     layer_decay: None,
                     num_blocks: 0,
                     clip_grad: 0.0,
                 };
-                let optim = AdamW::new(0.9, 0.95, 1e-8);
-                let mut trainer =
-                    Trainer::new(model, vec![device.clone()], optim, schedule, rules, 0);
-                trainer.loss_scale = loss_scale;
+                let mut trainer = trainer(model, device, (0.9, 0.95), schedule, rules, loss_scale);
                 let mut rng = rand::rngs::StdRng::seed_from_u64(0);
                 let (spatial, masked) = (e.spatial_len(), config.masked_per_slice());
                 let batch = self.batch;
@@ -229,4 +215,19 @@ impl Workload {
             }
         }
     }
+}
+
+/// The runs' trainer on one device: AdamW with `betas`, optional f16 loss scaling.
+fn trainer<B: AutodiffBackend, M: AutodiffModule<B> + Sync>(
+    model: M,
+    device: &B::Device,
+    (beta1, beta2): (f64, f64),
+    schedule: CosineSchedule,
+    rules: UpdateRules,
+    loss_scale: Option<LossScale>,
+) -> Trainer<B, M> {
+    let optim = AdamW::new(beta1, beta2, 1e-8);
+    let mut trainer = Trainer::new(model, vec![device.clone()], optim, schedule, rules, 0);
+    trainer.loss_scale = loss_scale;
+    trainer
 }
