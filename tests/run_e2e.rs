@@ -4,117 +4,15 @@
 //! every file of the session contract is written and parseable.
 
 mod common_cli;
+mod common_runs;
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common_cli::{ok, svfap};
+use common_runs::{final_checkpoint, only_run, session, wait_for, write_config};
 use svfap_tui::session::artifacts::{AttnMeta, ReconKind, ReconMeta};
 use svfap_tui::session::{EvalReport, MetricsTail, RunDir, RunState, RunStatus};
-
-/// Tiny demo videos (32 px, 16 frames) shared by the tests of this file.
-fn demo_data() -> PathBuf {
-    static DATA: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DATA.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("svfap-e2e-data-{}", std::process::id()));
-        ok(svfap(&[
-            "demo-data",
-            dir.to_str().unwrap(),
-            "--train",
-            "14",
-            "--test",
-            "7",
-            "--unlabeled",
-            "10",
-            "--size",
-            "32",
-            "--frames",
-            "16",
-        ]));
-        dir
-    })
-    .clone()
-}
-
-fn write_config(dir: &Path, kind: &str, extra: &str) -> PathBuf {
-    let data = demo_data();
-    let (train, test) = if kind == "pretrain" {
-        ("pretrain.csv", "")
-    } else {
-        ("train.csv", "test.csv")
-    };
-    let text = format!(
-        r#"format = 1
-kind = "{kind}"
-name = "e2e"
-seed = 3
-[model]
-preset = "test"
-mask_ratio = 0.75
-{extra}
-[data]
-dataset = "demo"
-root = "{root}"
-train = "{train}"
-test = "{test}"
-stride = 2
-test_clips = 2
-workers = 2
-[optim]
-batch_size = 4
-epochs = 2
-warmup_epochs = 1
-base_lr = 0.05
-betas = [0.9, 0.95]
-[artifacts]
-checkpoint_every = 2
-keep_last = 2
-"#,
-        root = data.display()
-    );
-    std::fs::create_dir_all(dir).unwrap();
-    let path = dir.join(format!("{kind}.toml"));
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn only_run(session: &Path) -> RunDir {
-    let runs: Vec<_> = std::fs::read_dir(session.join("runs"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    RunDir::new(&runs[0])
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Every tensor of the run's latest checkpoint (the file's header order may differ).
-fn final_checkpoint(run: &RunDir) -> std::collections::BTreeMap<String, Vec<f32>> {
-    let stem = std::fs::read_to_string(run.latest_pointer()).unwrap();
-    let path = run
-        .checkpoints()
-        .join(format!("{}.safetensors", stem.trim()));
-    let ckpt = svfap_tui::model::checkpoint::read_checkpoint(&path).unwrap();
-    ckpt.tensors
-        .iter()
-        .map(|(k, t)| (k.clone(), t.to_data().unwrap().to_vec::<f32>().unwrap()))
-        .collect()
-}
-
-fn session(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("svfap-e2e-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    dir
-}
 
 #[test]
 fn killed_run_resumes_to_the_same_weights_as_an_uninterrupted_one() {

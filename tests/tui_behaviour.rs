@@ -367,19 +367,30 @@ fn demo_keys_make_data_then_launch_the_demo_configs() {
 }
 
 #[test]
-fn stop_sends_sigterm_to_the_status_pid() {
+fn stop_sends_sigterm_to_the_worker_holding_the_run_lock() {
     let dir = tempfile::tempdir().unwrap();
     let assets = assets(dir.path());
     let root = full_session(dir.path());
-    let mut child = std::process::Command::new("sleep")
-        .arg("30")
+    let run = svfap_tui::session::SessionDir::new(&root).run(RUNNING);
+    // A stand-in worker: util-linux `flock` holds the run's lock while it lives; the lock
+    // file names it as a worker does.
+    let lock = run.root.join("run.lock");
+    let mut child = std::process::Command::new("flock")
+        .arg(&lock)
+        .args(["sleep", "30"])
         .spawn()
         .unwrap();
-    let run = svfap_tui::session::SessionDir::new(&root).run(RUNNING);
-    let mut st = svfap_tui::session::RunStatus::read(&run.status_json()).unwrap();
-    st.pid = Some(child.id());
-    st.host = svfap_tui::session::launcher::hostname();
-    st.write_atomic(&run.status_json()).unwrap();
+    let holder = svfap_tui::session::LockHolder {
+        pid: child.id(),
+        host: svfap_tui::session::launcher::hostname(),
+        since: svfap_tui::session::now_rfc3339(),
+    };
+    std::fs::write(&lock, serde_json::to_string(&holder).unwrap()).unwrap();
+    let start = std::time::Instant::now();
+    while svfap_tui::session::run_lock::holder(&run).is_none() {
+        assert!(start.elapsed().as_secs() < 10, "flock never took the lock");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let mut h = headless(&root, &assets);
     select(&mut h, RUNNING);
     h.act(Action::Stop);

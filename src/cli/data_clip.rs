@@ -17,21 +17,26 @@ pub struct ClipArgs {
     /// Which test clip (0-based) of `--clips`.
     #[arg(long, default_value_t = 0)]
     pub clip: usize,
-    /// Test clips per video.
-    #[arg(long, default_value_t = 2)]
+    /// Test clips per video (1–32).
+    #[arg(long, default_value_t = 2, value_parser = bounded(1, 32))]
     pub clips: usize,
-    /// Output side: short side resized to this, then centre crop.
-    #[arg(long, default_value_t = 160)]
+    /// Output side: short side resized to this, then centre crop (16–1024).
+    #[arg(long, default_value_t = 160, value_parser = bounded(16, 1024))]
     pub size: usize,
-    /// Frames per clip.
-    #[arg(long, default_value_t = 16)]
+    /// Frames per clip (1–256).
+    #[arg(long, default_value_t = 16, value_parser = bounded(1, 256))]
     pub frames: usize,
-    /// Frame stride.
-    #[arg(long, default_value_t = 4)]
+    /// Frame stride (1–32).
+    #[arg(long, default_value_t = 4, value_parser = bounded(1, 32))]
     pub stride: usize,
-    /// FFmpeg decoder threads.
-    #[arg(long, default_value_t = 1)]
+    /// FFmpeg decoder threads (1–64).
+    #[arg(long, default_value_t = 1, value_parser = bounded(1, 64))]
     pub threads: usize,
+}
+
+/// A count in `low..=high`, refused by clap naming the flag and the range.
+fn bounded(low: u64, high: u64) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(low..=high)
 }
 
 pub fn run(args: &ClipArgs) -> Result<()> {

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use svfap_tui::session::RunDir;
+use svfap_tui::session::run_lock::holder;
 use svfap_tui::train::data_adapter::open_source;
 use svfap_tui::train::launch::spawn_worker;
 use svfap_tui::train::run_main::run_worker;
@@ -24,6 +25,13 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs, resume: bool) -> Result<()> {
     if args.detach {
         let run = RunDir::new(&args.run_dir);
+        // The worker refuses too (into its log); refusing here says it to the user.
+        if let Some(holder) = holder(&run) {
+            anyhow::bail!(
+                "{}: already has a worker ({holder}); stop it first",
+                run.root.display()
+            );
+        }
         let pid = spawn_worker(&run, resume)?;
         eprintln!(
             "started run {} (pid {pid}); log: {}",

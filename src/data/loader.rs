@@ -164,6 +164,13 @@ pub struct LoaderStats {
     pub transform_s: f64,
     /// The last few skip messages.
     pub last_errors: Vec<String>,
+    /// Every distinct unreadable sample met (`path: reason`), at most
+    /// [`LoaderStats::MAX_LISTED`], for the run's error when too many are unreadable.
+    pub unreadable: std::collections::BTreeSet<String>,
+}
+
+impl LoaderStats {
+    pub const MAX_LISTED: usize = 10_000;
 }
 
 /// Where loader messages go (default: stderr).
@@ -409,6 +416,9 @@ impl EpochIter {
                     stats.videos_skipped += 1;
                     let msg = format!("skipped sample {video}: {e}");
                     stats.last_errors.push(msg.clone());
+                    if stats.unreadable.len() < LoaderStats::MAX_LISTED {
+                        stats.unreadable.insert(e.to_string());
+                    }
                     if stats.last_errors.len() > 20 {
                         stats.last_errors.remove(0);
                     }

@@ -1,6 +1,14 @@
 //! Split files in the released format (DESIGN §7): one clip per line, `<path> <label>`,
-//! space separated, labels 0-based; pre-training manifests use label 0. A path is a video
-//! file or a folder of frames. The authors' absolute prefix (e.g. `/data/ycs/AC/Dataset`)
+//! labels 0-based; pre-training manifests use label 0 or no label. A path is a video
+//! file or a folder of frames.
+//!
+//! One grammar for every task (README, "Manifests"): a line is a path followed by the task's
+//! fields (one class index, N regression targets, or for pre-training an optional number),
+//! separated by spaces or tabs. The fields are taken from the end of the line, so a path
+//! keeps its spaces, tabs and double spaces as written; a path in double quotes is taken
+//! verbatim (needed only for a pre-training path that itself ends in ` <number>`). Blank
+//! lines and lines starting with `#` are skipped; a UTF-8 byte-order mark and CRLF line ends
+//! are accepted. The authors' absolute prefix (e.g. `/data/ycs/AC/Dataset`)
 //! can be mapped to a local root; relative paths resolve against the data root (default:
 //! the manifest's folder). Regression manifests carry several numbers after the path.
 
@@ -111,6 +119,7 @@ impl Manifest {
     ) -> Result<Self, ManifestError> {
         let dir = file.parent().unwrap_or(Path::new("."));
         let mut entries = Vec::new();
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (i, line) in text.lines().enumerate() {
             let lineno = i + 1;
             let err = |message: String| ManifestError {
@@ -122,14 +131,20 @@ impl Manifest {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let tokens: Vec<&str> = line.split_whitespace().collect();
             let (raw_path, label) = match kind {
-                LabelKind::None => (tokens[0].to_string(), Label::None),
+                LabelKind::None => {
+                    // An optional label column: a trailing number after the path.
+                    let path = match split_fields(line, 1) {
+                        Some((path, fields)) if fields[0].parse::<f64>().is_ok() => path,
+                        _ => unquote(line),
+                    };
+                    (path.to_string(), Label::None)
+                }
                 LabelKind::Class { classes } => {
-                    if tokens.len() < 2 {
+                    let Some((path, fields)) = split_fields(line, 1) else {
                         return Err(err(format!("expected `<path> <label>`, found `{line}`")));
-                    }
-                    let tok = tokens[tokens.len() - 1];
+                    };
+                    let tok = fields[0];
                     let c: usize = tok.parse().map_err(|_| {
                         err(format!(
                             "label `{tok}` is not a class index (0-based integer)"
@@ -143,24 +158,29 @@ impl Manifest {
                             n - 1
                         )));
                     }
-                    (tokens[..tokens.len() - 1].join(" "), Label::Class(c))
+                    (path.to_string(), Label::Class(c))
                 }
                 LabelKind::Values(n) => {
-                    if tokens.len() < n + 1 {
+                    let Some((path, fields)) = split_fields(line, n) else {
                         return Err(err(format!(
                             "expected `<path>` and {n} numbers, found `{line}`"
                         )));
-                    }
-                    let vals = tokens[tokens.len() - n..]
+                    };
+                    let vals = fields
                         .iter()
                         .map(|t| {
                             t.parse::<f32>()
-                                .map_err(|_| err(format!("target `{t}` is not a number")))
+                                .ok()
+                                .filter(|v| v.is_finite())
+                                .ok_or_else(|| err(format!("target `{t}` is not a finite number")))
                         })
                         .collect::<Result<Vec<_>, _>>()?;
-                    (tokens[..tokens.len() - n].join(" "), Label::Values(vals))
+                    (path.to_string(), Label::Values(vals))
                 }
             };
+            if raw_path.is_empty() {
+                return Err(err(format!("no path before the fields in `{line}`")));
+            }
             let path = mapping.resolve(&raw_path, dir);
             entries.push(ManifestEntry {
                 raw_path,
@@ -278,6 +298,33 @@ impl fmt::Display for ManifestSummary {
     }
 }
 
+/// Splits a trimmed line into its path and its last `n` fields (spaces or tabs between
+/// them); the path keeps its inner whitespace, or is taken verbatim from double quotes.
+/// `None` when the line has fewer than `n` fields after a non-empty path.
+fn split_fields(line: &str, n: usize) -> Option<(&str, Vec<&str>)> {
+    if let Some(rest) = line.strip_prefix('"') {
+        let (path, after) = rest.split_once('"')?;
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        return (fields.len() == n).then_some((path, fields));
+    }
+    let mut rest = line;
+    let mut fields = Vec::with_capacity(n);
+    for _ in 0..n {
+        let cut = rest.rfind(char::is_whitespace)?;
+        fields.push(rest[cut..].trim_start());
+        rest = rest[..cut].trim_end();
+    }
+    fields.reverse();
+    (!rest.is_empty()).then_some((rest, fields))
+}
+
+/// A path written in double quotes, without them.
+fn unquote(s: &str) -> &str {
+    s.strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .unwrap_or(s)
+}
+
 /// Writes a manifest in the released format.
 pub fn write_manifest(file: &Path, rows: &[(String, usize)]) -> std::io::Result<()> {
     let text: String = rows.iter().map(|(p, l)| format!("{p} {l}\n")).collect();
@@ -338,6 +385,35 @@ mod tests {
         assert_eq!(m.entries[0].label, Label::Values(vec![0.5, -0.25, 1.0]));
         let m = parse("v.mp4 0\nw.mp4\n", LabelKind::None).unwrap();
         assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn paths_keep_spaces_tabs_and_quotes_in_every_task_and_a_bom_is_dropped() {
+        let raw = |text: &str, kind| -> Vec<String> {
+            parse(text, kind)
+                .unwrap()
+                .entries
+                .into_iter()
+                .map(|e| e.raw_path)
+                .collect()
+        };
+        let unlabeled = "\u{feff}clip one.mp4\nclip\ttwo.mp4\r\nclip  three.mp4 0\n\"clip 4\"\nfive.mp4\n";
+        assert_eq!(
+            raw(unlabeled, LabelKind::None),
+            ["clip one.mp4", "clip\ttwo.mp4", "clip  three.mp4", "clip 4", "five.mp4"]
+        );
+        let classes = "\u{feff}my clip.mp4 3\nclip\t7.mp4\t2\n\"quoted 9\" 1\n";
+        assert_eq!(
+            raw(classes, LabelKind::Class { classes: None }),
+            ["my clip.mp4", "clip\t7.mp4", "quoted 9"]
+        );
+        let m = parse("a b.mp4 0.5 -1 2\n", LabelKind::Values(3)).unwrap();
+        assert_eq!(m.entries[0].raw_path, "a b.mp4");
+        assert_eq!(m.entries[0].label, Label::Values(vec![0.5, -1.0, 2.0]));
+        let e = parse("a.mp4 nan 1 2\n", LabelKind::Values(3)).unwrap_err();
+        assert!(e.to_string().contains("not a finite number"), "{e}");
+        let e = parse("\"a.mp4\"\n", LabelKind::Class { classes: None }).unwrap_err();
+        assert!(e.to_string().contains(":1: expected `<path> <label>`"), "{e}");
     }
 
     #[test]

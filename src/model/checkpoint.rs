@@ -562,10 +562,18 @@ fn save<B: Backend, M: ModuleSnapshot<B>>(
         .metadata(META_KIND, kind)
         .metadata(META_CONFIG, config)
         .with_key_remapping(from, to);
-    model
-        .save_into(&mut store)
-        .map_err(|e| write_err(e.to_string()))?;
-    std::fs::rename(&tmp, path).map_err(|e| write_err(e.to_string()))
+    let saved = crate::session::fault::check(path)
+        .map_err(|e| write_err(e.to_string()))
+        .and_then(|()| {
+            model
+                .save_into(&mut store)
+                .map_err(|e| write_err(e.to_string()))
+        })
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| write_err(e.to_string())));
+    if saved.is_err() {
+        std::fs::remove_file(&tmp).ok();
+    }
+    saved
 }
 
 pub fn save_classifier<B: Backend>(

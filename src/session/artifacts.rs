@@ -137,6 +137,12 @@ pub struct EvalReport {
     pub per_class_recall: Vec<f64>,
     #[serde(default)]
     pub predictions: Vec<Prediction>,
+    /// Test videos scored (the metrics are over these).
+    #[serde(default)]
+    pub videos_scored: usize,
+    /// Test videos skipped as unreadable (not in the metrics).
+    #[serde(default)]
+    pub videos_skipped: usize,
 }
 
 /// One test video: `label`/`pred` are class indices (classification, with the averaged

@@ -329,6 +329,8 @@ pub fn eval_report(dataset: &str, uar: f64, war: f64) -> EvalReport {
             pred: 0.into(),
             probs: vec![0.9, 0.1],
         }],
+        videos_scored: 1,
+        videos_skipped: 0,
     }
 }
 

@@ -131,27 +131,32 @@ fn detach(cmd: &mut Command) {
     }
 }
 
-/// Sends SIGTERM to the run's worker (pid from `status.json`). Errors say why not.
+/// Sends SIGTERM to the run's worker. Only a process that provably is that worker is
+/// signalled: the holder of the run's lock (see `run_lock`), whose lock the kernel drops
+/// when it dies. A `running` status with no lock holder is a worker that died without
+/// saying so; its pid may now belong to anyone, so nothing is sent. Errors say why not.
 pub fn stop(run: &RunDir) -> Result<u32, String> {
     let status = RunStatus::read(&run.status_json()).map_err(|e| e.to_string())?;
-    if !status.state.is_active() {
-        return Err(format!(
-            "{} is {}, not running",
-            run.id(),
-            status.state.as_str()
-        ));
-    }
-    let pid = status
-        .pid
-        .ok_or_else(|| format!("{}: status.json has no pid", run.id()))?;
+    let Some(holder) = super::run_lock::holder(run) else {
+        return Err(if status.state.is_active() {
+            format!(
+                "{}: no worker holds the run (it died without updating status.json); \
+                 nothing to stop, `r` resumes it",
+                run.id()
+            )
+        } else {
+            format!("{} is {}, not running", run.id(), status.state.as_str())
+        });
+    };
+    let pid = holder.pid;
     if pid == 0 || pid > i32::MAX as u32 {
-        return Err(format!("{}: bad pid {pid}", run.id()));
+        return Err(format!("{}: the run lock names no pid", run.id()));
     }
-    if !status.host.is_empty() && status.host != hostname() {
+    if holder.host != hostname() {
         return Err(format!(
             "{} runs on host {}, not here",
             run.id(),
-            status.host
+            holder.host
         ));
     }
     // SAFETY: kill(2) with a positive pid and SIGTERM has no memory-safety preconditions.

@@ -29,25 +29,66 @@ pub struct MetricsWriter {
     path: PathBuf,
 }
 
+/// What [`MetricsWriter::open_for_resume`] cut from an existing file.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct MetricsRepair {
+    /// Bytes of a torn last line (a writer killed mid-line, or a full disk) removed.
+    pub torn_bytes: usize,
+    /// Records past the resumed checkpoint's step removed (the resumed run logs them again).
+    pub dropped_records: usize,
+}
+
+impl MetricsRepair {
+    /// One line for the run's log, or `None` when nothing was cut.
+    pub fn describe(&self, path: &Path) -> Option<String> {
+        let mut parts = vec![];
+        if self.torn_bytes > 0 {
+            parts.push(format!("removed a torn last line ({} bytes)", self.torn_bytes));
+        }
+        if self.dropped_records > 0 {
+            parts.push(format!(
+                "removed {} records logged after the checkpoint it resumes from",
+                self.dropped_records
+            ));
+        }
+        (!parts.is_empty()).then(|| format!("{}: {}", path.display(), parts.join("; ")))
+    }
+}
+
 impl MetricsWriter {
+    /// Opens for appending; a torn last line is removed first, so the next record starts on
+    /// a line of its own.
     pub fn open(path: &Path) -> Result<Self, SessionError> {
+        Ok(Self::open_for_resume(path, None)?.0)
+    }
+
+    /// As [`MetricsWriter::open`], and with `Some(step)` also drops the records of steps after
+    /// `step`: a run resumed from its checkpoint at `step` logs those steps again.
+    pub fn open_for_resume(
+        path: &Path,
+        resume_step: Option<u64>,
+    ) -> Result<(Self, MetricsRepair), SessionError> {
+        let repair = repair(path, resume_step)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .map_err(SessionError::io(path))?;
-        Ok(Self {
-            file,
-            path: path.to_path_buf(),
-        })
+        Ok((
+            Self {
+                file,
+                path: path.to_path_buf(),
+            },
+            repair,
+        ))
     }
 
     pub fn append(&mut self, record: &MetricRecord) -> Result<(), SessionError> {
         let mut line =
             serde_json::to_string(record).map_err(|e| SessionError::parse(&self.path, e))?;
         line.push('\n');
-        self.file
-            .write_all(line.as_bytes())
+        super::fault::check(&self.path)
+            .and_then(|()| self.file.write_all(line.as_bytes()))
             .map_err(SessionError::io(&self.path))
     }
 
@@ -69,6 +110,39 @@ impl MetricsWriter {
             time: super::now_unix(),
         })
     }
+}
+
+/// Cuts a torn tail, and with `resume_step` the records after it (rewritten atomically).
+fn repair(path: &Path, resume_step: Option<u64>) -> Result<MetricsRepair, SessionError> {
+    let mut repair = MetricsRepair::default();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(repair),
+        Err(e) => return Err(SessionError::io(path)(e)),
+    };
+    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    repair.torn_bytes = bytes.len() - whole;
+    let mut kept = Vec::with_capacity(whole);
+    for line in bytes[..whole].split_inclusive(|&b| b == b'\n') {
+        let after = resume_step.is_some_and(|s| {
+            serde_json::from_slice::<MetricRecord>(trim_ascii(line)).is_ok_and(|r| r.step > s)
+        });
+        if after {
+            repair.dropped_records += 1;
+        } else {
+            kept.extend_from_slice(line);
+        }
+    }
+    if repair.dropped_records > 0 {
+        super::write_atomic(path, &kept)?;
+    } else if repair.torn_bytes > 0 {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(SessionError::io(path))?;
+        f.set_len(whole as u64).map_err(SessionError::io(path))?;
+    }
+    Ok(repair)
 }
 
 /// What one [`MetricsTail::poll`] read.
@@ -255,6 +329,40 @@ mod tests {
         assert_eq!(c.bad_lines, 1);
         std::fs::write(&path, b"").unwrap();
         assert!(tail.poll(1 << 20).unwrap().reset);
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_before_appending_and_a_resume_drops_later_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.jsonl");
+        let mut w = MetricsWriter::open(&path).unwrap();
+        for step in 1..=5 {
+            w.log(step, 0, "train", "loss", step as f64).unwrap();
+        }
+        drop(w);
+        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(br#"{"step":6,"epoch":0,"spl"#).unwrap();
+        drop(f);
+        let (mut w, repair) = MetricsWriter::open_for_resume(&path, None).unwrap();
+        assert_eq!(repair.torn_bytes, 24);
+        assert!(repair.describe(&path).unwrap().contains("torn last line"));
+        w.log(6, 0, "train", "loss", 6.0).unwrap();
+        let c = MetricsTail::new(&path).poll(1 << 20).unwrap();
+        assert_eq!((c.records.len(), c.bad_lines), (6, 0));
+        drop(w);
+        let (_, repair) = MetricsWriter::open_for_resume(&path, Some(4)).unwrap();
+        assert_eq!(repair.dropped_records, 2);
+        let steps: Vec<u64> = MetricsTail::new(&path)
+            .poll(1 << 20)
+            .unwrap()
+            .records
+            .iter()
+            .map(|r| r.step)
+            .collect();
+        assert_eq!(steps, vec![1, 2, 3, 4]);
+        let (_, repair) = MetricsWriter::open_for_resume(&path, Some(4)).unwrap();
+        assert_eq!(repair, MetricsRepair::default());
+        assert_eq!(repair.describe(&path), None);
     }
 
     #[test]

@@ -24,12 +24,14 @@
 
 pub mod artifacts;
 pub mod error;
+pub mod fault;
 pub mod file;
 pub mod fixtures;
 pub mod launcher;
 pub mod layout;
 pub mod log_window;
 pub mod metrics;
+pub mod run_lock;
 pub mod scan;
 pub mod status;
 pub mod watcher;
@@ -40,29 +42,52 @@ pub use file::{SessionFile, UiState};
 pub use launcher::Launcher;
 pub use layout::{CvDir, RunDir, SessionDir};
 pub use metrics::{MetricRecord, MetricsTail, MetricsWriter};
+pub use run_lock::{LockHolder, RunLock};
 pub use status::{RunState, RunStatus};
 
 /// The contract version written into every top-level file.
 pub const FORMAT: u32 = 1;
 
 /// Writes `bytes` to `path` crash-safely: a temporary file in the same folder, then rename.
+/// On failure the temporary is removed and the error names `path` (the file the caller
+/// meant), not the temporary.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), SessionError> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let io = |source| SessionError::Io {
-        path: tmp.clone(),
-        source,
-    };
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(|source| SessionError::Io {
-        path: path.to_path_buf(),
-        source,
+    let written = (|| {
+        fault::check(path)?;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)
+    })();
+    written.map_err(|source| {
+        std::fs::remove_file(&tmp).ok();
+        SessionError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     })
+}
+
+/// Replaces `path`'s bytes in place (no temporary, so no new inode and directory entry): the
+/// last resort for recording a failure on a full disk. Not crash-safe; readers retry.
+pub fn overwrite_in_place(path: &std::path::Path, bytes: &[u8]) -> Result<(), SessionError> {
+    use std::io::Write;
+    let io = SessionError::io(path);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(SessionError::io(path))?;
+    f.write_all(bytes)
+        .and_then(|()| f.set_len(bytes.len() as u64))
+        .and_then(|()| f.sync_all())
+        .map_err(io)
 }
 
 /// Current time as RFC 3339 (UTC), the contract's timestamp format.

@@ -25,6 +25,9 @@ pub struct RunSummary {
     pub recon_steps: Vec<u64>,
     pub attn_steps: Vec<u64>,
     pub evals: Vec<EvalReport>,
+    /// The live worker holding the run's lock, if any (a `running` status without one is a
+    /// worker that died without saying so).
+    pub lock: Option<super::run_lock::LockHolder>,
     /// Files that exist but could not be read, with the reason.
     pub problems: Vec<String>,
 }
@@ -108,6 +111,7 @@ pub fn read_run_cached(run: &RunDir, cache: &mut ScanCache) -> RunSummary {
         Err(e) if e.is_not_found() => {}
         Err(e) => s.problems.push(short_error(&e.to_string(), &run.root)),
     }
+    s.lock = super::run_lock::holder(run);
     s.checkpoints = list_checkpoints(&run.checkpoints());
     s.latest_checkpoint = std::fs::read_to_string(run.latest_pointer())
         .ok()

@@ -47,20 +47,40 @@ pub fn write_checkpoint(
     state: &TrainingState,
     keep_last: usize,
 ) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    // `create_dir`, not `create_dir_all`: a run folder deleted under the worker stays deleted.
+    match std::fs::create_dir(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            return Err(e).with_context(|| format!("{}: cannot create", dir.display()));
+        }
+        _ => {}
+    }
     let stem = checkpoint_stem(state.step);
-    save_model(&dir.join(format!("{stem}.safetensors")))?;
-    crash_point("checkpoint-model", state.step);
-    write_atomic(
-        &dir.join(format!("{stem}.optim.safetensors")),
-        &serialize_optim(optim)?,
-    )?;
-    write_atomic(
-        &dir.join(format!("{stem}.state.json")),
-        serde_json::to_string_pretty(state)?.as_bytes(),
-    )?;
-    crash_point("checkpoint-state", state.step);
-    write_atomic(&dir.join("latest"), format!("{stem}\n").as_bytes())?;
+    let written = (|| -> Result<()> {
+        save_model(&dir.join(format!("{stem}.safetensors")))?;
+        crash_point("checkpoint-model", state.step);
+        write_atomic(
+            &dir.join(format!("{stem}.optim.safetensors")),
+            &serialize_optim(optim)?,
+        )?;
+        write_atomic(
+            &dir.join(format!("{stem}.state.json")),
+            serde_json::to_string_pretty(state)?.as_bytes(),
+        )?;
+        crash_point("checkpoint-state", state.step);
+        write_atomic(&dir.join("latest"), format!("{stem}\n").as_bytes())
+            .map_err(anyhow::Error::from)
+    })();
+    if let Err(e) = written {
+        // A checkpoint that could not be completed (a full disk): remove its parts, unless
+        // `latest` already names it, so nothing is left that no reader will use.
+        let named = std::fs::read_to_string(dir.join("latest")).is_ok_and(|l| l.trim() == stem);
+        if !named {
+            for ext in ["safetensors", "safetensors.tmp", "optim.safetensors", "state.json"] {
+                std::fs::remove_file(dir.join(format!("{stem}.{ext}"))).ok();
+            }
+        }
+        return Err(e);
+    }
     prune(dir, keep_last)
 }
 

@@ -52,4 +52,26 @@ pub trait ClipSource {
     fn test_videos(&mut self) -> Box<dyn Iterator<Item = Result<TestVideo>> + '_>;
     /// `n` fixed clips (same every call) with a display name each, for reconstructions.
     fn held_out(&mut self, n: usize) -> Result<Vec<(String, Vec<f32>)>>;
+    /// Videos in the training (or, with `test`, the test) manifest.
+    fn videos(&self, test: bool) -> usize;
+    /// Unreadable videos met so far in the training (or test) data by this process.
+    fn unreadable(&self, test: bool) -> Unreadable;
+}
+
+/// Skipped videos: how many times one was skipped, and the distinct ones (`path: reason`).
+#[derive(Debug, Clone, Default)]
+pub struct Unreadable {
+    pub skips: usize,
+    pub listed: Vec<String>,
+}
+
+impl Unreadable {
+    /// The list for an error message: one per line, at most `max`, with the rest counted.
+    pub fn describe(&self, max: usize) -> String {
+        let mut out: Vec<String> = self.listed.iter().take(max).map(|l| format!("  {l}")).collect();
+        if self.listed.len() > max {
+            out.push(format!("  … and {} more (see log.txt)", self.listed.len() - max));
+        }
+        out.join("\n")
+    }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use rand::SeedableRng;
 
-use super::clip_source::{ClipBatch, ClipSource, Label, LabelSpace, TestVideo};
+use super::clip_source::{ClipBatch, ClipSource, Label, LabelSpace, TestVideo, Unreadable};
 use super::run_config::{Augment, RunConfig, RunKind};
 use crate::data::loader::{DataOrder, Loader, LoaderConfig};
 use crate::data::manifest::{LabelKind, Manifest, PathMapping};
@@ -155,7 +155,7 @@ pub fn open_source(config: &RunConfig) -> Result<(Box<dyn ClipSource>, LabelSpac
 
 /// Loader messages go to the run's log (stderr of the worker).
 fn quiet_log() -> crate::data::loader::LogSink {
-    std::sync::Arc::new(|m: &str| eprintln!("data: {m}"))
+    std::sync::Arc::new(|m: &str| super::say_err!("data: {m}"))
 }
 
 impl ClipSource for LoaderSource {
@@ -242,6 +242,22 @@ impl ClipSource for LoaderSource {
                 }
             }
         }))
+    }
+
+    fn videos(&self, test: bool) -> usize {
+        let loader = if test { &self.test } else { &self.train };
+        loader.as_ref().map_or(0, |l| l.len())
+    }
+
+    fn unreadable(&self, test: bool) -> Unreadable {
+        let loader = if test { &self.test } else { &self.train };
+        loader.as_ref().map_or_else(Unreadable::default, |l| {
+            let stats = l.stats();
+            Unreadable {
+                skips: stats.videos_skipped,
+                listed: stats.unreadable.into_iter().collect(),
+            }
+        })
     }
 
     fn held_out(&mut self, n: usize) -> Result<Vec<(String, Vec<f32>)>> {

@@ -64,7 +64,16 @@ pub fn score_predictions(
         confusion: vec![],
         per_class_recall: vec![],
         predictions: vec![],
+        videos_scored: predictions.len(),
+        videos_skipped: 0,
     };
+    if predictions.is_empty() {
+        bail!(
+            "{} {}: no video to score (an evaluation of nothing is not a score)",
+            scope.dataset,
+            scope.split
+        );
+    }
     match task {
         Task::Classification => {
             let classes = label_names.len();

@@ -3,7 +3,7 @@
 //! 0.75, drop path; classification with mixup/CutMix and label smoothing, regression with
 //! MSE; evaluation every `artifacts.eval_every` epochs and after the last.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use burn::module::AutodiffModule;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
@@ -36,20 +36,20 @@ fn initial_model<B: Backend>(
     let mut model = SvfapClassifier::new(cfg, ctx.config.seed, device);
     let init = &ctx.config.model.init;
     if init.is_empty() {
-        println!("initialised from scratch (seed {})", ctx.config.seed);
+        super::say!("initialised from scratch (seed {})", ctx.config.seed);
         return Ok(model);
     }
     let ckpt = read_checkpoint(std::path::Path::new(init)).with_context(|| "model.init")?;
     if ckpt.is_pretrainer() {
         let n = init_classifier_from_pretrainer(&mut model, &ckpt)?;
-        println!("initialised the encoder from {init} ({n} tensors); fc_norm and head fresh");
+        super::say!("initialised the encoder from {init} ({n} tensors); fc_norm and head fresh");
         Ok(model)
     } else {
         let spec = infer_spec(&ckpt, &ArchitectureHints::default())?;
         let ModelSpec::Classifier(_) = spec else {
             unreachable!("not a pre-trainer")
         };
-        println!("initialised from the fine-tuned checkpoint {init}");
+        super::say!("initialised from the fine-tuned checkpoint {init}");
         Ok(load_classifier(cfg, &ckpt, device)?)
     }
 }
@@ -171,7 +171,26 @@ pub fn evaluate_into_run<B: Backend>(
         split: "test".into(),
         fold: data.fold,
     };
-    let report = evaluate(model, source, &ctx.labels, &scope)?;
+    let before = source.unreadable(true).skips;
+    let report = evaluate(model, source, &ctx.labels, &scope);
+    let unreadable = source.unreadable(true);
+    let skipped = unreadable.skips - before;
+    let total = source.videos(true);
+    if total > 0 && skipped >= total {
+        bail!(
+            "evaluation: 0 of {total} test videos could be read:\n{}",
+            unreadable.describe(20)
+        );
+    }
+    let max_share = ctx.config.data.max_unreadable;
+    if skipped as f64 > max_share * total as f64 {
+        bail!(
+            "evaluation: {skipped} of {total} test videos could not be read, more than data.max_unreadable = {max_share} allows:\n{}",
+            unreadable.describe(20)
+        );
+    }
+    let mut report = report?;
+    report.videos_skipped = skipped;
     for (name, value) in &report.metrics {
         ctx.metrics.log(step, epoch, "test", name, *value)?;
     }
@@ -183,9 +202,10 @@ pub fn evaluate_into_run<B: Backend>(
             m["ccc"], m["pcc"], m["acc"], m["mse"]
         ),
     };
-    println!(
-        "eval epoch {epoch}: {headline} ({} videos)",
-        report.predictions.len()
+    super::say!(
+        "eval epoch {epoch}: {headline} ({} videos, {} unreadable skipped)",
+        report.predictions.len(),
+        report.videos_skipped
     );
     std::fs::create_dir_all(ctx.dir.eval())?;
     report.write(&ctx.dir.eval_file(&data.dataset, "test"))?;

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 
 use super::run_config::{RunConfig, RunKind};
 use crate::session::layout::new_run_id;
-use crate::session::{RunDir, RunStatus, SessionDir};
+use crate::session::{RunDir, RunState, RunStatus, SessionDir};
 
 /// `{session}` in a path stands for the session folder; `model.init = "latest-pretrain"`
 /// means the newest complete checkpoint of the session's newest pre-training run.
@@ -64,10 +64,14 @@ fn latest_pretrain_checkpoint(session: &Path) -> Result<PathBuf> {
     let mut runs: Vec<RunDir> = SessionDir::new(session)
         .list_runs()
         .into_iter()
-        .filter(|r| r.id().starts_with("pretrain-") && r.latest_pointer().is_file())
+        .filter(|r| {
+            r.id().starts_with("pretrain-")
+                && r.latest_pointer().is_file()
+                && RunStatus::read(&r.status_json()).is_ok_and(|s| s.state == RunState::Finished)
+        })
         .collect();
     runs.sort_by_key(|r| r.id());
-    let run = runs.pop().with_context(|| format!("`model.init = \"{LATEST_PRETRAIN}\"`: {} has no pre-training run with a checkpoint yet", session.display()))?;
+    let run = runs.pop().with_context(|| format!("`model.init = \"{LATEST_PRETRAIN}\"`: {} has no finished pre-training run yet (a stopped, failed or running one is not used)", session.display()))?;
     checkpoint_behind(&run.latest_pointer())
 }
 

@@ -1,6 +1,23 @@
 //! Training (DESIGN §4, §6): run configs, the worker and its loops, the optimiser, the
 //! schedule, losses, checkpoints, evaluation and metrics.
 
+/// `println!` that cannot panic: a worker's stdout is its `log.txt`, and a full disk must fail
+/// the run through its error path (status `failed`, the file named), not abort in a print.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+/// `eprintln!` that cannot panic (see `say!`).
+macro_rules! say_err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use {say, say_err};
+
 pub mod adamw;
 pub mod attn_artifacts;
 pub mod checkpoint_state;
@@ -21,6 +38,7 @@ pub mod pretrain_run;
 pub mod recon_artifacts;
 pub mod regression_loss;
 pub mod run_config;
+pub mod run_config_checks;
 pub mod run_main;
 pub mod schedule;
 pub mod trainer;

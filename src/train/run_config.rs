@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::registry::{Task, dataset};
 use crate::model::precision::Precision;
 use crate::model::{
     ClassifierConfig, HeadActivation, PretrainerConfig, ReconstructionTarget, preset,
@@ -101,7 +100,7 @@ pub struct DataSection {
     /// Test clips per video, softmax averaged (paper: 2).
     #[serde(default = "default_test_clips")]
     pub test_clips: usize,
-    /// Decoding threads.
+    /// Decoding threads (1–256).
     #[serde(default = "default_workers")]
     pub workers: usize,
     /// Augmentation. `paper`: fine-tuning with RandAugment m7 n4, random resized crop with
@@ -110,6 +109,14 @@ pub struct DataSection {
     /// flip only; pre-training on the whole frame. `none`: whole frames, no flip.
     #[serde(default)]
     pub augment: Augment,
+    /// The largest share of a manifest's clips that may be unreadable (skipped) before the
+    /// run fails with their list; 0–1.
+    #[serde(default = "default_max_unreadable")]
+    pub max_unreadable: f64,
+}
+
+fn default_max_unreadable() -> f64 {
+    0.05
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -261,187 +268,6 @@ impl RunConfig {
 
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("run configs serialise")
-    }
-
-    fn validate(&self, path: &Path) -> Result<(), RunConfigError> {
-        let invalid = |key: &str, reason: String| RunConfigError::Invalid {
-            path: path.to_path_buf(),
-            key: key.into(),
-            reason,
-        };
-        if self.format != FORMAT {
-            return Err(invalid(
-                "format",
-                format!(
-                    "{} is not supported (this build reads format {FORMAT})",
-                    self.format
-                ),
-            ));
-        }
-        if self.name.is_empty()
-            || !self
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(invalid(
-                "name",
-                format!("`{}`: use letters, digits, - and _", self.name),
-            ));
-        }
-        preset(&self.model.preset).map_err(|e| invalid("model.preset", e))?;
-        match self.kind {
-            RunKind::Pretrain => self.pretrainer_config().validate(),
-            RunKind::Finetune | RunKind::Eval => self.classifier_config(1).validate(),
-        }
-        .map_err(|e| invalid(&format!("model.{}", e.field), e.reason))?;
-        let o = &self.optim;
-        if o.batch_size == 0 {
-            return Err(invalid("optim.batch_size", "must be positive".into()));
-        }
-        if o.accumulation == 0 {
-            return Err(invalid("optim.accumulation", "must be positive".into()));
-        }
-        if self.devices.is_empty() {
-            return Err(invalid("devices", "lists no device".into()));
-        }
-        let mut distinct = self.devices.clone();
-        distinct.sort_unstable();
-        distinct.dedup();
-        if distinct.len() < self.devices.len() {
-            return Err(invalid("devices", "names a GPU twice".into()));
-        }
-        if self.backend == BackendChoice::Cpu && self.devices.len() > 1 {
-            return Err(invalid(
-                "devices",
-                "data parallelism over several devices needs backend = \"cuda\"".into(),
-            ));
-        }
-        if self.backend == BackendChoice::Wgpu && self.devices.len() > 1 {
-            return Err(invalid(
-                "devices",
-                "data parallelism needs backend = \"cuda\" (burn-wgpu 0.21 cannot copy tensors \
-                 between devices)"
-                    .into(),
-            ));
-        }
-        if let Some(reason) = self.precision().unsupported_on(self.backend) {
-            return Err(invalid("optim.precision", reason));
-        }
-        if self.devices.len() > 1 && !o.batch_size.is_multiple_of(self.devices.len()) {
-            return Err(invalid(
-                "optim.batch_size",
-                format!(
-                    "{} is not divisible across {} devices",
-                    o.batch_size,
-                    self.devices.len()
-                ),
-            ));
-        }
-        if self.kind != RunKind::Eval && o.epochs == 0 {
-            return Err(invalid("optim.epochs", "must be positive".into()));
-        }
-        if o.warmup_epochs > o.epochs {
-            return Err(invalid(
-                "optim.warmup_epochs",
-                format!("{} exceeds epochs {}", o.warmup_epochs, o.epochs),
-            ));
-        }
-        if !(o.base_lr > 0.0 && o.base_lr.is_finite()) {
-            return Err(invalid(
-                "optim.base_lr",
-                format!("{} must be positive", o.base_lr),
-            ));
-        }
-        if o.betas.iter().any(|b| !(0.0..1.0).contains(b)) {
-            return Err(invalid(
-                "optim.betas",
-                format!("{:?} must lie in [0, 1)", o.betas),
-            ));
-        }
-        if !(o.layer_decay > 0.0 && o.layer_decay <= 1.0) {
-            return Err(invalid(
-                "optim.layer_decay",
-                format!("{} must lie in (0, 1]", o.layer_decay),
-            ));
-        }
-        if !(0.0..1.0).contains(&o.label_smoothing) {
-            return Err(invalid(
-                "optim.label_smoothing",
-                format!("{} must lie in [0, 1)", o.label_smoothing),
-            ));
-        }
-        if !(0.0..1.0).contains(&self.model.drop_path) {
-            return Err(invalid(
-                "model.drop_path",
-                format!("{} must lie in [0, 1)", self.model.drop_path),
-            ));
-        }
-        self.validate_task_options()
-            .map_err(|(key, reason)| invalid(key, reason))?;
-        if self.data.stride == 0 || self.data.test_clips == 0 {
-            return Err(invalid(
-                "data.stride",
-                "stride and test_clips must be positive".into(),
-            ));
-        }
-        if self.artifacts.checkpoint_every == 0 {
-            return Err(invalid(
-                "artifacts.checkpoint_every",
-                "must be positive".into(),
-            ));
-        }
-        if self.artifacts.keep_last == 0 {
-            return Err(invalid(
-                "artifacts.keep_last",
-                "keep at least one checkpoint".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Options that only make sense for the dataset's task (DESIGN §6): mixup, CutMix and
-    /// label smoothing act on class targets, and DESIGN gives regression plain MSE; a head
-    /// activation would squash the logits a classifier feeds to softmax.
-    fn validate_task_options(&self) -> Result<(), (&'static str, String)> {
-        let Some(info) = dataset(&self.data.dataset) else {
-            return Ok(());
-        };
-        let o = &self.optim;
-        match (self.kind, info.task) {
-            (RunKind::Pretrain, _) => Ok(()),
-            (RunKind::Finetune, Task::Regression) => {
-                for (key, value) in [
-                    ("optim.mixup", o.mixup),
-                    ("optim.cutmix", o.cutmix),
-                    ("optim.label_smoothing", o.label_smoothing),
-                ] {
-                    if value != 0.0 {
-                        return Err((
-                            key,
-                            format!(
-                                "{value}: {} is a regression dataset (MSE loss); set it to 0",
-                                info.name
-                            ),
-                        ));
-                    }
-                }
-                Ok(())
-            }
-            (_, Task::Classification) if self.model.head_activation != HeadActivation::None => {
-                Err((
-                    "model.head_activation",
-                    format!(
-                        "{}: a head activation is for regression, and {} is a classification dataset (softmax over logits)",
-                        toml::Value::try_from(self.model.head_activation)
-                            .map(|v| v.to_string())
-                            .unwrap_or_default(),
-                        info.name
-                    ),
-                ))
-            }
-            _ => Ok(()),
-        }
     }
 
     /// The pre-trainer this config trains.

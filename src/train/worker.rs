@@ -16,7 +16,8 @@ use burn::tensor::backend::AutodiffBackend;
 
 use super::adamw::AdamW;
 use super::checkpoint_state::{TrainingState, write_checkpoint};
-use super::clip_source::{ClipBatch, ClipSource, LabelSpace};
+use super::crash_point::crash_point;
+use super::clip_source::{ClipBatch, ClipSource, LabelSpace, Unreadable};
 use super::run_config::RunConfig;
 use super::schedule::CosineSchedule;
 use super::trainer::{StepStats, Trainer, UpdateRules};
@@ -34,13 +35,18 @@ pub struct RunContext {
     pub stop: Arc<AtomicBool>,
     pub status: Arc<Mutex<RunStatus>>,
     pub metrics: MetricsWriter,
+    /// The first error of the heartbeat thread (status.json unwritable, run folder gone):
+    /// the loop fails the run with it at the next step.
+    pub background_error: Arc<Mutex<Option<String>>>,
 }
 
 /// How often `status.json` is written while a run works (the contract asks for ≤ 10 s).
 pub(crate) const HEARTBEAT: Duration = Duration::from_secs(2);
 
 /// Keeps `status.json` fresh every `period` until dropped (the TUI shows a run whose
-/// heartbeat is old as lost).
+/// heartbeat is old as lost). The first write that fails, and a run folder that disappears
+/// (deleted under the worker), go to `error`; it then stops writing, so a deleted run
+/// folder is never brought back as a zombie.
 pub struct Heartbeat {
     done: Arc<AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
@@ -51,15 +57,26 @@ impl Heartbeat {
         status: Arc<Mutex<RunStatus>>,
         path: std::path::PathBuf,
         period: Duration,
+        error: Arc<Mutex<Option<String>>>,
     ) -> Self {
         let done = Arc::new(AtomicBool::new(false));
         let flag = done.clone();
+        let run_toml = path.with_file_name("run.toml");
         let handle = std::thread::spawn(move || {
             while !flag.load(Ordering::Relaxed) {
-                {
+                let failure = if run_toml.is_file() {
                     let mut s = status.lock().expect("status lock");
                     s.touch();
-                    s.write_atomic(&path).ok();
+                    s.write_atomic(&path).err().map(|e| e.to_string())
+                } else {
+                    Some(format!(
+                        "{}: the run folder was deleted or moved while the run worked",
+                        run_toml.parent().unwrap_or(&run_toml).display()
+                    ))
+                };
+                if let Some(failure) = failure {
+                    error.lock().expect("error lock").get_or_insert(failure);
+                    return;
                 }
                 let until = Instant::now() + period;
                 while Instant::now() < until && !flag.load(Ordering::Relaxed) {
@@ -111,6 +128,14 @@ impl RunContext {
         f(&mut self.status.lock().expect("status lock"));
     }
 
+    /// Fails with the heartbeat's error, if it had one.
+    pub(crate) fn check_background(&self) -> Result<()> {
+        match self.background_error.lock().expect("error lock").as_ref() {
+            Some(e) => bail!("{e}"),
+            None => Ok(()),
+        }
+    }
+
     pub(crate) fn schedule(&self, steps_per_epoch: u64) -> CosineSchedule {
         let o = &self.config.optim;
         CosineSchedule {
@@ -149,7 +174,7 @@ pub(crate) fn resume_or_start<B: AutodiffBackend, M: AutodiffModule<B> + Sync>(
     let mut optim = AdamW::new(o.betas[0], o.betas[1], 1e-8);
     let (model, state) = match super::checkpoint_state::read_latest(&ctx.dir.checkpoints())? {
         Some(latest) => {
-            println!(
+            super::say!(
                 "resuming from {} (step {})",
                 latest.model.display(),
                 latest.state.step
@@ -190,6 +215,49 @@ pub(crate) fn resume_or_start<B: AutodiffBackend, M: AutodiffModule<B> + Sync>(
         trainer.loss_scale = Some(state.loss_scale.unwrap_or_default());
     }
     Ok((trainer, state))
+}
+
+/// What an epoch's reading of the training data came to.
+struct UnreadableCheck<'a> {
+    skipped: u64,
+    attempted: u64,
+    steps_in_epoch: u64,
+    /// The epoch was read from its start (not resumed mid-way).
+    from_start: bool,
+    step_clips: usize,
+    max_share: f64,
+    list: &'a Unreadable,
+}
+
+/// Fails a run that has nothing (or too little) to learn from, with the unreadable files.
+fn check_training_data(c: &UnreadableCheck) -> Result<()> {
+    if c.steps_in_epoch == 0 && c.from_start && c.attempted > 0 {
+        let readable = c.attempted.saturating_sub(c.skipped);
+        if readable == 0 {
+            bail!(
+                "no readable training clip: all {} training videos could not be read:\n{}",
+                c.attempted,
+                c.list.describe(20)
+            );
+        }
+        bail!(
+            "only {readable} of {} training videos could be read, fewer than one step ({} clips):\n{}",
+            c.attempted,
+            c.step_clips,
+            c.list.describe(20)
+        );
+    }
+    if c.attempted > 0 && c.skipped as f64 > c.max_share * c.attempted as f64 {
+        bail!(
+            "{} of {} training videos ({:.1}%) could not be read, more than data.max_unreadable = {} allows; fix or remove them, or raise data.max_unreadable:\n{}",
+            c.skipped,
+            c.attempted,
+            100.0 * c.skipped as f64 / c.attempted as f64,
+            c.max_share,
+            c.list.describe(20)
+        );
+    }
+    Ok(())
 }
 
 /// Drives the optimisation loop shared by pre-training and fine-tuning: resumable epochs,
@@ -246,8 +314,14 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
     let warmup_steps = o.warmup_epochs as u64 * steps_per_epoch;
     let mut timer: Option<(Instant, u64)> = None;
     let resumed_at = state.step;
+    let max_unreadable = ctx.config.data.max_unreadable;
     while state.epoch < o.epochs as u64 {
         let epoch = state.epoch;
+        let epoch_start = state.position;
+        let skips_before = source.unreadable(false).skips;
+        let mut skips_reported = 0u64;
+        let mut steps_in_epoch = 0u64;
+        let mut cut_short = false;
         let mut batches = source.epoch_batches(epoch, state.position);
         loop {
             // A step's wall time is the wait for its batches plus the update; the share spent
@@ -281,6 +355,8 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
             state.position = step_batches.last().map_or(state.position, |b| b.position);
             state.skipped_samples += skipped;
             state.loss_scale = trainer.loss_scale;
+            skips_reported += skipped;
+            steps_in_epoch += 1;
             let throughput = clips as f64 / step_seconds;
             let step = state.step;
             if timer.is_none() && step >= warmup_steps {
@@ -323,13 +399,21 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
                 s.throughput = throughput;
                 s.eta_seconds = eta;
             });
-            println!(
+            super::say!(
                 "step {step}/{total_steps} epoch {epoch} loss {:.5} lr {:.3e} grad_norm {:.3} {throughput:.1} clips/s, {:.0}% waiting for data",
                 stats.loss,
                 stats.lr,
                 stats.grad_norm,
                 100.0 * data_wait / step_seconds
             );
+            crash_point("step", step);
+            ctx.check_background()?;
+            // A large set fails early (with the list, below) rather than after an epoch.
+            let consumed = state.position.saturating_sub(epoch_start);
+            if consumed >= 1000 && skips_reported as f64 > max_unreadable * consumed as f64 {
+                cut_short = true;
+                break;
+            }
             let stop = ctx.stop.load(Ordering::Relaxed);
             if step.is_multiple_of(ctx.config.artifacts.checkpoint_every) || stop {
                 checkpoint(ctx, trainer, state)?;
@@ -339,6 +423,33 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
             }
         }
         drop(batches);
+        let unreadable = source.unreadable(false);
+        let epoch_skips = (unreadable.skips - skips_before) as u64;
+        // Skips after the epoch's last full batch belong to the count too.
+        if epoch_skips > skips_reported {
+            state.skipped_samples += epoch_skips - skips_reported;
+            ctx.metrics.log(
+                state.step,
+                epoch,
+                "train",
+                "skipped_samples",
+                state.skipped_samples as f64,
+            )?;
+        }
+        let attempted = if cut_short {
+            state.position - epoch_start
+        } else {
+            (source.videos(false) as u64).saturating_sub(epoch_start)
+        };
+        check_training_data(&UnreadableCheck {
+            skipped: epoch_skips,
+            attempted,
+            steps_in_epoch,
+            from_start: epoch_start == 0,
+            step_clips: o.batch_size * accumulation,
+            max_share: max_unreadable,
+            list: &unreadable,
+        })?;
         state.epoch += 1;
         state.position = 0;
         (hooks.end_of_epoch)(trainer.model(), ctx, source, epoch, state.step)?;

@@ -207,14 +207,14 @@ fn detail(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
                 .map(|s| s.host.clone())
                 .unwrap_or_default(),
         ),
-        Span::styled("  pid ", label),
-        Span::raw(
-            s.status
-                .as_ref()
-                .and_then(|s| s.pid)
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
-        ),
+        Span::styled("  worker ", label),
+        Span::raw(match &s.lock {
+            Some(h) if h.host == s.status.as_ref().map_or("", |s| s.host.as_str()) => {
+                format!("pid {}", h.pid)
+            }
+            Some(h) => format!("pid {} on {}", h.pid, h.host),
+            None => "none".into(),
+        }),
         Span::styled("  started ", label),
         Span::raw(
             s.status
