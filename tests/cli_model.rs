@@ -181,6 +181,23 @@ fn infer_rejects_inputs_it_cannot_use_with_the_reason() {
         err.contains("shape [3, 4, 32, 32] does not match") && err.contains("[3, 8, 32, 32]"),
         "{err}"
     );
+    // A NaN pixel: refused by place, not printed as `NaN%`.
+    let nan = dir.join("nan.npy");
+    let mut data = vec![0.0f32; 3 * 8 * 32 * 32];
+    data[8 * 32 * 32 + 5 * 32 * 32 + 2 * 32 + 7] = f32::NAN;
+    svfap_tui::npy::write_f32(&nan, &[3, 8, 32, 32], &data).unwrap();
+    let out = svfap(&[
+        "infer",
+        "--checkpoint",
+        model.to_str().unwrap(),
+        nan.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("NaN at [channel 1, frame 5, row 2, column 7] is not a finite number"),
+        "{err}"
+    );
 }
 
 #[test]

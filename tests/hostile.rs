@@ -250,6 +250,69 @@ fn a_full_disk_fails_the_run_naming_the_file_leaves_no_orphans_and_resume_contin
 }
 
 #[test]
+fn a_write_failing_at_any_site_fails_the_run_naming_that_file() {
+    let base = session("faults");
+    let config = write_config(&base, "finetune", "");
+    // Each site a run writes: metrics, each part of a checkpoint, the pointer, the model,
+    // the evaluation, and status.json itself (recorded by the in-place fallback).
+    for site in [
+        "metrics.jsonl",
+        "step-000002.safetensors",
+        "step-000002.optim.safetensors",
+        "step-000004.state.json",
+        "latest",
+        "demo-test.json",
+        "status.json",
+    ] {
+        let s = base.join(site);
+        let out = Command::new(env!("CARGO_BIN_EXE_svfap-tui"))
+            .args(["launch", config.to_str().unwrap(), "--session"])
+            .arg(&s)
+            .env(svfap_tui::session::fault::VARIABLE, site)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{site}: {}", stderr(&out));
+        let run = only_run(&s);
+        let status = RunStatus::read(&run.status_json()).unwrap();
+        assert_eq!(status.state, RunState::Failed, "{site}: {status:?}");
+        let error = status.last_error.unwrap_or_default();
+        assert!(
+            error.contains(site) && error.contains("No space left on device"),
+            "{site}: {error}"
+        );
+        assert!(orphans(&run).is_empty(), "{site}: {:?}", orphans(&run));
+        assert!(!run.root.join(".reserve").exists(), "{site}: reserve left");
+    }
+}
+
+#[test]
+fn a_run_folder_deleted_under_its_worker_is_not_brought_back() {
+    let base = session("deleted");
+    let config = write_config(&base, "pretrain", "");
+    let s = base.join("s");
+    ok(launch_detached(
+        &config,
+        &s,
+        &["optim.epochs=5000", "artifacts.checkpoint_every=5"],
+    ));
+    let run = only_run(&s);
+    wait_for("a checkpoint", Duration::from_secs(120), || {
+        run.latest_pointer().is_file()
+    });
+    let pid = RunStatus::read(&run.status_json()).unwrap().pid.unwrap();
+    std::fs::remove_dir_all(&run.root).ok();
+    std::fs::remove_dir_all(&run.root).ok();
+    wait_for("the worker to exit", Duration::from_secs(30), || unsafe {
+        libc::kill(pid as i32, 0) != 0
+    });
+    assert!(
+        !run.root.exists(),
+        "came back: {:?}",
+        std::fs::read_dir(&run.root).map(|d| d.count())
+    );
+}
+
+#[test]
 fn a_torn_metrics_tail_is_repaired_before_the_next_worker_appends() {
     let base = session("torn");
     let config = write_config(&base, "pretrain", "");
@@ -285,6 +348,10 @@ fn names_that_become_paths_cannot_leave_the_session() {
         let out = launch(&config, &s, &[&format!("data.dataset={dataset}")]);
         refused(&out, &["`data.dataset`"]);
     }
+    for name in ["../x", "/tmp/escape-abs", "a b"] {
+        let out = launch(&config, &s, &[&format!("name={name}")]);
+        refused(&out, &["`name`"]);
+    }
     assert_eq!(run_count(&s), 0, "a refused config created a run folder");
     assert!(!Path::new("/tmp/escape-abs").exists());
 }
@@ -313,6 +380,31 @@ fn pretraining_manifests_keep_spaces_tabs_and_a_bom_in_paths() {
     let log = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
     assert!(out.status.success(), "{log}");
     assert!(!log.contains("skipped"), "a path was cut: {log}");
+}
+
+#[test]
+fn problems_the_worker_would_meet_are_refused_before_a_run_folder_exists() {
+    let base = session("early");
+    let config = write_config(&base, "finetune", "");
+    let s = base.join("s");
+    // More clips per step than the training set has.
+    let out = launch(&config, &s, &["optim.batch_size=8", "optim.accumulation=2"]);
+    refused(&out, &["data.train", "fewer than one step"]);
+    // A bad label in the manifest.
+    let root = base.join("badlabel");
+    std::fs::create_dir_all(&root).unwrap();
+    let data = demo_data();
+    let mut train = std::fs::read_to_string(data.join("train.csv")).unwrap();
+    train.push_str("extra.mp4 nine\n");
+    std::fs::write(root.join("train.csv"), train).unwrap();
+    std::fs::copy(data.join("test.csv"), root.join("test.csv")).unwrap();
+    let config = write_config_in(&base.join("b"), "finetune", "", &root);
+    let out = launch(&config, &s, &[]);
+    refused(&out, &["train.csv:15", "label `nine`"]);
+    assert_eq!(run_count(&s), 0, "a refused config created a run folder");
+    // A session that does not exist is an error, not an empty table.
+    let out = svfap(&["status", "--session", "/nonexistent/typo"]);
+    refused(&out, &["/nonexistent/typo", "not a session folder"]);
 }
 
 // ---- 4. Values out of range ---------------------------------------------------------------

@@ -417,6 +417,33 @@ fn libc_sigterm() -> i32 {
 }
 
 #[test]
+fn y_in_the_delete_dialog_deletes_and_n_keeps() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+    let dir = tempfile::tempdir().unwrap();
+    let assets = assets(dir.path());
+    let root = full_session(dir.path());
+    let mut h = headless(&root, &assets);
+    let runs_before = std::fs::read_dir(root.join("runs")).unwrap().count();
+    select(&mut h, FAILED);
+    h.act(Action::Delete);
+    let n = h.app.key_action(&key('n'));
+    h.act(n);
+    assert!(h.state().gui.dialog.is_none());
+    assert!(root.join("runs").join(FAILED).exists());
+    h.act(Action::Delete);
+    let y = h.app.key_action(&key('y'));
+    assert_eq!(y, Action::Char('y'));
+    h.act(y);
+    assert!(!root.join("runs").join(FAILED).exists());
+    assert_eq!(
+        std::fs::read_dir(root.join("runs")).unwrap().count(),
+        runs_before - 1,
+        "y duplicated a run instead of deleting"
+    );
+}
+
+#[test]
 fn delete_asks_first_and_refuses_running_runs() {
     let dir = tempfile::tempdir().unwrap();
     let assets = assets(dir.path());

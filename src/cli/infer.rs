@@ -64,6 +64,19 @@ pub fn run(args: &InferArgs) -> Result<()> {
             expected
         );
     }
+    if let Some(i) = array.values.iter().position(|v| !v.is_finite()) {
+        let [_, t, h, w] = expected;
+        let (c, rest) = (i / (t * h * w), i % (t * h * w));
+        bail!(
+            "{}: value {} at [channel {c}, frame {}, row {}, column {}] is not a finite number; \
+             the model needs finite input",
+            args.input.display(),
+            array.values[i],
+            rest / (h * w),
+            rest % (h * w) / w,
+            rest % w
+        );
+    }
     if let Some(labels) = &args.labels
         && labels.len() != config.num_outputs
     {

@@ -21,6 +21,12 @@ pub struct StatusArgs {
 const TAIL_BYTES: u64 = 4 << 20;
 
 pub fn run(args: &StatusArgs) -> Result<()> {
+    if !args.session.join("runs").is_dir() {
+        anyhow::bail!(
+            "{}: not a session folder (no runs/ inside); sessions are made by `launch --session` and the workbench",
+            args.session.display()
+        );
+    }
     print!("{}", table(&args.session, svfap_tui::session::now_unix()));
     Ok(())
 }

@@ -62,13 +62,13 @@ impl MetricsWriter {
         Ok(Self::open_for_resume(path, None)?.0)
     }
 
-    /// As [`MetricsWriter::open`], and with `Some(step)` also drops the records of steps after
-    /// `step`: a run resumed from its checkpoint at `step` logs those steps again.
+    /// As [`MetricsWriter::open`], and with `Some(point)` also drops what was logged after
+    /// that checkpoint: a run resumed from it logs those records again.
     pub fn open_for_resume(
         path: &Path,
-        resume_step: Option<u64>,
+        resume_from: Option<ResumePoint>,
     ) -> Result<(Self, MetricsRepair), SessionError> {
-        let repair = repair(path, resume_step)?;
+        let repair = repair(path, resume_from)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -112,8 +112,23 @@ impl MetricsWriter {
     }
 }
 
-/// Cuts a torn tail, and with `resume_step` the records after it (rewritten atomically).
-fn repair(path: &Path, resume_step: Option<u64>) -> Result<MetricsRepair, SessionError> {
+/// The checkpoint a run resumes from: its step, and when it was written (Unix seconds).
+/// Records of later steps come again; so do the records of its own step logged after it
+/// was written (an evaluation at the end of the epoch it closed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResumePoint {
+    pub step: u64,
+    pub written: f64,
+}
+
+impl ResumePoint {
+    fn replays(&self, r: &MetricRecord) -> bool {
+        r.step > self.step || (r.step == self.step && r.time > self.written)
+    }
+}
+
+/// Cuts a torn tail, and with `resume_from` the records after it (rewritten atomically).
+fn repair(path: &Path, resume_from: Option<ResumePoint>) -> Result<MetricsRepair, SessionError> {
     let mut repair = MetricsRepair::default();
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
@@ -124,8 +139,9 @@ fn repair(path: &Path, resume_step: Option<u64>) -> Result<MetricsRepair, Sessio
     repair.torn_bytes = bytes.len() - whole;
     let mut kept = Vec::with_capacity(whole);
     for line in bytes[..whole].split_inclusive(|&b| b == b'\n') {
-        let after = resume_step.is_some_and(|s| {
-            serde_json::from_slice::<MetricRecord>(trim_ascii(line)).is_ok_and(|r| r.step > s)
+        let after = resume_from.is_some_and(|point| {
+            serde_json::from_slice::<MetricRecord>(trim_ascii(line))
+                .is_ok_and(|r| point.replays(&r))
         });
         if after {
             repair.dropped_records += 1;
@@ -350,7 +366,11 @@ mod tests {
         let c = MetricsTail::new(&path).poll(1 << 20).unwrap();
         assert_eq!((c.records.len(), c.bad_lines), (6, 0));
         drop(w);
-        let (_, repair) = MetricsWriter::open_for_resume(&path, Some(4)).unwrap();
+        let point = ResumePoint {
+            step: 4,
+            written: f64::INFINITY,
+        };
+        let (_, repair) = MetricsWriter::open_for_resume(&path, Some(point)).unwrap();
         assert_eq!(repair.dropped_records, 2);
         let steps: Vec<u64> = MetricsTail::new(&path)
             .poll(1 << 20)
@@ -360,8 +380,17 @@ mod tests {
             .map(|r| r.step)
             .collect();
         assert_eq!(steps, vec![1, 2, 3, 4]);
-        let (_, repair) = MetricsWriter::open_for_resume(&path, Some(4)).unwrap();
+        let (_, repair) = MetricsWriter::open_for_resume(&path, Some(point)).unwrap();
         assert_eq!(repair, MetricsRepair::default());
+        // Logged at the checkpoint's step but after it was written: an end-of-epoch
+        // evaluation that the resumed run repeats.
+        let mut w = MetricsWriter::open(&path).unwrap();
+        w.log(4, 0, "test", "uar", 0.5).unwrap();
+        drop(w);
+        let written = crate::session::now_unix() - 1.0;
+        let (_, repair) =
+            MetricsWriter::open_for_resume(&path, Some(ResumePoint { step: 4, written })).unwrap();
+        assert_eq!(repair.dropped_records, 1);
         assert_eq!(repair.describe(&path), None);
     }
 

@@ -41,7 +41,7 @@ pub use error::SessionError;
 pub use file::{SessionFile, UiState};
 pub use launcher::Launcher;
 pub use layout::{CvDir, RunDir, SessionDir};
-pub use metrics::{MetricRecord, MetricsTail, MetricsWriter};
+pub use metrics::{MetricRecord, MetricsTail, MetricsWriter, ResumePoint};
 pub use run_lock::{LockHolder, RunLock};
 pub use status::{RunState, RunStatus};
 

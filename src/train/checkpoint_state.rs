@@ -122,40 +122,113 @@ fn prune(dir: &Path, keep_last: usize) -> Result<()> {
     Ok(())
 }
 
-/// The newest complete checkpoint named by `latest`: (model file, optimiser, state).
+/// The newest complete checkpoint: (model file, optimiser, state).
 pub struct LatestCheckpoint {
     pub model: PathBuf,
     pub optim: AdamWState,
     pub state: TrainingState,
+    /// When its state was written (Unix seconds).
+    pub written: f64,
+    /// Newer checkpoints that could not be read, with the reason (each passed over for an
+    /// older complete one).
+    pub passed_over: Vec<String>,
 }
 
+/// The checkpoint `latest` names; when that one is damaged (a file missing, truncated or
+/// unparseable), the newest older one that is complete, with the reasons in `passed_over`.
+/// `None` when the run has no checkpoint yet.
 pub fn read_latest(dir: &Path) -> Result<Option<LatestCheckpoint>> {
     let latest = dir.join("latest");
-    let Ok(stem) = std::fs::read_to_string(&latest) else {
+    let Ok(named) = std::fs::read_to_string(&latest) else {
         return Ok(None);
     };
-    let stem = stem.trim();
+    let named = named.trim().to_string();
+    let named_step = named
+        .strip_prefix("step-")
+        .and_then(|s| s.parse::<u64>().ok());
+    let mut stems = vec![named.clone()];
+    stems.extend(
+        checkpoint_steps(dir)
+            .into_iter()
+            .rev()
+            .filter(|&s| named_step.is_none_or(|n| s < n))
+            .map(checkpoint_stem),
+    );
+    let mut passed_over = vec![];
+    for stem in stems {
+        match read_checkpoint_files(dir, &stem) {
+            Ok(mut c) => {
+                c.passed_over = passed_over;
+                return Ok(Some(c));
+            }
+            Err(e) => passed_over.push(format!("{stem}: {e:#}")),
+        }
+    }
+    bail!(
+        "{}: names `{named}`, and no complete checkpoint can be read:\n  {}",
+        latest.display(),
+        passed_over.join("\n  ")
+    )
+}
+
+fn read_checkpoint_files(dir: &Path, stem: &str) -> Result<LatestCheckpoint> {
     let model = dir.join(format!("{stem}.safetensors"));
     let optim_path = dir.join(format!("{stem}.optim.safetensors"));
     let state_path = dir.join(format!("{stem}.state.json"));
     for p in [&model, &optim_path, &state_path] {
         if !p.is_file() {
-            bail!(
-                "{}: names `{stem}` but {} is missing",
-                latest.display(),
-                p.display()
-            );
+            bail!("{} is missing", p.display());
         }
     }
     let state: TrainingState = serde_json::from_slice(&std::fs::read(&state_path)?)
         .with_context(|| format!("{}: not a training state", state_path.display()))?;
     let optim = deserialize_optim(&std::fs::read(&optim_path)?)
         .with_context(|| format!("{}", optim_path.display()))?;
-    Ok(Some(LatestCheckpoint {
+    check_safetensors_length(&model)?;
+    let written = std::fs::metadata(&state_path)?
+        .modified()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    Ok(LatestCheckpoint {
         model,
         optim,
         state,
-    }))
+        written,
+        passed_over: vec![],
+    })
+}
+
+/// A safetensors file whose header parses and whose length is what the header says: catches
+/// a truncated model file without reading its tensors.
+fn check_safetensors_length(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let bad = |why: String| anyhow::anyhow!("{}: {why}", path.display());
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    let mut n = [0u8; 8];
+    f.read_exact(&mut n)
+        .map_err(|_| bad("shorter than a safetensors header".into()))?;
+    let n = u64::from_le_bytes(n);
+    if n > (100 << 20) || 8 + n > len {
+        return Err(bad(format!("header of {n} bytes does not fit the file ({len} bytes)")));
+    }
+    let mut header = vec![0u8; n as usize];
+    f.read_exact(&mut header)?;
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&header).map_err(|e| bad(format!("header: {e}")))?;
+    let end = header
+        .iter()
+        .filter(|(k, _)| *k != "__metadata__")
+        .filter_map(|(_, v)| v.get("data_offsets")?.get(1)?.as_u64())
+        .max()
+        .unwrap_or(0);
+    if 8 + n + end != len {
+        return Err(bad(format!(
+            "{len} bytes, the header says {} (truncated?)",
+            8 + n + end
+        )));
+    }
+    Ok(())
 }
 
 fn f32_bytes(v: &[f32]) -> Vec<u8> {
@@ -230,6 +303,41 @@ mod tests {
         }
     }
 
+    /// A valid one-tensor safetensors file, standing in for a model.
+    fn model_file(p: &Path) -> Result<()> {
+        let bytes = 1f32.to_le_bytes();
+        let view =
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![1], &bytes).unwrap();
+        Ok(std::fs::write(p, safetensors::serialize([("w", view)], None)?)?)
+    }
+
+    #[test]
+    fn a_damaged_latest_checkpoint_falls_back_to_the_newest_complete_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let optim = AdamWState {
+            steps: 1,
+            moments: BTreeMap::new(),
+        };
+        for step in [10, 20, 30] {
+            write_checkpoint(dir, model_file, &optim, &state(step), 3).unwrap();
+        }
+        // The newest model file cut short (a full disk, a copy interrupted), the one before
+        // it without its state.
+        let newest = dir.join("step-000030.safetensors");
+        let bytes = std::fs::read(&newest).unwrap();
+        std::fs::write(&newest, &bytes[..bytes.len() - 2]).unwrap();
+        std::fs::remove_file(dir.join("step-000020.state.json")).unwrap();
+        let c = read_latest(dir).unwrap().unwrap();
+        assert_eq!(c.state.step, 10);
+        assert_eq!(c.passed_over.len(), 2, "{:?}", c.passed_over);
+        assert!(c.passed_over[0].contains("truncated"), "{:?}", c.passed_over);
+        assert!(c.passed_over[1].contains("missing"), "{:?}", c.passed_over);
+        std::fs::remove_file(dir.join("step-000010.optim.safetensors")).unwrap();
+        let err = read_latest(dir).err().unwrap().to_string();
+        assert!(err.contains("no complete checkpoint"), "{err}");
+    }
+
     #[test]
     fn checkpoints_round_trip_and_old_ones_are_pruned() {
         let dir = std::env::temp_dir().join(format!("svfap-ckpt-{}", std::process::id()));
@@ -240,7 +348,7 @@ mod tests {
         for step in [10, 20, 30] {
             write_checkpoint(
                 &dir,
-                |p| Ok(std::fs::write(p, b"model")?),
+                model_file,
                 &optim,
                 &state(step),
                 2,
@@ -267,7 +375,7 @@ mod tests {
         }
         write_checkpoint(
             &dir,
-            |p| Ok(std::fs::write(p, b"model")?),
+            model_file,
             &optim,
             &state(40),
             2,
@@ -288,7 +396,7 @@ mod tests {
         };
         write_checkpoint(
             &dir,
-            |p| Ok(std::fs::write(p, b"model")?),
+            model_file,
             &optim,
             &state(10),
             3,

@@ -74,17 +74,42 @@ fn manifest(path: &str, kind: LabelKind, config: &RunConfig) -> Result<Manifest>
     Ok(Manifest::read(Path::new(path), kind, &mapping)?)
 }
 
+/// The run's (training, test) manifests, read and checked line by line: what `launch`
+/// validates before it creates a run folder, and what the worker opens.
+pub fn read_manifests(config: &RunConfig) -> Result<(Option<Manifest>, Option<Manifest>)> {
+    let d = &config.data;
+    let label_kind = match (config.kind, dataset(&d.dataset)) {
+        (RunKind::Pretrain, _) => LabelKind::None,
+        (_, Some(i)) => i.label_kind(),
+        (_, None) => LabelKind::Class { classes: None },
+    };
+    let train = (config.kind != RunKind::Eval)
+        .then(|| manifest(&d.train, label_kind, config).context("data.train"))
+        .transpose()?;
+    let test = (config.kind != RunKind::Pretrain)
+        .then(|| manifest(&d.test, label_kind, config).context("data.test"))
+        .transpose()?;
+    if let Some(m) = &train {
+        let step = config.optim.batch_size * config.optim.accumulation;
+        if m.len() < step {
+            bail!(
+                "data.train: {} lists {} clips, fewer than one step (optim.batch_size {} × optim.accumulation {} = {step})",
+                m.file.display(),
+                m.len(),
+                config.optim.batch_size,
+                config.optim.accumulation
+            );
+        }
+    }
+    Ok((train, test))
+}
+
 /// Opens the run's manifests; returns the source and what its labels mean. A registry
 /// dataset fixes the task and the label names; another name is read as classification with
 /// classes `0..=max label`.
 pub fn open_source(config: &RunConfig) -> Result<(Box<dyn ClipSource>, LabelSpace)> {
     let d = &config.data;
     let info = dataset(&d.dataset);
-    let label_kind = match (config.kind, info) {
-        (RunKind::Pretrain, _) => LabelKind::None,
-        (_, Some(i)) => i.label_kind(),
-        (_, None) => LabelKind::Class { classes: None },
-    };
     let cfg = |shuffle: bool, drop_last: bool| LoaderConfig {
         batch_size: config.optim.batch_size,
         workers: d.workers.max(1),
@@ -97,12 +122,7 @@ pub fn open_source(config: &RunConfig) -> Result<(Box<dyn ClipSource>, LabelSpac
     } else {
         ViewKind::Finetune
     };
-    let train = (config.kind != RunKind::Eval)
-        .then(|| manifest(&d.train, label_kind, config).context("data.train"))
-        .transpose()?;
-    let test = (config.kind != RunKind::Pretrain)
-        .then(|| manifest(&d.test, label_kind, config).context("data.test"))
-        .transpose()?;
+    let (train, test) = read_manifests(config)?;
     let labels = match (info, &train, &test) {
         _ if config.kind == RunKind::Pretrain => LabelSpace {
             task: Task::Classification,

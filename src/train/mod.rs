@@ -39,6 +39,7 @@ pub mod recon_artifacts;
 pub mod regression_loss;
 pub mod run_config;
 pub mod run_config_checks;
+pub mod config_locations;
 pub mod run_main;
 pub mod schedule;
 pub mod trainer;

@@ -229,9 +229,11 @@ impl Default for ArtifactSection {
 pub enum RunConfigError {
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
-    #[error("{path}: `{key}`: {reason}")]
+    #[error("{}{}: `{key}`: {reason}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
     Invalid {
         path: PathBuf,
+        /// Where the key is written, when it is (not a default or a `--set`).
+        line: Option<usize>,
         key: String,
         reason: String,
     },
@@ -259,10 +261,44 @@ impl RunConfig {
         for assignment in overrides {
             apply_override(&mut value, assignment)?;
         }
-        let config: RunConfig = toml::Value::Table(value)
-            .try_into()
-            .map_err(|e: toml::de::Error| parse_err(e.message().to_string()))?;
-        config.validate(path)?;
+        let set_by_flag = |key: &str| {
+            overrides
+                .iter()
+                .any(|o| o.split_once('=').is_some_and(|(k, _)| k.trim() == key))
+        };
+        let located = |key: &str| {
+            (!set_by_flag(key))
+                .then(|| super::config_locations::key_line(text, key))
+                .flatten()
+        };
+        let config: RunConfig = serde_path_to_error::deserialize(toml::Value::Table(value))
+            .map_err(|e| {
+                let key = e.path().to_string();
+                let message = e.inner().message().to_string();
+                if key == "." || key.is_empty() {
+                    return parse_err(message);
+                }
+                let place = match located(&key) {
+                    Some(line) => format!("line {line}: "),
+                    None if set_by_flag(&key) => "--set: ".to_string(),
+                    None => String::new(),
+                };
+                parse_err(format!("{place}`{key}`: {message}"))
+            })?;
+        config.validate(path).map_err(|e| match e {
+            RunConfigError::Invalid {
+                path,
+                key,
+                reason,
+                ..
+            } => RunConfigError::Invalid {
+                line: located(&key),
+                path,
+                key,
+                reason,
+            },
+            other => other,
+        })?;
         Ok(config)
     }
 
@@ -412,6 +448,23 @@ betas = [0.9, 0.95]
             !c.to_toml().contains("precision"),
             "the default is not frozen in"
         );
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_dotted_key() {
+        let text = DEMO.replace("batch_size = 4", "batch_size = \"eight\"");
+        let err = parse(&text, &[]).unwrap_err().to_string();
+        assert!(
+            err.contains("run.toml: line 11: `optim.batch_size`") && err.contains("\"eight\""),
+            "{err}"
+        );
+        let err = parse(DEMO, &["optim.epochs=\"two\""]).unwrap_err().to_string();
+        assert!(err.contains("--set: `optim.epochs`"), "{err}");
+        let text = DEMO.replace("epochs = 2", "epochs = 2\nmin_lr = -1.0");
+        let err = parse(&text, &[]).unwrap_err().to_string();
+        assert!(err.starts_with("run.toml:13: `optim.min_lr`"), "{err}");
+        let err = parse(DEMO, &["optim.min_lr=-1.0"]).unwrap_err().to_string();
+        assert!(err.starts_with("run.toml: `optim.min_lr`: -1 is outside"), "{err}");
     }
 
     #[test]

@@ -126,6 +126,7 @@ impl RunConfig {
     pub(super) fn validate(&self, path: &Path) -> Result<(), RunConfigError> {
         let invalid = |key: &str, reason: String| RunConfigError::Invalid {
             path: path.to_path_buf(),
+            line: None,
             key: key.into(),
             reason,
         };

@@ -16,7 +16,8 @@ use super::run_config::{RunConfig, RunKind};
 use super::worker::{HEARTBEAT, Heartbeat, Outcome, RunContext};
 use crate::model::precision::autocast;
 use crate::session::{
-    MetricsWriter, RunDir, RunLock, RunState, RunStatus, overwrite_in_place, write_atomic,
+    MetricsWriter, ResumePoint, RunDir, RunLock, RunState, RunStatus, overwrite_in_place,
+    write_atomic,
 };
 
 /// Opens a run's data: the clip source and what its labels mean.
@@ -47,7 +48,13 @@ pub fn run_worker(
             run.checkpoints().display()
         );
     }
-    let resume_step = latest.map(|l| l.state.step);
+    for reason in latest.iter().flat_map(|l| &l.passed_over) {
+        super::say_err!("passed over a damaged checkpoint for an older complete one: {reason}");
+    }
+    let resume_from = latest.map(|l| ResumePoint {
+        step: l.state.step,
+        written: l.written,
+    });
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, stop.clone())
@@ -72,7 +79,7 @@ pub fn run_worker(
     capture_panic_messages();
     let work = || -> Result<Outcome> {
         reserve.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let (metrics, repair) = MetricsWriter::open_for_resume(&run.metrics_jsonl(), resume_step)?;
+        let (metrics, repair) = MetricsWriter::open_for_resume(&run.metrics_jsonl(), resume_from)?;
         if let Some(line) = repair.describe(&run.metrics_jsonl()) {
             super::say_err!("{line}");
         }

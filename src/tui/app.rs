@@ -173,6 +173,12 @@ impl App {
                 _ => {}
             }
         }
+        // The delete dialog answers y/n whatever the view binds them to (`y` duplicates).
+        if matches!(&self.state.gui.dialog, Some(Dialog::ConfirmDelete { .. }))
+            && let KeyCode::Char(c @ ('y' | 'n')) = key.code
+        {
+            return Action::Char(c);
+        }
         match Key::from_event(key) {
             Some(k) => self.state.keymap.action(self.state.gui.view, &k),
             None => Action::None,
@@ -628,7 +634,7 @@ impl App {
                     self.delete_run(&run_id);
                     None
                 }
-                Action::Back => None,
+                Action::Back | Action::Char('n') => None,
                 _ => Some(Dialog::ConfirmDelete { run_id }),
             },
             Dialog::Launch(d) => self.launch_dialog(d, action).map(Dialog::Launch),

@@ -45,7 +45,7 @@ pub fn draw(state: &State, d: &Dialog, f: &mut Frame, area: Rect) {
                 ]),
                 Line::from(""),
                 Line::from(Span::styled(
-                    "Enter or y deletes, Esc keeps it",
+                    "Enter or y deletes, Esc or n keeps it",
                     Style::default().fg(t.muted),
                 )),
             ];
