@@ -262,7 +262,6 @@ fn a_write_failing_at_any_site_fails_the_run_naming_that_file() {
         "step-000004.state.json",
         "latest",
         "demo-test.json",
-        "status.json",
     ] {
         let s = base.join(site);
         let out = Command::new(env!("CARGO_BIN_EXE_svfap-tui"))
@@ -283,6 +282,33 @@ fn a_write_failing_at_any_site_fails_the_run_naming_that_file() {
         assert!(orphans(&run).is_empty(), "{site}: {:?}", orphans(&run));
         assert!(!run.root.join(".reserve").exists(), "{site}: reserve left");
     }
+    // status.json itself: at launch nothing is created; under a working worker (a resume)
+    // the failure is still recorded, by the in-place fallback.
+    let s = base.join("status");
+    let fail_status = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_svfap-tui"))
+            .args(args)
+            .env(svfap_tui::session::fault::VARIABLE, "status.json")
+            .output()
+            .unwrap()
+    };
+    let out = fail_status(&["launch", config.to_str().unwrap(), "--session", s.to_str().unwrap()]);
+    refused(&out, &["status.json", "No space left on device"]);
+    assert_eq!(run_count(&s), 0);
+    ok(launch(&config, &s, &["optim.epochs=1"]));
+    let run = only_run(&s);
+    let toml = std::fs::read_to_string(run.run_toml()).unwrap();
+    std::fs::write(run.run_toml(), toml.replace("epochs = 1", "epochs = 3")).unwrap();
+    let out = fail_status(&["resume", run.root.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let status = RunStatus::read(&run.status_json()).unwrap();
+    assert_eq!(status.state, RunState::Failed, "{status:?}");
+    let error = status.last_error.unwrap_or_default();
+    assert!(
+        error.contains("status.json") && error.contains("No space left on device"),
+        "{error}"
+    );
+    assert!(orphans(&run).is_empty(), "{:?}", orphans(&run));
 }
 
 #[test]

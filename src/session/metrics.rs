@@ -382,16 +382,17 @@ mod tests {
         assert_eq!(steps, vec![1, 2, 3, 4]);
         let (_, repair) = MetricsWriter::open_for_resume(&path, Some(point)).unwrap();
         assert_eq!(repair, MetricsRepair::default());
+        assert_eq!(repair.describe(&path), None);
         // Logged at the checkpoint's step but after it was written: an end-of-epoch
         // evaluation that the resumed run repeats.
+        let written = crate::session::now_unix();
+        std::thread::sleep(std::time::Duration::from_millis(5));
         let mut w = MetricsWriter::open(&path).unwrap();
         w.log(4, 0, "test", "uar", 0.5).unwrap();
         drop(w);
-        let written = crate::session::now_unix() - 1.0;
         let (_, repair) =
             MetricsWriter::open_for_resume(&path, Some(ResumePoint { step: 4, written })).unwrap();
         assert_eq!(repair.dropped_records, 1);
-        assert_eq!(repair.describe(&path), None);
     }
 
     #[test]

@@ -323,11 +323,11 @@ mod tests {
             write_checkpoint(dir, model_file, &optim, &state(step), 3).unwrap();
         }
         // The newest model file cut short (a full disk, a copy interrupted), the one before
-        // it without its state.
+        // it without its optimiser moments.
         let newest = dir.join("step-000030.safetensors");
         let bytes = std::fs::read(&newest).unwrap();
         std::fs::write(&newest, &bytes[..bytes.len() - 2]).unwrap();
-        std::fs::remove_file(dir.join("step-000020.state.json")).unwrap();
+        std::fs::remove_file(dir.join("step-000020.optim.safetensors")).unwrap();
         let c = read_latest(dir).unwrap().unwrap();
         assert_eq!(c.state.step, 10);
         assert_eq!(c.passed_over.len(), 2, "{:?}", c.passed_over);

@@ -164,10 +164,17 @@ pub fn create_run(config: &RunConfig, session: &Path) -> Result<RunDir> {
     let run = sessions.run(&id);
     std::fs::create_dir_all(&run.root)
         .with_context(|| format!("{}: cannot create", run.root.display()))?;
-    crate::session::write_atomic(&run.run_toml(), config.to_toml().as_bytes())?;
-    let mut status = RunStatus::default();
-    status.touch();
-    status.write_atomic(&run.status_json())?;
+    let written = crate::session::write_atomic(&run.run_toml(), config.to_toml().as_bytes())
+        .and_then(|()| {
+            let mut status = RunStatus::default();
+            status.touch();
+            status.write_atomic(&run.status_json())
+        });
+    if let Err(e) = written {
+        // Half a run folder is no run: leave nothing behind.
+        std::fs::remove_dir_all(&run.root).ok();
+        return Err(e.into());
+    }
     Ok(run)
 }
 

@@ -27,6 +27,27 @@ pub enum Plot {
     },
 }
 
+/// `name` as one file name inside the exports folder: metric, dataset and split names come
+/// from files a run wrote (or anyone edited), so `/` and `..` must not reach a path.
+pub fn file_name(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    if safe.is_empty() {
+        "export".into()
+    } else {
+        safe.into()
+    }
+}
+
 pub struct ExportJob {
     pub dir: PathBuf,
     /// File name stem, e.g. `monitor-<run>-<time>`.
@@ -40,12 +61,14 @@ impl ExportJob {
         std::fs::create_dir_all(&self.dir).map_err(|e| format!("{}: {e}", self.dir.display()))?;
         let mut out = Vec::new();
         for (suffix, rows) in &self.tables {
-            let p = self.dir.join(format!("{}{suffix}.csv", self.stem));
+            let p = self
+                .dir
+                .join(file_name(&format!("{}{suffix}.csv", self.stem)));
             crate::report::write_csv(&p, rows)?;
             out.push(p);
         }
         for (suffix, plot) in self.plots {
-            let stem = self.dir.join(format!("{}{suffix}", self.stem));
+            let stem = self.dir.join(file_name(&format!("{}{suffix}", self.stem)));
             let files = match plot {
                 Plot::Curves { title, series, log } => {
                     crate::report::curves(&stem, &title, &series, log)?
@@ -307,4 +330,18 @@ pub fn job_for(state: &State) -> Result<ExportJob, String> {
         }
     }
     Ok(job)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_name;
+
+    #[test]
+    fn export_names_stay_one_file_name() {
+        assert_eq!(file_name("monitor-r1-uar"), "monitor-r1-uar");
+        assert_eq!(file_name("x-../../etc/passwd"), "x-.._.._etc_passwd");
+        assert_eq!(file_name("../up"), "_up");
+        assert_eq!(file_name(".."), "export");
+        assert_eq!(file_name("a b/c"), "a_b_c");
+    }
 }
