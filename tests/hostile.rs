@@ -343,8 +343,11 @@ fn a_torn_metrics_tail_is_repaired_before_the_next_worker_appends() {
     let base = session("torn");
     let config = write_config(&base, "pretrain", "");
     let s = base.join("s");
-    ok(launch(&config, &s, &["optim.epochs=1"]));
+    let printed = ok(launch(&config, &s, &["optim.epochs=1"]));
     let run = only_run(&s);
+    // A foreground launch keeps a log.txt as a detached one does, and still prints.
+    let log = std::fs::read_to_string(run.log_txt()).expect("log.txt");
+    assert!(printed.contains("step 1/") && log.contains("step 1/"), "{log}");
     // A worker killed mid-write: half a line at the end.
     let mut f = std::fs::OpenOptions::new()
         .append(true)
@@ -431,6 +434,52 @@ fn problems_the_worker_would_meet_are_refused_before_a_run_folder_exists() {
     // A session that does not exist is an error, not an empty table.
     let out = svfap(&["status", "--session", "/nonexistent/typo"]);
     refused(&out, &["/nonexistent/typo", "not a session folder"]);
+}
+
+#[test]
+fn model_import_refuses_text_nan_weights_and_contradicting_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/finetune_tiny.pth");
+    let ours = dir.path().join("tiny.safetensors");
+    ok(svfap(&[
+        "model",
+        "import",
+        fixture.to_str().unwrap(),
+        "--out",
+        ours.to_str().unwrap(),
+        "--heads",
+        "4",
+        "--img-size",
+        "32",
+        "--frames",
+        "8",
+    ]));
+    let out_file = dir.path().join("again.safetensors");
+    let import = |input: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "model",
+            "import",
+            input.to_str().unwrap(),
+            "--out",
+            out_file.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        svfap(&args)
+    };
+    // Our file records its architecture: a flag that contradicts it is refused by name.
+    refused(&import(&ours, &["--heads", "2"]), &["--heads 2", "records 4"]);
+    ok(import(&ours, &["--heads", "4"]));
+    // A text file with the extension.
+    let text = dir.path().join("text.safetensors");
+    std::fs::write(&text, "these are not weights\n").unwrap();
+    refused(&import(&text, &[]), &["not a safetensors file", "a text file"]);
+    // NaN in the first stored value.
+    let mut bytes = std::fs::read(&ours).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    bytes[8 + n..8 + n + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    let nan = dir.path().join("nan.safetensors");
+    std::fs::write(&nan, bytes).unwrap();
+    refused(&import(&nan, &[]), &["holds NaN", "non-finite"]);
 }
 
 // ---- 4. Values out of range ---------------------------------------------------------------

@@ -14,23 +14,28 @@ pub struct DemoDataArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Labelled training clips (balanced over the 7 DFEW classes).
-    #[arg(long, default_value_t = 210)]
+    #[arg(long, default_value_t = 210, value_parser = bounded(0, 100_000))]
     pub train: usize,
     /// Labelled test clips.
-    #[arg(long, default_value_t = 70)]
+    #[arg(long, default_value_t = 70, value_parser = bounded(0, 100_000))]
     pub test: usize,
     /// Unlabeled clips for pre-training (pretrain.csv also lists the training clips).
-    #[arg(long, default_value_t = 490)]
+    #[arg(long, default_value_t = 490, value_parser = bounded(0, 1_000_000))]
     pub unlabeled: usize,
-    /// Frame side in pixels (even).
-    #[arg(long, default_value_t = 112)]
+    /// Frame side in pixels (even, 32–1024).
+    #[arg(long, default_value_t = 112, value_parser = bounded(32, 1024))]
     pub size: usize,
-    /// Frames per clip (25 fps).
-    #[arg(long, default_value_t = 64)]
+    /// Frames per clip (25 fps; 1–1024).
+    #[arg(long, default_value_t = 64, value_parser = bounded(1, 1024))]
     pub frames: usize,
-    /// Generator threads.
-    #[arg(long, default_value_t = 2)]
+    /// Generator threads (1–256).
+    #[arg(long, default_value_t = 2, value_parser = bounded(1, 256))]
     pub workers: usize,
+}
+
+/// A count in `low..=high`, refused by clap naming the flag and the range.
+fn bounded(low: u64, high: u64) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(low..=high)
 }
 
 impl DemoDataArgs {

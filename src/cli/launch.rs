@@ -9,6 +9,8 @@ use svfap_tui::train::data_adapter::open_source;
 use svfap_tui::train::launch::{create_run, ensure_session, prepare_config, spawn_worker};
 use svfap_tui::train::run_main::run_worker;
 
+use super::log_tee::LogTee;
+
 #[derive(Args, Debug)]
 pub struct LaunchArgs {
     /// Run config (see assets/*.toml).
@@ -40,5 +42,19 @@ pub fn run(args: &LaunchArgs) -> Result<()> {
         return Ok(());
     }
     eprintln!("run {} in {}", run.id(), run.root.display());
-    run_worker(&run.root, false, &open_source).map(drop)
+    // log.txt as a detached run has one; the terminal still sees everything.
+    let tee = match LogTee::start(&run.log_txt()) {
+        Ok(tee) => Some(tee),
+        Err(e) => {
+            eprintln!("warning: no log.txt for this run: {e:#}");
+            None
+        }
+    };
+    let result = run_worker(&run.root, false, &open_source);
+    if let Err(e) = &result {
+        // main prints the error after the copy ends: put it in the log here.
+        eprintln!("error: {e:#}");
+    }
+    drop(tee);
+    result.map(drop).map_err(|_| anyhow::anyhow!("the run failed (see above and {})", run.log_txt().display()))
 }

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod demo_data;
 pub mod infer;
 pub mod launch;
+pub mod log_tee;
 pub mod model_import;
 pub mod model_info;
 pub mod model_steps;

@@ -45,8 +45,77 @@ pub struct ImportArgs {
     pub mask_ratio: Option<f64>,
 }
 
+/// Flags that disagree with the architecture a checkpoint of ours records: refused rather
+/// than silently ignored.
+fn conflicts(args: &ImportArgs, spec: &ModelSpec) -> Vec<String> {
+    let e = spec.encoder();
+    let mut out = vec![];
+    let mut differ = |flag: &str, given: Option<String>, recorded: String| {
+        if let Some(given) = given
+            && given != recorded
+        {
+            out.push(format!("{flag} {given} (the file records {recorded})"));
+        }
+    };
+    differ("--heads", args.heads.map(|v| v.to_string()), e.heads.to_string());
+    differ("--img-size", args.img_size.map(|v| v.to_string()), e.img_size.to_string());
+    differ("--frames", args.frames.map(|v| v.to_string()), e.frames.to_string());
+    differ(
+        "--depths",
+        args.depths.as_ref().map(|d| format!("{d:?}")),
+        format!("{:?}", e.stage_depths),
+    );
+    match spec {
+        ModelSpec::Pretrainer(c) => {
+            differ(
+                "--decoder-heads",
+                args.decoder_heads.map(|v| v.to_string()),
+                c.decoder.heads.to_string(),
+            );
+            differ(
+                "--mask-ratio",
+                args.mask_ratio.map(|v| v.to_string()),
+                c.mask_ratio.to_string(),
+            );
+        }
+        ModelSpec::Classifier(c) => {
+            differ(
+                "--fuse-multiscale",
+                args.fuse_multiscale.then(|| "true".to_string()),
+                c.fuse_multiscale.to_string(),
+            );
+        }
+    }
+    out
+}
+
 pub fn run(args: &ImportArgs) -> Result<()> {
     let ckpt = read_checkpoint(&args.checkpoint)?;
+    for (key, tensor) in &ckpt.tensors {
+        let data = tensor
+            .to_data()
+            .map_err(|e| anyhow!("{}: `{key}`: {e:?}", args.checkpoint.display()))?
+            .convert::<f32>();
+        let values = data.to_vec::<f32>().map_err(|e| anyhow!("{e:?}"))?;
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            anyhow::bail!(
+                "{}: tensor `{key}` holds {} at index {i} ({} non-finite values); a model with NaN or infinite weights predicts nonsense",
+                args.checkpoint.display(),
+                values[i],
+                values.iter().filter(|v| !v.is_finite()).count()
+            );
+        }
+    }
+    if let Some(spec) = &ckpt.spec {
+        let conflicts = conflicts(args, spec);
+        if !conflicts.is_empty() {
+            anyhow::bail!(
+                "{}: records its architecture, which these flags contradict: {}; drop them",
+                args.checkpoint.display(),
+                conflicts.join(", ")
+            );
+        }
+    }
     let hints = ArchitectureHints {
         heads: args.heads,
         decoder_heads: args.decoder_heads,

@@ -122,6 +122,22 @@ pub fn read_checkpoint(path: &Path) -> Result<CheckpointTensors, CheckpointError
     match ext.as_str() {
         "safetensors" => {
             let bytes = std::fs::read(path).map_err(|e| read_err(e.to_string()))?;
+            let header = bytes
+                .get(..8)
+                .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+            if header.is_none_or(|n| n.saturating_add(8) > bytes.len() as u64) {
+                let what = if bytes.starts_with(b"version https://git-lfs") {
+                    "a Git LFS pointer, not the file (run `git lfs pull`)"
+                } else if bytes.iter().take(512).all(|b| b.is_ascii()) {
+                    "a text file"
+                } else {
+                    "truncated or another format"
+                };
+                return Err(read_err(format!(
+                    "not a safetensors file: {} bytes, {what}",
+                    bytes.len()
+                )));
+            }
             let (_, metadata) = safetensors::SafeTensors::read_metadata(&bytes)
                 .map_err(|e| read_err(e.to_string()))?;
             let spec = parse_metadata(metadata.metadata().as_ref()).map_err(read_err)?;

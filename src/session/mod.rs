@@ -31,6 +31,7 @@ pub mod launcher;
 pub mod layout;
 pub mod log_window;
 pub mod metrics;
+pub mod partial_dir;
 pub mod run_lock;
 pub mod scan;
 pub mod status;

@@ -70,7 +70,23 @@ impl RunLock {
     /// Takes the run's lock for this process, or says who has it.
     pub fn acquire(run: &RunDir) -> Result<Self, LockError> {
         let path = lock_path(run);
-        let mut file = open(&path)?;
+        let mut file = open(&path).map_err(|e| match e {
+            SessionError::Io { source, .. }
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
+                ) =>
+            {
+                SessionError::Io {
+                    path: run.root.clone(),
+                    source: std::io::Error::new(
+                        source.kind(),
+                        format!("the run folder is not writable ({source}); a run needs to write its files there"),
+                    ),
+                }
+            }
+            other => other,
+        })?;
         // A workbench probing with `holder` holds a shared lock for a few microseconds: try
         // again briefly before calling the run taken.
         let mut attempt = 0;

@@ -121,6 +121,11 @@ pub fn read_run_cached(run: &RunDir, cache: &mut ScanCache) -> RunSummary {
     s.attn_steps = list_step_dirs(&run.attn());
     for r in eval_files(&run.eval()).iter().map(|p| cache.eval(p)) {
         match r {
+            // An evaluation of no video (written by older versions) is not a score.
+            Ok(e) if e.predictions.is_empty() => s.problems.push(format!(
+                "eval/{}-{}.json scored no video; not shown",
+                e.dataset, e.split
+            )),
             Ok(e) => s.evals.push(e),
             Err(e) if e.is_not_found() => {}
             Err(e) => s.problems.push(short_error(&e.to_string(), &run.root)),

@@ -41,7 +41,7 @@ pub fn write_attention_maps<B: Backend>(
         &device,
     );
     let dir = run.attn_step(step);
-    std::fs::create_dir_all(&dir)?;
+    let partial = crate::session::partial_dir::PartialDir::create(&dir, &run.root)?;
     let grid = e.grid();
     let mut maps = Vec::new();
     let save = |name: String, values: Vec<f32>, shape: Vec<usize>| -> Result<String> {
@@ -136,6 +136,7 @@ pub fn write_attention_maps<B: Backend>(
         maps,
     }
     .write(&dir)?;
+    partial.keep();
     Ok(())
 }
 

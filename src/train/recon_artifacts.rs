@@ -59,7 +59,7 @@ pub fn write_reconstructions<B: Backend>(
     let recon = predictions_to_pixels(&pred, &pixels, tube, cfg.target);
     let per_clip = pred.len() / n;
     let dir = run.recon_step(step);
-    std::fs::create_dir_all(&dir)?;
+    let partial = crate::session::partial_dir::PartialDir::create(&dir, &run.root)?;
     let mut samples = Vec::with_capacity(n);
     for (i, (name, _)) in clips.iter().enumerate() {
         let clip = &data[i * c * t * h * w..(i + 1) * c * t * h * w];
@@ -118,6 +118,7 @@ pub fn write_reconstructions<B: Backend>(
         samples,
     }
     .write(&dir)?;
+    partial.keep();
     Ok(())
 }
 
