@@ -34,7 +34,7 @@ fn random_kills_and_resumes_end_with_the_uninterrupted_weights() {
     println!("soak: {kills} kills, seed {seed}");
     let base = session("soak");
     let config = write_config(&base, "pretrain", "");
-    let sets = ["optim.epochs=40", "artifacts.checkpoint_every=7"];
+    let sets = ["optim.epochs=300", "artifacts.checkpoint_every=7"];
     let launch = |s: &std::path::Path, detach: bool| {
         let mut args = vec![
             "launch".to_string(),
@@ -75,8 +75,11 @@ fn random_kills_and_resumes_end_with_the_uninterrupted_weights() {
             svfap_tui::session::run_lock::holder(&run).is_none()
         });
         done += 1;
-        let at = RunStatus::read(&run.status_json()).map_or(0, |s| s.step);
-        println!("soak: kill {done} at step {at}");
+        let latest = std::fs::read_to_string(run.latest_pointer()).unwrap_or_default();
+        println!(
+            "soak: kill {done}; latest complete checkpoint {}",
+            latest.trim()
+        );
         if run.latest_pointer().is_file() {
             ok(svfap(&["resume", run.root.to_str().unwrap(), "--detach"]));
         } else {
