@@ -7,8 +7,9 @@ use common::*;
 use svfap_tui::backend::Cpu;
 use svfap_tui::model::checkpoint::{
     ArchitectureHints, ModelSpec, infer_spec, init_classifier_from_pretrainer, load_classifier,
-    load_pretrainer, read_checkpoint, save_classifier, save_pretrainer,
+    load_pretrainer, read_checkpoint,
 };
+use svfap_tui::model::checkpoint_save::{save_classifier, save_pretrainer};
 use svfap_tui::model::target::mse;
 use svfap_tui::model::{ClassifierConfig, PretrainerConfig, SvfapClassifier};
 

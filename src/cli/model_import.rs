@@ -8,8 +8,8 @@ use svfap_tui::backend::Cpu;
 use svfap_tui::model::accounting::{classifier_params, pretrainer_params};
 use svfap_tui::model::checkpoint::{
     ArchitectureHints, ModelSpec, infer_spec, load_classifier, load_pretrainer, read_checkpoint,
-    save_classifier, save_pretrainer,
 };
+use svfap_tui::model::checkpoint_save::{save_classifier, save_pretrainer};
 use svfap_tui::model::{ClassifierConfig, PretrainerConfig, preset};
 
 #[derive(Args, Debug)]

@@ -23,8 +23,8 @@ use super::config::{ClassifierConfig, DecoderConfig, EncoderConfig, PretrainerCo
 use super::pretrainer::SvfapPretrainer;
 
 pub const FORMAT_VERSION: &str = "1";
-const META_KIND: &str = "svfap.kind";
-const META_CONFIG: &str = "svfap.config";
+pub(crate) const META_KIND: &str = "svfap.kind";
+pub(crate) const META_CONFIG: &str = "svfap.config";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
@@ -75,7 +75,7 @@ impl ModelSpec {
             Self::Pretrainer(c) => &c.encoder,
         }
     }
-    fn kind_name(&self) -> &'static str {
+    pub(crate) fn kind_name(&self) -> &'static str {
         match self {
             Self::Classifier(_) => "classifier",
             Self::Pretrainer(_) => "pretrainer",
@@ -544,64 +544,3 @@ pub fn init_classifier_from_pretrainer<B: Backend>(
     check_and_apply(model, "classifier", ckpt, select, fresh)
 }
 
-fn save<B: Backend, M: ModuleSnapshot<B>>(
-    model: &M,
-    spec: &ModelSpec,
-    path: &Path,
-) -> Result<(), CheckpointError> {
-    let write_err = |reason: String| CheckpointError::Write {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let config = match spec {
-        ModelSpec::Classifier(c) => serde_json::to_string(c),
-        ModelSpec::Pretrainer(c) => serde_json::to_string(c),
-    }
-    .map_err(|e| write_err(e.to_string()))?;
-    let kind = spec.kind_name();
-    // The inverse of `released_key`, as one pattern per model kind.
-    let (from, to) = match spec {
-        ModelSpec::Classifier(_) => (
-            r"^encoder\.(patch_embed|blocks|temporal_downsamples|spatial_downsamples)\.",
-            "$1.",
-        ),
-        ModelSpec::Pretrainer(_) => (r"^encoder_norm\.", "encoder.norm."),
-    };
-    // Written next to the target and renamed, so a reader never sees half a file. A temp
-    // file left by a killed writer is stale by definition: overwrite it.
-    let tmp = path.with_extension("safetensors.tmp");
-    let mut store = SafetensorsStore::from_file(&tmp)
-        .overwrite(true)
-        .with_to_adapter(BurnToPyTorchAdapter)
-        .skip_enum_variants(true)
-        .metadata("format", FORMAT_VERSION)
-        .metadata(META_KIND, kind)
-        .metadata(META_CONFIG, config)
-        .with_key_remapping(from, to);
-    let saved = crate::session::fault::check(path)
-        .map_err(|e| write_err(e.to_string()))
-        .and_then(|()| {
-            model
-                .save_into(&mut store)
-                .map_err(|e| write_err(e.to_string()))
-        })
-        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| write_err(e.to_string())));
-    if saved.is_err() {
-        std::fs::remove_file(&tmp).ok();
-    }
-    saved
-}
-
-pub fn save_classifier<B: Backend>(
-    model: &SvfapClassifier<B>,
-    path: &Path,
-) -> Result<(), CheckpointError> {
-    save(model, &ModelSpec::Classifier(model.config.clone()), path)
-}
-
-pub fn save_pretrainer<B: Backend>(
-    model: &SvfapPretrainer<B>,
-    path: &Path,
-) -> Result<(), CheckpointError> {
-    save(model, &ModelSpec::Pretrainer(model.config.clone()), path)
-}

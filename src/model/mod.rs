@@ -6,6 +6,7 @@ pub mod activation;
 pub mod attention;
 pub mod block;
 pub mod checkpoint;
+pub mod checkpoint_save;
 pub mod classifier;
 pub mod config;
 pub mod cross_attention;

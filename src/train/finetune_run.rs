@@ -23,8 +23,9 @@ use super::worker::{
 use crate::data::registry::Task;
 use crate::model::checkpoint::{
     ArchitectureHints, ModelSpec, infer_spec, init_classifier_from_pretrainer, load_classifier,
-    read_checkpoint, save_classifier,
+    read_checkpoint,
 };
+use crate::model::checkpoint_save::save_classifier;
 use crate::model::{ClassifierConfig, SvfapClassifier};
 
 /// The model to start from: the run's latest checkpoint, else `model.init`, else scratch.

@@ -14,7 +14,8 @@ use super::trainer::{StepStats, Trainer};
 use super::worker::{
     LoopHooks, Outcome, RunContext, optimisation_loop, resume_or_start, seed_devices, stream_seed,
 };
-use crate::model::checkpoint::{load_pretrainer, read_checkpoint, save_pretrainer};
+use crate::model::checkpoint::{load_pretrainer, read_checkpoint};
+use crate::model::checkpoint_save::save_pretrainer;
 use crate::model::{SvfapPretrainer, TubeMask};
 
 pub fn pretrain<B: AutodiffBackend>(
