@@ -3,10 +3,12 @@ use std::path::PathBuf;
 /// Errors reading or writing session files; each names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
-    #[error("{path}: {source}")]
+    /// The OS error is part of the message, not a `source` (so `{:#}` chains do not print it
+    /// twice).
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
@@ -16,9 +18,9 @@ pub enum SessionError {
 
 impl SessionError {
     pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> SessionError + '_ {
-        move |source| SessionError::Io {
+        move |error| SessionError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
     pub fn parse(path: &std::path::Path, message: impl std::fmt::Display) -> SessionError {
@@ -29,7 +31,7 @@ impl SessionError {
     }
     /// True when the file simply does not exist (a run folder still being created or deleted).
     pub fn is_not_found(&self) -> bool {
-        matches!(self, SessionError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+        matches!(self, SessionError::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound)
     }
 }
 

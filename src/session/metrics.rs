@@ -233,7 +233,7 @@ impl MetricsTail {
             Err(e) => {
                 return Err(SessionError::Io {
                     path: self.path.clone(),
-                    source: e,
+                    error: e,
                 });
             }
         };

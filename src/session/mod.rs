@@ -65,11 +65,11 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), SessionE
         drop(f);
         std::fs::rename(&tmp, path)
     })();
-    written.map_err(|source| {
+    written.map_err(|error| {
         std::fs::remove_file(&tmp).ok();
         SessionError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     })
 }

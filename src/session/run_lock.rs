@@ -71,17 +71,17 @@ impl RunLock {
     pub fn acquire(run: &RunDir) -> Result<Self, LockError> {
         let path = lock_path(run);
         let mut file = open(&path).map_err(|e| match e {
-            SessionError::Io { source, .. }
+            SessionError::Io { error, .. }
                 if matches!(
-                    source.kind(),
+                    error.kind(),
                     std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
                 ) =>
             {
                 SessionError::Io {
                     path: run.root.clone(),
-                    source: std::io::Error::new(
-                        source.kind(),
-                        format!("the run folder is not writable ({source}); a run needs to write its files there"),
+                    error: std::io::Error::new(
+                        error.kind(),
+                        format!("the run folder is not writable ({error}); a run needs to write its files there"),
                     ),
                 }
             }
