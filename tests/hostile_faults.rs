@@ -74,7 +74,10 @@ fn stopping_a_run_whose_worker_is_gone_never_signals_the_pids_new_owner() {
     std::fs::create_dir_all(&run.root).unwrap();
     // The pid now belongs to a stranger; the heartbeat is stale or fresh, no worker is alive.
     let mut stranger = Command::new("sleep").arg("30").spawn().unwrap();
-    for updated in ["2024-01-01T00:00:00Z".to_string(), svfap_tui::session::now_rfc3339()] {
+    for updated in [
+        "2024-01-01T00:00:00Z".to_string(),
+        svfap_tui::session::now_rfc3339(),
+    ] {
         let status = RunStatus {
             state: RunState::Running,
             pid: Some(stranger.id()),
@@ -90,7 +93,10 @@ fn stopping_a_run_whose_worker_is_gone_never_signals_the_pids_new_owner() {
             "stop({updated}) killed an unrelated process: {result:?}"
         );
         let err = result.expect_err("no worker to stop");
-        assert!(err.contains("not running") || err.contains("no worker"), "{err}");
+        assert!(
+            err.contains("not running") || err.contains("no worker"),
+            "{err}"
+        );
     }
     stranger.kill().ok();
 }
@@ -110,7 +116,11 @@ fn a_full_disk_fails_the_run_naming_the_file_leaves_no_orphans_and_resume_contin
     let out = launch(
         &config,
         &s,
-        &["optim.epochs=6", "artifacts.checkpoint_every=1", "artifacts.keep_last=3"],
+        &[
+            "optim.epochs=6",
+            "artifacts.checkpoint_every=1",
+            "artifacts.keep_last=3",
+        ],
     );
     assert!(!out.status.success(), "the run cannot fit in 3 MB");
     assert!(out.status.signal().is_none(), "crashed: {out:?}");
@@ -178,7 +188,12 @@ fn a_write_failing_at_any_site_fails_the_run_naming_that_file() {
             .output()
             .unwrap()
     };
-    let out = fail_status(&["launch", config.to_str().unwrap(), "--session", s.to_str().unwrap()]);
+    let out = fail_status(&[
+        "launch",
+        config.to_str().unwrap(),
+        "--session",
+        s.to_str().unwrap(),
+    ]);
     refused(&out, &["status.json", "No space left on device"]);
     assert_eq!(run_count(&s), 0);
     ok(launch(&config, &s, &["optim.epochs=1"]));
@@ -233,7 +248,10 @@ fn a_torn_metrics_tail_is_repaired_before_the_next_worker_appends() {
     let run = only_run(&s);
     // A foreground launch keeps a log.txt as a detached one does, and still prints.
     let log = std::fs::read_to_string(run.log_txt()).expect("log.txt");
-    assert!(printed.contains("step 1/") && log.contains("step 1/"), "{log}");
+    assert!(
+        printed.contains("step 1/") && log.contains("step 1/"),
+        "{log}"
+    );
     // A worker killed mid-write: half a line at the end.
     let mut f = std::fs::OpenOptions::new()
         .append(true)
@@ -270,5 +288,8 @@ fn a_panic_in_the_worker_is_recorded_as_failed_with_its_message() {
     let status = RunStatus::read(&run.status_json()).unwrap();
     assert_eq!(status.state, RunState::Failed, "{status:?}");
     let error = status.last_error.unwrap_or_default();
-    assert!(error.contains("panic") && error.contains("step:2"), "{error}");
+    assert!(
+        error.contains("panic") && error.contains("step:2"),
+        "{error}"
+    );
 }

@@ -51,7 +51,12 @@ fn pretraining_manifests_keep_spaces_tabs_and_a_bom_in_paths() {
     let base = session("spaces");
     let data = demo_data();
     let root = base.join("data");
-    let names = ["clip one.mp4", "clip\ttwo.mp4", "clip  three.mp4", "four.mp4"];
+    let names = [
+        "clip one.mp4",
+        "clip\ttwo.mp4",
+        "clip  three.mp4",
+        "four.mp4",
+    ];
     std::fs::create_dir_all(&root).unwrap();
     let mut manifest = String::from("\u{feff}");
     let sources: Vec<PathBuf> = std::fs::read_to_string(data.join("pretrain.csv"))
@@ -128,12 +133,18 @@ fn model_import_refuses_text_nan_weights_and_contradicting_flags() {
         svfap(&args)
     };
     // Our file records its architecture: a flag that contradicts it is refused by name.
-    refused(&import(&ours, &["--heads", "2"]), &["--heads 2", "records 4"]);
+    refused(
+        &import(&ours, &["--heads", "2"]),
+        &["--heads 2", "records 4"],
+    );
     ok(import(&ours, &["--heads", "4"]));
     // A text file with the extension.
     let text = dir.path().join("text.safetensors");
     std::fs::write(&text, "these are not weights\n").unwrap();
-    refused(&import(&text, &[]), &["not a safetensors file", "a text file"]);
+    refused(
+        &import(&text, &[]),
+        &["not a safetensors file", "a text file"],
+    );
     // NaN in the first stored value.
     let mut bytes = std::fs::read(&ours).unwrap();
     let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
@@ -197,9 +208,18 @@ fn clip_export_sizes_and_counts_are_bounded() {
             value,
         ]);
         assert!(!out.status.success(), "{flag} {value} accepted");
-        assert_ne!(out.status.code(), Some(101), "{flag} {value} panicked: {}", stderr(&out));
+        assert_ne!(
+            out.status.code(),
+            Some(101),
+            "{flag} {value} panicked: {}",
+            stderr(&out)
+        );
         assert!(out.status.signal().is_none(), "{flag} {value} aborted");
-        assert!(stderr(&out).contains(flag), "{flag} {value}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(flag),
+            "{flag} {value}: {}",
+            stderr(&out)
+        );
         assert!(!out_file.exists(), "{flag} {value} wrote a file");
     }
 }
@@ -214,11 +234,18 @@ fn a_run_with_no_readable_training_clip_fails_before_step_one() {
     let s = base.join("s");
     let out = launch(&config, &s, &[]);
     assert!(!out.status.success(), "trained on nothing");
-    assert!(stderr(&out).contains("no readable training clip"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no readable training clip"),
+        "{}",
+        stderr(&out)
+    );
     let run = only_run(&s);
     let status = RunStatus::read(&run.status_json()).unwrap();
     assert_eq!((status.state, status.step), (RunState::Failed, 0));
-    assert!(!run.latest_pointer().exists(), "a checkpoint of random weights");
+    assert!(
+        !run.latest_pointer().exists(),
+        "a checkpoint of random weights"
+    );
 }
 
 #[test]
@@ -228,7 +255,10 @@ fn too_many_unreadable_clips_fail_the_run_with_their_list() {
     let config = write_config_in(&base, "finetune", "", &root);
     let s = base.join("s");
     let out = launch(&config, &s, &[]);
-    assert!(!out.status.success(), "3 of 14 unreadable passed the 5% ceiling");
+    assert!(
+        !out.status.success(),
+        "3 of 14 unreadable passed the 5% ceiling"
+    );
     let err = stderr(&out);
     assert!(err.contains("data.max_unreadable"), "{err}");
     for i in [1, 5, 9] {
@@ -236,7 +266,11 @@ fn too_many_unreadable_clips_fail_the_run_with_their_list() {
     }
     // Raised above the share, the same data trains.
     let s2 = base.join("s2");
-    ok(launch(&config, &s2, &["data.max_unreadable=0.25", "optim.epochs=1"]));
+    ok(launch(
+        &config,
+        &s2,
+        &["data.max_unreadable=0.25", "optim.epochs=1"],
+    ));
 }
 
 #[test]
@@ -247,7 +281,11 @@ fn an_evaluation_of_no_video_is_an_error_not_a_score() {
     let s = base.join("s");
     let out = launch(&config, &s, &["optim.epochs=1"]);
     assert!(!out.status.success(), "scored an empty test set");
-    assert!(stderr(&out).contains("0 of 7 test videos"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("0 of 7 test videos"),
+        "{}",
+        stderr(&out)
+    );
     let run = only_run(&s);
     assert!(
         !run.eval_file("demo", "test").exists(),
@@ -257,6 +295,8 @@ fn an_evaluation_of_no_video_is_an_error_not_a_score() {
         .poll(usize::MAX)
         .unwrap()
         .records;
-    assert!(!records.iter().any(|r| r.name == "uar"), "UAR of nothing logged");
+    assert!(
+        !records.iter().any(|r| r.name == "uar"),
+        "UAR of nothing logged"
+    );
 }
-

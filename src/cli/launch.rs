@@ -56,5 +56,7 @@ pub fn run(args: &LaunchArgs) -> Result<()> {
         eprintln!("error: {e:#}");
     }
     drop(tee);
-    result.map(drop).map_err(|_| anyhow::anyhow!("the run failed (see above and {})", run.log_txt().display()))
+    result
+        .map(drop)
+        .map_err(|_| anyhow::anyhow!("the run failed (see above and {})", run.log_txt().display()))
 }

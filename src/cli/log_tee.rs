@@ -43,7 +43,10 @@ impl LogTee {
         for fd in [1, 2] {
             let mut ends = [0; 2];
             // SAFETY: `ends` has room for the two descriptors pipe(2) writes.
-            check(unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) }, "pipe")?;
+            check(
+                unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) },
+                "pipe",
+            )?;
             // SAFETY: dup/dup2/close on descriptors this process owns; no memory is shared.
             let saved = check(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) }, "dup")?;
             check(unsafe { libc::dup2(ends[1], fd) }, "dup2")?;

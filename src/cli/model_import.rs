@@ -57,9 +57,21 @@ fn conflicts(args: &ImportArgs, spec: &ModelSpec) -> Vec<String> {
             out.push(format!("{flag} {given} (the file records {recorded})"));
         }
     };
-    differ("--heads", args.heads.map(|v| v.to_string()), e.heads.to_string());
-    differ("--img-size", args.img_size.map(|v| v.to_string()), e.img_size.to_string());
-    differ("--frames", args.frames.map(|v| v.to_string()), e.frames.to_string());
+    differ(
+        "--heads",
+        args.heads.map(|v| v.to_string()),
+        e.heads.to_string(),
+    );
+    differ(
+        "--img-size",
+        args.img_size.map(|v| v.to_string()),
+        e.img_size.to_string(),
+    );
+    differ(
+        "--frames",
+        args.frames.map(|v| v.to_string()),
+        e.frames.to_string(),
+    );
     differ(
         "--depths",
         args.depths.as_ref().map(|d| format!("{d:?}")),

@@ -397,10 +397,17 @@ mod tests {
                 .map(|e| e.raw_path)
                 .collect()
         };
-        let unlabeled = "\u{feff}clip one.mp4\nclip\ttwo.mp4\r\nclip  three.mp4 0\n\"clip 4\"\nfive.mp4\n";
+        let unlabeled =
+            "\u{feff}clip one.mp4\nclip\ttwo.mp4\r\nclip  three.mp4 0\n\"clip 4\"\nfive.mp4\n";
         assert_eq!(
             raw(unlabeled, LabelKind::None),
-            ["clip one.mp4", "clip\ttwo.mp4", "clip  three.mp4", "clip 4", "five.mp4"]
+            [
+                "clip one.mp4",
+                "clip\ttwo.mp4",
+                "clip  three.mp4",
+                "clip 4",
+                "five.mp4"
+            ]
         );
         let classes = "\u{feff}my clip.mp4 3\nclip\t7.mp4\t2\n\"quoted 9\" 1\n";
         assert_eq!(
@@ -413,7 +420,10 @@ mod tests {
         let e = parse("a.mp4 nan 1 2\n", LabelKind::Values(3)).unwrap_err();
         assert!(e.to_string().contains("not a finite number"), "{e}");
         let e = parse("\"a.mp4\"\n", LabelKind::Class { classes: None }).unwrap_err();
-        assert!(e.to_string().contains(":1: expected `<path> <label>`"), "{e}");
+        assert!(
+            e.to_string().contains(":1: expected `<path> <label>`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -543,4 +543,3 @@ pub fn init_classifier_from_pretrainer<B: Backend>(
     let fresh = |key: &str| key.starts_with("fc_norm.") || key.starts_with("head.");
     check_and_apply(model, "classifier", ckpt, select, fresh)
 }
-

@@ -43,7 +43,10 @@ impl MetricsRepair {
     pub fn describe(&self, path: &Path) -> Option<String> {
         let mut parts = vec![];
         if self.torn_bytes > 0 {
-            parts.push(format!("removed a torn last line ({} bytes)", self.torn_bytes));
+            parts.push(format!(
+                "removed a torn last line ({} bytes)",
+                self.torn_bytes
+            ));
         }
         if self.dropped_records > 0 {
             parts.push(format!(
@@ -356,7 +359,10 @@ mod tests {
             w.log(step, 0, "train", "loss", step as f64).unwrap();
         }
         drop(w);
-        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
         f.write_all(br#"{"step":6,"epoch":0,"spl"#).unwrap();
         drop(f);
         let (mut w, repair) = MetricsWriter::open_for_resume(&path, None).unwrap();

@@ -27,7 +27,11 @@ pub struct LockHolder {
 
 impl std::fmt::Display for LockHolder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "pid {} on host {} since {}", self.pid, self.host, self.since)
+        write!(
+            f,
+            "pid {} on host {} since {}",
+            self.pid, self.host, self.since
+        )
     }
 }
 
@@ -160,7 +164,10 @@ mod tests {
         // flock locks belong to the open file description: a second open in this same
         // process conflicts as another process's would.
         let err = RunLock::acquire(&run).unwrap_err().to_string();
-        assert!(err.contains(&format!("pid {}", std::process::id())), "{err}");
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
         drop(lock);
         assert_eq!(holder(&run), None);
         RunLock::acquire(&run).unwrap();

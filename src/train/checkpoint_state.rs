@@ -75,7 +75,12 @@ pub fn write_checkpoint(
         // `latest` already names it, so nothing is left that no reader will use.
         let named = std::fs::read_to_string(dir.join("latest")).is_ok_and(|l| l.trim() == stem);
         if !named {
-            for ext in ["safetensors", "safetensors.tmp", "optim.safetensors", "state.json"] {
+            for ext in [
+                "safetensors",
+                "safetensors.tmp",
+                "optim.safetensors",
+                "state.json",
+            ] {
                 std::fs::remove_file(dir.join(format!("{stem}.{ext}"))).ok();
             }
         }
@@ -210,7 +215,9 @@ fn check_safetensors_length(path: &Path) -> Result<()> {
         .map_err(|_| bad("shorter than a safetensors header".into()))?;
     let n = u64::from_le_bytes(n);
     if n > (100 << 20) || 8 + n > len {
-        return Err(bad(format!("header of {n} bytes does not fit the file ({len} bytes)")));
+        return Err(bad(format!(
+            "header of {n} bytes does not fit the file ({len} bytes)"
+        )));
     }
     let mut header = vec![0u8; n as usize];
     f.read_exact(&mut header)?;
@@ -308,7 +315,10 @@ mod tests {
         let bytes = 1f32.to_le_bytes();
         let view =
             safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![1], &bytes).unwrap();
-        Ok(std::fs::write(p, safetensors::serialize([("w", view)], None)?)?)
+        Ok(std::fs::write(
+            p,
+            safetensors::serialize([("w", view)], None)?,
+        )?)
     }
 
     #[test]
@@ -331,7 +341,11 @@ mod tests {
         let c = read_latest(dir).unwrap().unwrap();
         assert_eq!(c.state.step, 10);
         assert_eq!(c.passed_over.len(), 2, "{:?}", c.passed_over);
-        assert!(c.passed_over[0].contains("truncated"), "{:?}", c.passed_over);
+        assert!(
+            c.passed_over[0].contains("truncated"),
+            "{:?}",
+            c.passed_over
+        );
         assert!(c.passed_over[1].contains("missing"), "{:?}", c.passed_over);
         std::fs::remove_file(dir.join("step-000010.optim.safetensors")).unwrap();
         let err = read_latest(dir).err().unwrap().to_string();
@@ -346,14 +360,7 @@ mod tests {
             moments: BTreeMap::from([("fc.weight".into(), (vec![1.0, 2.0], vec![3.0, 4.0]))]),
         };
         for step in [10, 20, 30] {
-            write_checkpoint(
-                &dir,
-                model_file,
-                &optim,
-                &state(step),
-                2,
-            )
-            .unwrap();
+            write_checkpoint(&dir, model_file, &optim, &state(step), 2).unwrap();
         }
         assert_eq!(checkpoint_steps(&dir), vec![20, 30]);
         let latest = read_latest(&dir).unwrap().unwrap();
@@ -373,14 +380,7 @@ mod tests {
         for name in stale {
             std::fs::write(dir.join(name), b"torn").unwrap();
         }
-        write_checkpoint(
-            &dir,
-            model_file,
-            &optim,
-            &state(40),
-            2,
-        )
-        .unwrap();
+        write_checkpoint(&dir, model_file, &optim, &state(40), 2).unwrap();
         for name in stale {
             assert!(!dir.join(name).exists(), "{name} left behind");
         }
@@ -394,14 +394,7 @@ mod tests {
             steps: 1,
             moments: BTreeMap::new(),
         };
-        write_checkpoint(
-            &dir,
-            model_file,
-            &optim,
-            &state(10),
-            3,
-        )
-        .unwrap();
+        write_checkpoint(&dir, model_file, &optim, &state(10), 3).unwrap();
         // A model save that dies half way.
         let failed = write_checkpoint(&dir, |_| bail!("killed"), &optim, &state(20), 3);
         assert!(failed.is_err());

@@ -68,9 +68,17 @@ pub struct Unreadable {
 impl Unreadable {
     /// The list for an error message: one per line, at most `max`, with the rest counted.
     pub fn describe(&self, max: usize) -> String {
-        let mut out: Vec<String> = self.listed.iter().take(max).map(|l| format!("  {l}")).collect();
+        let mut out: Vec<String> = self
+            .listed
+            .iter()
+            .take(max)
+            .map(|l| format!("  {l}"))
+            .collect();
         if self.listed.len() > max {
-            out.push(format!("  … and {} more (see log.txt)", self.listed.len() - max));
+            out.push(format!(
+                "  … and {} more (see log.txt)",
+                self.listed.len() - max
+            ));
         }
         out.join("\n")
     }

@@ -22,7 +22,9 @@ pub fn key_line(text: &str, dotted: &str) -> Option<usize> {
         .collect();
     let mut current: &DeTable = table.get_ref();
     for (i, part) in parts.iter().enumerate() {
-        let (key, value) = current.iter().find(|(k, _)| k.get_ref().as_ref() == *part)?;
+        let (key, value) = current
+            .iter()
+            .find(|(k, _)| k.get_ref().as_ref() == *part)?;
         if i + 1 == parts.len() {
             return Some(line_of(text, key.span().start));
         }

@@ -140,7 +140,10 @@ pub fn prepare_config(
     // Everything the worker would refuse, refused now, before a run folder exists (and
     // before `launch --detach` could say "started").
     if !config.backend.is_built() {
-        return Err(invalid("backend", crate::backend::not_built(config.backend)));
+        return Err(invalid(
+            "backend",
+            crate::backend::not_built(config.backend),
+        ));
     }
     super::data_adapter::read_manifests(&config)
         .with_context(|| format!("{}", config_path.display()))?;

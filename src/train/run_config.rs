@@ -287,10 +287,7 @@ impl RunConfig {
             })?;
         config.validate(path).map_err(|e| match e {
             RunConfigError::Invalid {
-                path,
-                key,
-                reason,
-                ..
+                path, key, reason, ..
             } => RunConfigError::Invalid {
                 line: located(&key),
                 path,
@@ -458,13 +455,18 @@ betas = [0.9, 0.95]
             err.contains("run.toml: line 11: `optim.batch_size`") && err.contains("\"eight\""),
             "{err}"
         );
-        let err = parse(DEMO, &["optim.epochs=\"two\""]).unwrap_err().to_string();
+        let err = parse(DEMO, &["optim.epochs=\"two\""])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--set: `optim.epochs`"), "{err}");
         let text = DEMO.replace("epochs = 2", "epochs = 2\nmin_lr = -1.0");
         let err = parse(&text, &[]).unwrap_err().to_string();
         assert!(err.starts_with("run.toml:13: `optim.min_lr`"), "{err}");
         let err = parse(DEMO, &["optim.min_lr=-1.0"]).unwrap_err().to_string();
-        assert!(err.starts_with("run.toml: `optim.min_lr`: -1 is outside"), "{err}");
+        assert!(
+            err.starts_with("run.toml: `optim.min_lr`: -1 is outside"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -21,17 +21,40 @@ struct Range {
 
 impl Range {
     const fn closed(low: f64, high: f64) -> Self {
-        Self { low, low_open: false, high, high_open: false }
+        Self {
+            low,
+            low_open: false,
+            high,
+            high_open: false,
+        }
     }
     const fn open_low(low: f64, high: f64) -> Self {
-        Self { low, low_open: true, high, high_open: false }
+        Self {
+            low,
+            low_open: true,
+            high,
+            high_open: false,
+        }
     }
     const fn open_high(low: f64, high: f64) -> Self {
-        Self { low, low_open: false, high, high_open: true }
+        Self {
+            low,
+            low_open: false,
+            high,
+            high_open: true,
+        }
     }
     fn contains(&self, x: f64) -> bool {
-        let above = if self.low_open { x > self.low } else { x >= self.low };
-        let below = if self.high_open { x < self.high } else { x <= self.high };
+        let above = if self.low_open {
+            x > self.low
+        } else {
+            x >= self.low
+        };
+        let below = if self.high_open {
+            x < self.high
+        } else {
+            x <= self.high
+        };
         above && below
     }
 }
@@ -66,26 +89,70 @@ fn ranges(c: &RunConfig) -> Vec<(&'static str, f64, Range)> {
     vec![
         ("model.drop_path", m.drop_path, Range::open_high(0.0, 1.0)),
         ("data.stride", d.stride as f64, Range::closed(1.0, 32.0)),
-        ("data.test_clips", d.test_clips as f64, Range::closed(1.0, 32.0)),
+        (
+            "data.test_clips",
+            d.test_clips as f64,
+            Range::closed(1.0, 32.0),
+        ),
         ("data.workers", d.workers as f64, Range::closed(1.0, 256.0)),
-        ("data.max_unreadable", d.max_unreadable, Range::closed(0.0, 1.0)),
-        ("optim.batch_size", o.batch_size as f64, Range::closed(1.0, 65536.0)),
-        ("optim.accumulation", o.accumulation as f64, Range::closed(1.0, 4096.0)),
-        ("optim.epochs", o.epochs as f64, Range::closed(epochs_low, 100_000.0)),
+        (
+            "data.max_unreadable",
+            d.max_unreadable,
+            Range::closed(0.0, 1.0),
+        ),
+        (
+            "optim.batch_size",
+            o.batch_size as f64,
+            Range::closed(1.0, 65536.0),
+        ),
+        (
+            "optim.accumulation",
+            o.accumulation as f64,
+            Range::closed(1.0, 4096.0),
+        ),
+        (
+            "optim.epochs",
+            o.epochs as f64,
+            Range::closed(epochs_low, 100_000.0),
+        ),
         ("optim.base_lr", o.base_lr, Range::open_low(0.0, 10.0)),
         ("optim.min_lr", o.min_lr, Range::closed(0.0, 10.0)),
         ("optim.warmup_lr", o.warmup_lr, Range::closed(0.0, 10.0)),
-        ("optim.weight_decay", o.weight_decay, Range::closed(0.0, 10.0)),
+        (
+            "optim.weight_decay",
+            o.weight_decay,
+            Range::closed(0.0, 10.0),
+        ),
         ("optim.betas", o.betas[0], Range::open_high(0.0, 1.0)),
         ("optim.betas", o.betas[1], Range::open_high(0.0, 1.0)),
-        ("optim.layer_decay", o.layer_decay, Range::open_low(0.0, 1.0)),
+        (
+            "optim.layer_decay",
+            o.layer_decay,
+            Range::open_low(0.0, 1.0),
+        ),
         ("optim.clip_grad", o.clip_grad, Range::open_high(0.0, INF)),
-        ("optim.label_smoothing", o.label_smoothing, Range::open_high(0.0, 1.0)),
+        (
+            "optim.label_smoothing",
+            o.label_smoothing,
+            Range::open_high(0.0, 1.0),
+        ),
         ("optim.mixup", o.mixup, Range::closed(0.0, 100.0)),
         ("optim.cutmix", o.cutmix, Range::closed(0.0, 100.0)),
-        ("artifacts.checkpoint_every", a.checkpoint_every as f64, Range::closed(1.0, 1e12)),
-        ("artifacts.keep_last", a.keep_last as f64, Range::closed(1.0, 10_000.0)),
-        ("artifacts.recon_samples", a.recon_samples as f64, Range::closed(0.0, 64.0)),
+        (
+            "artifacts.checkpoint_every",
+            a.checkpoint_every as f64,
+            Range::closed(1.0, 1e12),
+        ),
+        (
+            "artifacts.keep_last",
+            a.keep_last as f64,
+            Range::closed(1.0, 10_000.0),
+        ),
+        (
+            "artifacts.recon_samples",
+            a.recon_samples as f64,
+            Range::closed(0.0, 64.0),
+        ),
     ]
 }
 
@@ -251,5 +318,4 @@ impl RunConfig {
             _ => Ok(()),
         }
     }
-
 }

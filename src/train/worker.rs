@@ -16,8 +16,8 @@ use burn::tensor::backend::AutodiffBackend;
 
 use super::adamw::AdamW;
 use super::checkpoint_state::{TrainingState, write_checkpoint};
-use super::crash_point::crash_point;
 use super::clip_source::{ClipBatch, ClipSource, LabelSpace, Unreadable};
+use super::crash_point::crash_point;
 use super::run_config::RunConfig;
 use super::schedule::CosineSchedule;
 use super::trainer::{StepStats, Trainer, UpdateRules};

@@ -71,8 +71,8 @@ pub fn orphans(run: &RunDir) -> Vec<String> {
         for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             let stem = name.split('.').next().unwrap_or("");
-            let partial = name.starts_with("step-")
-                && !dir.join(format!("{stem}.state.json")).is_file();
+            let partial =
+                name.starts_with("step-") && !dir.join(format!("{stem}.state.json")).is_file();
             if name.contains(".tmp") || partial {
                 out.push(format!("{}/{name}", dir.display()));
             }
