@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Result, ensure};
 use clap::Args;
+
+use super::bounded;
 use svfap_tui::data::{ViewConfig, load_clips};
 
 #[derive(Args, Debug)]
@@ -32,11 +34,6 @@ pub struct ClipArgs {
     /// FFmpeg decoder threads (1–64).
     #[arg(long, default_value_t = 1, value_parser = bounded(1, 64))]
     pub threads: usize,
-}
-
-/// A count in `low..=high`, refused by clap naming the flag and the range.
-fn bounded(low: u64, high: u64) -> clap::builder::RangedU64ValueParser<usize> {
-    clap::builder::RangedU64ValueParser::<usize>::new().range(low..=high)
 }
 
 pub fn run(args: &ClipArgs) -> Result<()> {

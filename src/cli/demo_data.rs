@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
+use super::bounded;
+
 #[derive(Args, Debug)]
 pub struct DemoDataArgs {
     /// Output folder (created).
@@ -31,11 +33,6 @@ pub struct DemoDataArgs {
     /// Generator threads (1–256).
     #[arg(long, default_value_t = 2, value_parser = bounded(1, 256))]
     pub workers: usize,
-}
-
-/// A count in `low..=high`, refused by clap naming the flag and the range.
-fn bounded(low: u64, high: u64) -> clap::builder::RangedU64ValueParser<usize> {
-    clap::builder::RangedU64ValueParser::<usize>::new().range(low..=high)
 }
 
 impl DemoDataArgs {

@@ -20,3 +20,8 @@ pub mod run_worker;
 pub mod status;
 pub mod tui;
 pub mod warmup;
+
+/// A count in `low..=high` for a clap flag, refused by clap naming the flag and the range.
+pub fn bounded(low: u64, high: u64) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(low..=high)
+}

@@ -64,7 +64,7 @@ pub fn run_worker(
     let status = Arc::new(Mutex::new(RunStatus {
         state: RunState::Running,
         pid: Some(std::process::id()),
-        host: hostname(),
+        host: crate::session::launcher::hostname(),
         last_error: None,
         ..previous
     }));
@@ -170,7 +170,13 @@ thread_local! {
 }
 
 /// Keeps the default panic report (to log.txt) and remembers where the panic happened.
+/// Installed once per process (a cross-validation runs several workers in one).
 fn capture_panic_messages() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(install_panic_hook);
+}
+
+fn install_panic_hook() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let place = info
@@ -212,10 +218,4 @@ fn dispatch(ctx: &mut RunContext, source: &mut dyn ClipSource) -> Result<Outcome
             }
         }
     })
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default()
 }

@@ -26,7 +26,17 @@ pub fn refused(out: &Output, words: &[&str]) {
     }
 }
 
+/// `launch CONFIG --session SESSION --set …` in the foreground.
 pub fn launch(config: &Path, session: &Path, sets: &[&str]) -> Output {
+    launch_with(config, session, sets, false)
+}
+
+/// The same with `--detach`.
+pub fn launch_detached(config: &Path, session: &Path, sets: &[&str]) -> Output {
+    launch_with(config, session, sets, true)
+}
+
+fn launch_with(config: &Path, session: &Path, sets: &[&str], detach: bool) -> Output {
     let mut args = vec![
         "launch".to_string(),
         config.display().to_string(),
@@ -36,6 +46,9 @@ pub fn launch(config: &Path, session: &Path, sets: &[&str]) -> Output {
     for s in sets {
         args.push("--set".into());
         args.push(s.to_string());
+    }
+    if detach {
+        args.push("--detach".into());
     }
     let args: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
     svfap(&args)
@@ -79,22 +92,6 @@ pub fn orphans(run: &RunDir) -> Vec<String> {
         }
     }
     out
-}
-
-pub fn launch_detached(config: &Path, session: &Path, sets: &[&str]) -> Output {
-    let mut args = vec![
-        "launch".to_string(),
-        config.display().to_string(),
-        "--session".into(),
-        session.display().to_string(),
-        "--detach".into(),
-    ];
-    for s in sets {
-        args.push("--set".into());
-        args.push(s.to_string());
-    }
-    let args: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
-    svfap(&args)
 }
 
 /// A tmpfs of `size` at `dir`, unmounted on drop.
