@@ -25,8 +25,11 @@ enum Command {
     /// Inspect and convert models.
     #[command(subcommand)]
     Model(ModelCommand),
-    /// Classify one clip with a fine-tuned checkpoint.
+    /// Predict with a fine-tuned checkpoint: one video (a timeline of windows), many videos
+    /// (a manifest or folder), or a prepared clip.
     Infer(cli::infer::InferArgs),
+    /// Pooled encoder features per clip and per video, to .safetensors or .npy.
+    Features(cli::features::FeaturesArgs),
     /// Print throughput and memory numbers.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -128,6 +131,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Model(ModelCommand::Info(args))) => cli::model_info::run(&args),
         Some(Command::Model(ModelCommand::Import(args))) => cli::model_import::run(&args),
         Some(Command::Infer(args)) => cli::infer::run(&args),
+        Some(Command::Features(args)) => cli::features::run(&args),
         Some(Command::Bench(BenchCommand::Model(args))) => cli::bench_model::run(&args),
         Some(Command::Bench(BenchCommand::Tui(args))) => cli::bench_tui::run(&args),
         Some(Command::Status(args)) => cli::status::run(&args),

@@ -1,65 +1,309 @@
-//! `svfap-tui infer`: class probabilities for one clip from a fine-tuned checkpoint.
+//! `svfap-tui infer --checkpoint CKPT INPUT`: class probabilities from a fine-tuned model for
+//! one video (a timeline of sliding windows plus the video's mean), for many videos (a
+//! manifest or a folder: one row each, with UAR/WAR when the manifest has labels), or for one
+//! prepared `.npy` clip. The clip geometry comes from the checkpoint.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use burn::prelude::*;
-use burn::tensor::activation::softmax;
 use burn::tensor::backend::AutodiffBackend;
 use clap::Args;
-use svfap_tui::model::ClassifierConfig;
-use svfap_tui::model::checkpoint::{
-    ArchitectureHints, CheckpointTensors, ModelSpec, infer_spec, load_classifier, read_checkpoint,
-};
+use svfap_tui::data::registry::{Task, names as dataset_names};
+use svfap_tui::inference::clip_frames::ClipFrames;
+use svfap_tui::inference::input::{InferInput, classify_input};
+use svfap_tui::inference::many::{ManyOptions, score_many};
+use svfap_tui::inference::scorer::{Scorer, argmax, classifier_config};
+use svfap_tui::inference::timeline::{TimelineOptions, score_video};
+use svfap_tui::model::checkpoint::{CheckpointTensors, read_checkpoint};
+use svfap_tui::model::input_spec::InputSpec;
 use svfap_tui::model::precision::autocast;
 use svfap_tui::npy;
+use svfap_tui::session::artifacts::Prediction;
+use svfap_tui::train::eval_report::{EvalScope, score_predictions};
+
+use super::bounded;
+use super::infer_output as out;
+use super::progress::Progress;
 
 #[derive(Args, Debug)]
 pub struct InferArgs {
     /// Fine-tuned checkpoint (ours, or a released .pth/.safetensors).
     #[arg(long)]
     pub checkpoint: PathBuf,
-    /// A `.npy` float32 array [3, T, H, W], already normalised (used as is).
+    /// A video file, a folder of frames, a manifest (`path [label]` per line), a folder of
+    /// videos, or a normalised `.npy` [3, T, H, W] clip.
     pub input: PathBuf,
-    /// Class names, comma separated, in label order (e.g. DFEW: happy,sad,neutral,angry,surprise,disgust,fear).
+    /// Class names, comma separated, in label order (default: the checkpoint's, if recorded).
     #[arg(long, value_delimiter = ',')]
     pub labels: Option<Vec<String>>,
-    /// Print {"logits": [...], "probs": [...], "features": [...]} on stdout.
+    /// Dataset the checkpoint was fine-tuned on, for its label names (dfew, ferv39k, mafw, …).
     #[arg(long)]
+    pub dataset: Option<String>,
+    /// Frame stride of a clip (default: the checkpoint's, else 4 as in the paper).
+    #[arg(long, value_parser = bounded(1, 64))]
+    pub stride: Option<usize>,
+    /// Seconds between the starts of two windows of one video (default: half a window).
+    #[arg(long)]
+    pub window_stride: Option<f64>,
+    /// Frame rate of a frame folder (default 25; a video file's own rate is used).
+    #[arg(long)]
+    pub fps: Option<f64>,
+    /// Clips per forward pass (1–512).
+    #[arg(long, default_value_t = 8, value_parser = bounded(1, 512))]
+    pub batch: usize,
+    /// Decoding threads for many videos (default: all cores).
+    #[arg(long, value_parser = bounded(1, 256))]
+    pub workers: Option<usize>,
+    /// Print JSON on stdout (per window and the video's mean; or per video).
+    #[arg(long, conflicts_with = "csv")]
     pub json: bool,
+    /// Print CSV on stdout (a row per window and a `video` row; or a row per video).
+    #[arg(long)]
+    pub csv: bool,
+    /// Many labelled videos: also write the evaluation report (the run's `eval/*.json` format).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub backend: crate::BackendArgs,
 }
 
-pub fn run(args: &InferArgs) -> Result<()> {
-    let ckpt = read_checkpoint(&args.checkpoint)?;
-    let config = match infer_spec(&ckpt, &ArchitectureHints::default())? {
-        ModelSpec::Classifier(c) => c,
-        ModelSpec::Pretrainer(_) => bail!(
-            "{}: is a pre-training checkpoint (it has a decoder); fine-tune it before inference",
-            args.checkpoint.display()
-        ),
+/// The checkpoint's input spec with the command line's overrides.
+pub fn input_spec(
+    ckpt: &CheckpointTensors,
+    outputs: usize,
+    dataset: Option<&str>,
+    labels: Option<&[String]>,
+    stride: Option<usize>,
+) -> Result<InputSpec> {
+    let mut spec = ckpt.input.clone().unwrap_or_default();
+    if let Some(name) = dataset {
+        let Some(d) = InputSpec::for_dataset(name) else {
+            bail!(
+                "--dataset {name}: unknown; known: {}",
+                dataset_names().join(", ")
+            );
+        };
+        spec.dataset = d.dataset;
+        spec.labels = d.labels;
+        spec.regression = d.regression;
+    }
+    let source = match (labels, dataset) {
+        (Some(labels), _) => {
+            spec.labels = labels.to_vec();
+            "--labels has".to_string()
+        }
+        (None, Some(name)) => format!("--dataset {name} has"),
+        (None, None) => "the checkpoint records".to_string(),
     };
-    let ext = args
-        .input
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if ext != "npy" {
+    if !spec.labels.is_empty() && spec.labels.len() != outputs {
         bail!(
-            "{}: `infer` reads a normalised .npy [3, T, H, W]; make one from a video or a frame \
-             folder with `svfap-tui data clip INPUT --out clip.npy`",
-            args.input.display()
+            "{source} {} names but the model has {outputs} outputs",
+            spec.labels.len()
         );
     }
-    let array = npy::read_f32(&args.input)?;
-    let e = &config.encoder;
-    let expected = [e.in_chans, e.frames, e.img_size, e.img_size];
+    if let Some(s) = stride {
+        spec.stride = s;
+    }
+    Ok(spec)
+}
+
+pub fn run(args: &InferArgs) -> Result<()> {
+    super::end_quietly_on_closed_pipe();
+    if let Some(s) = args.window_stride
+        && !(s.is_finite() && s > 0.0)
+    {
+        bail!("--window-stride {s}: must be a positive number of seconds");
+    }
+    if let Some(f) = args.fps
+        && !(f.is_finite() && f > 0.0)
+    {
+        bail!("--fps {f}: must be a positive frame rate");
+    }
+    let ckpt = read_checkpoint(&args.checkpoint)?;
+    let (config, _) = classifier_config(&ckpt, false)?;
+    let spec = input_spec(
+        &ckpt,
+        config.num_outputs,
+        args.dataset.as_deref(),
+        args.labels.as_deref(),
+        args.stride,
+    )?;
+    let classes = (!spec.regression).then_some(config.num_outputs);
+    let input = classify_input(&args.input, classes)?;
+    let precision = args.backend.precision()?;
+    svfap_tui::with_backend!(args.backend.backend, |B, device_of| {
+        let device = device_of(args.backend.device);
+        let _autocast = autocast(precision);
+        let scorer = Scorer::<<B as AutodiffBackend>::InnerBackend>::load(
+            &ckpt,
+            config.clone(),
+            false,
+            spec.clone(),
+            &device,
+        )?;
+        run_on(args, &scorer, input)
+    })
+}
+
+fn run_on<B: Backend>(args: &InferArgs, scorer: &Scorer<B>, input: InferInput) -> Result<()> {
+    let spec = &scorer.input;
+    let size = scorer.config.encoder.img_size;
+    match input {
+        InferInput::Npy(path) => npy_clip(args, scorer, &path),
+        InferInput::Video(path) => {
+            let opts = TimelineOptions {
+                step_s: args.window_stride,
+                fps: args.fps,
+                batch: args.batch,
+                decode_threads: 2,
+            };
+            let frames = ClipFrames::new(size, spec);
+            let mut bar = Progress::new(format!("{}", path.display()), "windows", 0);
+            let t = score_video(scorer, &frames, &path, &opts, &mut |done, total| {
+                bar.set_total(total);
+                bar.update(done)
+            })?;
+            bar.finish();
+            for w in &t.warnings {
+                eprintln!("warning: {w}");
+            }
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&out::timeline_json(&t, spec, size))?
+                );
+            } else if args.csv {
+                print!("{}", out::timeline_csv(&t, spec));
+            } else {
+                print!("{}", out::timeline_table(&t, spec, size));
+            }
+            Ok(())
+        }
+        InferInput::Many {
+            origin,
+            entries,
+            labelled,
+            labels_unused,
+        } => {
+            if let Some(why) = labels_unused {
+                eprintln!("note: labels not used: {why}");
+            }
+            let workers = args
+                .workers
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            let opts = ManyOptions {
+                batch: args.batch,
+                workers,
+            };
+            let mut bar = Progress::new(format!("{}", origin.display()), "videos", entries.len());
+            let log: svfap_tui::data::loader::LogSink = Arc::new(|m: &str| eprintln!("\n{m}"));
+            let m = score_many(scorer, &entries, &opts, log, &mut |done, _| {
+                bar.update(done)
+            })?;
+            bar.finish();
+            if m.videos.is_empty() {
+                bail!(
+                    "{}: none of the {} videos could be read (first: {})",
+                    origin.display(),
+                    entries.len(),
+                    m.skipped
+                        .first()
+                        .map_or(String::new(), |(p, r)| format!("{}: {r}", p.display()))
+                );
+            }
+            let report = if labelled && !spec.regression {
+                let predictions = m
+                    .videos
+                    .iter()
+                    .map(|v| Prediction {
+                        path: v.raw_path.clone(),
+                        label: v.label.class().into(),
+                        pred: argmax(&v.probs).into(),
+                        probs: v.probs.iter().map(|&p| f64::from(p)).collect(),
+                    })
+                    .collect();
+                let scope = EvalScope {
+                    dataset: spec.dataset.clone(),
+                    split: origin
+                        .file_stem()
+                        .map_or("infer".into(), |s| s.to_string_lossy().into()),
+                    fold: None,
+                };
+                let names: Vec<String> = (0..scorer.config.num_outputs)
+                    .map(|i| spec.label(i))
+                    .collect();
+                let mut report =
+                    score_predictions(&scope, Task::Classification, &names, predictions)?;
+                report.videos_skipped = m.skipped.len();
+                Some(report)
+            } else {
+                None
+            };
+            if let Some(path) = &args.report {
+                let Some(report) = &report else {
+                    bail!(
+                        "--report: {} has no class labels to score against",
+                        origin.display()
+                    );
+                };
+                report.write(path)?;
+            }
+            let metrics = report
+                .as_ref()
+                .map(|r| serde_json::to_value(&r.metrics))
+                .transpose()?;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&out::many_json(&m, spec, metrics.as_ref()))?
+                );
+                return Ok(());
+            }
+            if args.csv {
+                print!("{}", out::many_csv(&m, spec));
+                return Ok(());
+            }
+            print!("{}", out::many_table(&m, spec));
+            println!(
+                "{} video(s), {} clip(s) in {:.1} s: {:.1} clips/s{}",
+                m.videos.len(),
+                m.clips,
+                m.seconds,
+                m.clips as f64 / m.seconds.max(1e-9),
+                if m.skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} skipped (listed above)", m.skipped.len())
+                }
+            );
+            if let Some(r) = &report {
+                let get = |k: &str| r.metrics.get(k).copied().unwrap_or(f64::NAN) * 100.0;
+                println!(
+                    "UAR {:.2}  WAR {:.2}  (over the {} labelled videos read)",
+                    get("uar"),
+                    get("war"),
+                    r.videos_scored
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// One prepared clip, used as is.
+fn npy_clip<B: Backend>(
+    args: &InferArgs,
+    scorer: &Scorer<B>,
+    path: &std::path::Path,
+) -> Result<()> {
+    let array = npy::read_f32(path)?;
+    let expected = scorer.clip_shape();
     if array.shape != expected {
         bail!(
             "{}: shape {:?} does not match the model's input [3, T, H, W] = {:?}",
-            args.input.display(),
+            path.display(),
             array.shape,
             expected
         );
@@ -70,72 +314,30 @@ pub fn run(args: &InferArgs) -> Result<()> {
         bail!(
             "{}: value {} at [channel {c}, frame {}, row {}, column {}] is not a finite number; \
              the model needs finite input",
-            args.input.display(),
+            path.display(),
             array.values[i],
             rest / (h * w),
             rest % (h * w) / w,
             rest % w
         );
     }
-    if let Some(labels) = &args.labels
-        && labels.len() != config.num_outputs
-    {
-        bail!(
-            "--labels has {} names but the model has {} outputs",
-            labels.len(),
-            config.num_outputs
-        );
-    }
-    let precision = args.backend.precision()?;
-    let outputs = svfap_tui::with_backend!(args.backend.backend, |B, device_of| {
-        let device = device_of(args.backend.device);
-        let _autocast = autocast(precision);
-        classify::<<B as AutodiffBackend>::InnerBackend>(
-            &config,
-            &ckpt,
-            array.values,
-            expected,
-            &device,
-        )
-    })?;
-    let [logits, probs, features] = outputs;
+    let score = scorer.score(array.values, 1)?.remove(0);
     if args.json {
-        let v = serde_json::json!({ "logits": logits, "probs": probs, "features": features });
+        let v = serde_json::json!({
+            "logits": score.logits, "probs": score.probs, "features": score.features
+        });
         println!("{}", serde_json::to_string(&v)?);
         return Ok(());
     }
-    let mut order: Vec<usize> = (0..probs.len()).collect();
-    order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+    let spec = &scorer.input;
+    let mut order: Vec<usize> = (0..score.probs.len()).collect();
+    order.sort_by(|&a, &b| score.probs[b].total_cmp(&score.probs[a]));
     for i in order {
-        let name = args
-            .labels
-            .as_ref()
-            .map(|l| l[i].clone())
-            .unwrap_or_else(|| format!("class {i}"));
-        println!("{name:>16}  {:6.2}%", probs[i] * 100.0);
+        if spec.regression {
+            println!("{:>16}  {:.4}", spec.label(i), score.probs[i]);
+        } else {
+            println!("{:>16}  {:6.2}%", spec.label(i), score.probs[i] * 100.0);
+        }
     }
     Ok(())
-}
-
-/// Logits, probabilities and features of one clip on backend `B`.
-fn classify<B: Backend>(
-    config: &ClassifierConfig,
-    ckpt: &CheckpointTensors,
-    values: Vec<f32>,
-    shape: [usize; 4],
-    device: &B::Device,
-) -> Result<[Vec<f32>; 3]> {
-    let model = load_classifier::<B>(config, ckpt, device)?;
-    let video = Tensor::<B, 4>::from_data(TensorData::new(values, shape), device).unsqueeze::<5>();
-    let out = model.forward(video);
-    let to_vec = |t: Tensor<B, 2>| {
-        t.into_data()
-            .to_vec::<f32>()
-            .map_err(|e| anyhow::anyhow!("reading model output: {e:?}"))
-    };
-    Ok([
-        to_vec(out.logits.clone())?,
-        to_vec(softmax(out.logits, 1))?,
-        to_vec(out.features)?,
-    ])
 }

@@ -2,14 +2,16 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use svfap_tui::backend::Cpu;
+use svfap_tui::data::registry::names as dataset_names;
 use svfap_tui::model::accounting::{classifier_params, pretrainer_params};
 use svfap_tui::model::checkpoint::{
     ArchitectureHints, ModelSpec, infer_spec, load_classifier, load_pretrainer, read_checkpoint,
 };
 use svfap_tui::model::checkpoint_save::{save_classifier, save_pretrainer};
+use svfap_tui::model::input_spec::InputSpec;
 use svfap_tui::model::{ClassifierConfig, PretrainerConfig, preset};
 
 #[derive(Args, Debug)]
@@ -43,6 +45,45 @@ pub struct ImportArgs {
     /// Mask ratio recorded for a pre-training checkpoint (default 0.9).
     #[arg(long)]
     pub mask_ratio: Option<f64>,
+    /// Dataset a fine-tuned checkpoint was trained on (dfew, ferv39k, mafw, …): its label
+    /// names and task are recorded, so `infer` prints names instead of class numbers.
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Frame stride the checkpoint was trained with, recorded for `infer` (default 4, the paper's).
+    #[arg(long, value_parser = super::bounded(1, 32))]
+    pub stride: Option<usize>,
+}
+
+/// What `infer` needs beyond the weights, from `--dataset`/`--stride` (or the file's own record).
+fn input_spec(
+    args: &ImportArgs,
+    recorded: Option<&InputSpec>,
+    outputs: usize,
+) -> Result<Option<InputSpec>> {
+    let mut spec = match (&args.dataset, recorded) {
+        (Some(name), _) => {
+            let spec = InputSpec::for_dataset(name).ok_or_else(|| {
+                anyhow!(
+                    "--dataset {name}: unknown; known: {}",
+                    dataset_names().join(", ")
+                )
+            })?;
+            if spec.labels.len() != outputs {
+                bail!(
+                    "--dataset {name} has {} labels but the checkpoint's head has {outputs} outputs",
+                    spec.labels.len()
+                );
+            }
+            spec
+        }
+        (None, Some(r)) => r.clone(),
+        (None, None) if args.stride.is_some() => InputSpec::default(),
+        (None, None) => return Ok(None),
+    };
+    if let Some(stride) = args.stride {
+        spec.stride = stride;
+    }
+    Ok(Some(spec))
 }
 
 /// Flags that disagree with the architecture a checkpoint of ours records: refused rather
@@ -158,11 +199,18 @@ pub fn run(args: &ImportArgs) -> Result<()> {
     let device = Default::default();
     let (kind, params) = match &spec {
         ModelSpec::Classifier(config) => {
+            let input = input_spec(args, ckpt.input.as_ref(), config.num_outputs)?;
             let model = load_classifier::<Cpu>(config, &ckpt, &device)?;
-            save_classifier(&model, &args.out)?;
+            save_classifier(&model, input.as_ref(), &args.out)?;
             ("fine-tuned classifier", classifier_params(config))
         }
         ModelSpec::Pretrainer(config) => {
+            if args.dataset.is_some() || args.stride.is_some() {
+                bail!(
+                    "{}: --dataset and --stride describe a fine-tuned model; this is a pre-training checkpoint",
+                    args.checkpoint.display()
+                );
+            }
             let model = load_pretrainer::<Cpu>(config, &ckpt, &device)?;
             save_pretrainer(&model, &args.out)?;
             ("pre-trainer", pretrainer_params(config))

@@ -14,7 +14,7 @@ pub struct FrameFolder {
     pub files: Vec<PathBuf>,
 }
 
-fn is_frame_file(p: &Path) -> bool {
+pub(crate) fn is_frame_file(p: &Path) -> bool {
     matches!(
         p.extension()
             .and_then(|e| e.to_str())

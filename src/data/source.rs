@@ -62,6 +62,15 @@ impl ClipSource {
         self.len() == 0
     }
 
+    /// Average frame rate of a video file (a frame folder has none).
+    pub fn fps(&self) -> Option<f64> {
+        match self {
+            ClipSource::Folder(_) => None,
+            #[cfg(feature = "video")]
+            ClipSource::Video(v) => Some(v.info.avg_fps).filter(|f| f.is_finite() && *f > 0.0),
+        }
+    }
+
     /// Decodes the frames at `indices`, resized as asked.
     pub fn read(&mut self, indices: &[usize], opts: &DecodeOptions) -> DataResult<Decoded> {
         match self {

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::classifier::SvfapClassifier;
 use super::config::{ClassifierConfig, DecoderConfig, EncoderConfig, PretrainerConfig};
+use super::input_spec::{InputSpec, META_INPUT};
 use super::pretrainer::SvfapPretrainer;
 
 pub const FORMAT_VERSION: &str = "1";
@@ -91,6 +92,8 @@ pub struct CheckpointTensors {
     pub top_level_key: Option<String>,
     /// Our own metadata, when the file was written by `save_*`.
     pub spec: Option<ModelSpec>,
+    /// What the model was trained to see, when a fine-tuning run wrote the file.
+    pub input: Option<InputSpec>,
 }
 
 impl CheckpointTensors {
@@ -140,7 +143,13 @@ pub fn read_checkpoint(path: &Path) -> Result<CheckpointTensors, CheckpointError
             }
             let (_, metadata) = safetensors::SafeTensors::read_metadata(&bytes)
                 .map_err(|e| read_err(e.to_string()))?;
-            let spec = parse_metadata(metadata.metadata().as_ref()).map_err(read_err)?;
+            let meta = metadata.metadata().as_ref();
+            let spec = parse_metadata(meta).map_err(read_err)?;
+            let input = meta
+                .and_then(|m| m.get(META_INPUT))
+                .map(|json| InputSpec::parse(json))
+                .transpose()
+                .map_err(read_err)?;
             drop(bytes);
             let mut store = SafetensorsStore::from_file(path);
             let tensors = store
@@ -152,6 +161,7 @@ pub fn read_checkpoint(path: &Path) -> Result<CheckpointTensors, CheckpointError
                 tensors,
                 top_level_key: None,
                 spec,
+                input,
             })
         }
         "pth" | "pt" | "bin" | "ckpt" => {
@@ -169,6 +179,7 @@ pub fn read_checkpoint(path: &Path) -> Result<CheckpointTensors, CheckpointError
                             tensors: tensors.clone(),
                             top_level_key,
                             spec: None,
+                            input: None,
                         });
                     }
                     Ok(_) => last_error = "no tensors found".into(),

@@ -8,11 +8,13 @@ use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, SafetensorsStore};
 
 use super::checkpoint::{CheckpointError, FORMAT_VERSION, META_CONFIG, META_KIND, ModelSpec};
 use super::classifier::SvfapClassifier;
+use super::input_spec::{InputSpec, META_INPUT};
 use super::pretrainer::SvfapPretrainer;
 
 fn save<B: Backend, M: ModuleSnapshot<B>>(
     model: &M,
     spec: &ModelSpec,
+    input: Option<&InputSpec>,
     path: &Path,
 ) -> Result<(), CheckpointError> {
     let write_err = |reason: String| CheckpointError::Write {
@@ -44,6 +46,10 @@ fn save<B: Backend, M: ModuleSnapshot<B>>(
         .metadata(META_KIND, kind)
         .metadata(META_CONFIG, config)
         .with_key_remapping(from, to);
+    if let Some(input) = input {
+        let json = serde_json::to_string(input).map_err(|e| write_err(e.to_string()))?;
+        store = store.metadata(META_INPUT, json);
+    }
     let saved = crate::session::fault::check(path)
         .map_err(|e| write_err(e.to_string()))
         .and_then(|()| {
@@ -58,16 +64,29 @@ fn save<B: Backend, M: ModuleSnapshot<B>>(
     saved
 }
 
+/// Writes a classifier; `input` (stride, normalisation, label names) lets `infer` read the
+/// clip geometry from the file.
 pub fn save_classifier<B: Backend>(
     model: &SvfapClassifier<B>,
+    input: Option<&InputSpec>,
     path: &Path,
 ) -> Result<(), CheckpointError> {
-    save(model, &ModelSpec::Classifier(model.config.clone()), path)
+    save(
+        model,
+        &ModelSpec::Classifier(model.config.clone()),
+        input,
+        path,
+    )
 }
 
 pub fn save_pretrainer<B: Backend>(
     model: &SvfapPretrainer<B>,
     path: &Path,
 ) -> Result<(), CheckpointError> {
-    save(model, &ModelSpec::Pretrainer(model.config.clone()), path)
+    save(
+        model,
+        &ModelSpec::Pretrainer(model.config.clone()),
+        None,
+        path,
+    )
 }

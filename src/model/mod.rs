@@ -16,6 +16,7 @@ pub mod dense;
 pub mod drop_path;
 pub mod encoder;
 pub mod init;
+pub mod input_spec;
 pub mod mlp;
 pub mod multi_head;
 pub mod norm;

@@ -26,6 +26,7 @@ use crate::model::checkpoint::{
     read_checkpoint,
 };
 use crate::model::checkpoint_save::save_classifier;
+use crate::model::input_spec::InputSpec;
 use crate::model::{ClassifierConfig, SvfapClassifier};
 
 /// The model to start from: the run's latest checkpoint, else `model.init`, else scratch.
@@ -117,8 +118,17 @@ pub fn finetune<B: AutodiffBackend>(
             }
         })?)
     };
-    let save =
-        |m: &SvfapClassifier<B>, p: &std::path::Path| -> Result<()> { Ok(save_classifier(m, p)?) };
+    let input = InputSpec {
+        dataset: ctx.config.data.dataset.clone(),
+        labels: ctx.labels.names.clone(),
+        regression: task == Task::Regression,
+        stride: ctx.config.data.stride,
+        test_clips: ctx.config.data.test_clips,
+        ..InputSpec::default()
+    };
+    let save = |m: &SvfapClassifier<B>, p: &std::path::Path| -> Result<()> {
+        Ok(save_classifier(m, Some(&input), p)?)
+    };
     // Attention maps of one fixed held-out clip whenever `attn_every` steps have passed
     // (checked after each epoch) and at the end.
     let attn_clip = source.held_out(1)?.into_iter().next().map(|(_, clip)| clip);

@@ -1,0 +1,226 @@
+//! `svfap-tui features --checkpoint CKPT INPUT --out FILE`: pooled encoder features per clip
+//! and per video, for a manifest, a folder of videos, one video (sliding windows) or a
+//! prepared `.npy` clip, from a fine-tuned or a pre-trained checkpoint.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Result, bail};
+use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
+use clap::Args;
+use svfap_tui::data::manifest::Label;
+use svfap_tui::inference::clip_frames::ClipFrames;
+use svfap_tui::inference::features_file::{ClipRow, FeatureSet, VideoRow, output_files};
+use svfap_tui::inference::input::{InferInput, classify_input};
+use svfap_tui::inference::many::{ManyOptions, score_many};
+use svfap_tui::inference::scorer::{Scorer, classifier_config};
+use svfap_tui::inference::timeline::{TimelineOptions, score_video};
+use svfap_tui::model::checkpoint::read_checkpoint;
+use svfap_tui::model::precision::autocast;
+use svfap_tui::npy;
+
+use super::bounded;
+use super::progress::Progress;
+
+#[derive(Args, Debug)]
+pub struct FeaturesArgs {
+    /// Fine-tuned or pre-trained checkpoint (ours, or a released .pth/.safetensors).
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// A manifest, a folder of videos, one video or frame folder, or a `.npy` clip.
+    pub input: PathBuf,
+    /// Output: `.safetensors` (clip_features, video_features, clip_video) or `.npy`
+    /// (FILE per video, FILE.clips.npy per clip); an index CSV is written beside it.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Frame stride of a clip (default: the checkpoint's, else 4).
+    #[arg(long, value_parser = bounded(1, 64))]
+    pub stride: Option<usize>,
+    /// One video: seconds between window starts (default: half a window).
+    #[arg(long)]
+    pub window_stride: Option<f64>,
+    /// Clips per forward pass (1–512).
+    #[arg(long, default_value_t = 8, value_parser = bounded(1, 512))]
+    pub batch: usize,
+    /// Decoding threads for many videos (default: all cores).
+    #[arg(long, value_parser = bounded(1, 256))]
+    pub workers: Option<usize>,
+    #[command(flatten)]
+    pub backend: crate::BackendArgs,
+}
+
+fn label_text(label: &Label) -> String {
+    match label {
+        Label::Class(c) => c.to_string(),
+        Label::Values(v) => v.iter().map(f32::to_string).collect::<Vec<_>>().join(" "),
+        Label::None => String::new(),
+    }
+}
+
+pub fn run(args: &FeaturesArgs) -> Result<()> {
+    super::end_quietly_on_closed_pipe();
+    output_files(&args.out)?;
+    if let Some(s) = args.window_stride
+        && !(s.is_finite() && s > 0.0)
+    {
+        bail!("--window-stride {s}: must be a positive number of seconds");
+    }
+    let ckpt = read_checkpoint(&args.checkpoint)?;
+    let (config, encoder_only) = classifier_config(&ckpt, true)?;
+    let mut spec = ckpt.input.clone().unwrap_or_default();
+    if let Some(s) = args.stride {
+        spec.stride = s;
+    }
+    let input = classify_input(&args.input, None)?;
+    let precision = args.backend.precision()?;
+    let set = svfap_tui::with_backend!(args.backend.backend, |B, device_of| {
+        let device = device_of(args.backend.device);
+        let _autocast = autocast(precision);
+        let scorer = Scorer::<<B as AutodiffBackend>::InnerBackend>::load(
+            &ckpt,
+            config.clone(),
+            encoder_only,
+            spec.clone(),
+            &device,
+        )?;
+        collect(args, &scorer, input)
+    })?;
+    let mut set = set;
+    set.metadata = vec![
+        ("checkpoint".into(), args.checkpoint.display().to_string()),
+        ("input".into(), args.input.display().to_string()),
+        ("stride".into(), spec.stride.to_string()),
+        ("frames".into(), config.encoder.frames.to_string()),
+        ("size".into(), config.encoder.img_size.to_string()),
+        (
+            "pooling".into(),
+            if encoder_only {
+                "mean of the encoder's tokens, layer-normalised without affine (pre-trained encoder)"
+            } else {
+                "fc_norm of the mean of the encoder's tokens (fine-tuned model)"
+            }
+            .into(),
+        ),
+    ];
+    let files = set.write(&args.out)?;
+    println!(
+        "{} video(s), {} clip(s), {} features each{}",
+        set.videos.len(),
+        set.clips.len(),
+        set.dim(),
+        if encoder_only {
+            " (pre-trained encoder)"
+        } else {
+            ""
+        }
+    );
+    for f in files {
+        println!("wrote {}", f.display());
+    }
+    Ok(())
+}
+
+fn collect<B: Backend>(
+    args: &FeaturesArgs,
+    scorer: &Scorer<B>,
+    input: InferInput,
+) -> Result<FeatureSet> {
+    let mut set = FeatureSet::default();
+    match input {
+        InferInput::Npy(path) => {
+            let array = npy::read_f32(&path)?;
+            if array.shape != scorer.clip_shape() {
+                bail!(
+                    "{}: shape {:?} does not match the model's input [3, T, H, W] = {:?}",
+                    path.display(),
+                    array.shape,
+                    scorer.clip_shape()
+                );
+            }
+            let f = scorer.score(array.values, 1)?.remove(0).features;
+            set.videos.push(VideoRow {
+                path: path.display().to_string(),
+                label: String::new(),
+                features: f.clone(),
+            });
+            set.clips.push(ClipRow {
+                video: 0,
+                clip: 0,
+                frames: None,
+                features: f,
+            });
+        }
+        InferInput::Video(path) => {
+            let opts = TimelineOptions {
+                step_s: args.window_stride,
+                fps: None,
+                batch: args.batch,
+                decode_threads: 2,
+            };
+            let frames = ClipFrames::new(scorer.config.encoder.img_size, &scorer.input);
+            let mut bar = Progress::new(path.display().to_string(), "windows", 0);
+            let t = score_video(scorer, &frames, &path, &opts, &mut |done, total| {
+                bar.set_total(total);
+                bar.update(done)
+            })?;
+            bar.finish();
+            set.videos.push(VideoRow {
+                path: path.display().to_string(),
+                label: String::new(),
+                features: t.features,
+            });
+            for (i, w) in t.windows.into_iter().enumerate() {
+                set.clips.push(ClipRow {
+                    video: 0,
+                    clip: i,
+                    frames: Some((w.window.first, w.window.last)),
+                    features: w.score.features,
+                });
+            }
+        }
+        InferInput::Many {
+            origin, entries, ..
+        } => {
+            let workers = args
+                .workers
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            let opts = ManyOptions {
+                batch: args.batch,
+                workers,
+            };
+            let mut bar = Progress::new(origin.display().to_string(), "videos", entries.len());
+            let log: svfap_tui::data::loader::LogSink = Arc::new(|m: &str| eprintln!("\n{m}"));
+            let m = score_many(scorer, &entries, &opts, log, &mut |done, _| {
+                bar.update(done)
+            })?;
+            bar.finish();
+            if m.videos.is_empty() {
+                bail!(
+                    "{}: none of the {} videos could be read",
+                    origin.display(),
+                    entries.len()
+                );
+            }
+            for (path, reason) in &m.skipped {
+                eprintln!("skipped {}: {reason}", path.display());
+            }
+            for (v, video) in m.videos.into_iter().enumerate() {
+                for (k, c) in video.clips.into_iter().enumerate() {
+                    set.clips.push(ClipRow {
+                        video: v,
+                        clip: k,
+                        frames: None,
+                        features: c.features,
+                    });
+                }
+                set.videos.push(VideoRow {
+                    path: video.raw_path,
+                    label: label_text(&video.label),
+                    features: video.features,
+                });
+            }
+        }
+    }
+    Ok(set)
+}
