@@ -70,6 +70,9 @@ enum DataCommand {
     Probe(cli::data_probe::ProbeArgs),
     /// Write the normalised [3,T,H,W] test-view clip the model sees as .npy.
     Clip(cli::data_clip::ClipArgs),
+    /// Class balance, clip lengths, resolutions, unreadable files and a contact sheet of a
+    /// manifest, before a long run.
+    Audit(cli::data_audit::AuditArgs),
 }
 
 #[derive(Subcommand)]
@@ -145,6 +148,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Bench(BenchCommand::Train(args))) => cli::bench_train::run(&args),
         Some(Command::Data(DataCommand::Probe(args))) => cli::data_probe::run(&args),
         Some(Command::Data(DataCommand::Clip(args))) => cli::data_clip::run(&args),
+        Some(Command::Data(DataCommand::Audit(args))) => cli::data_audit::run(&args),
         Some(Command::DemoData(args)) => cli::demo_data::run(&args),
         Some(Command::Warmup(args)) => cli::warmup::run(&args),
     };

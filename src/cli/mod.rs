@@ -6,6 +6,7 @@ pub mod bench_train;
 pub mod bench_tui;
 pub mod cv_pool;
 pub mod cv_run;
+pub mod data_audit;
 pub mod data_clip;
 pub mod data_probe;
 pub mod demo;

@@ -5,6 +5,7 @@
 //!
 //! Backend-agnostic: clips are `Vec<f32>` in `[3, T, H, W]` order, ImageNet-normalised.
 
+pub mod audit;
 pub mod augment;
 pub mod decode_options;
 pub mod demo;

@@ -1,6 +1,8 @@
 //! Figures (PNG and SVG through plotters, with an embedded font so no system fonts are
 //! needed) and CSV tables, written into a session's `exports/`.
 
+pub mod contact_sheet;
+
 use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
