@@ -73,6 +73,8 @@ enum DataCommand {
     /// Class balance, clip lengths, resolutions, unreadable files and a contact sheet of a
     /// manifest, before a long run.
     Audit(cli::data_audit::AuditArgs),
+    /// Raw videos → aligned face clips (JPEG folders or mp4) + a manifest with the labels.
+    Faces(cli::data_faces::FacesArgs),
 }
 
 #[derive(Subcommand)]
@@ -149,6 +151,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Data(DataCommand::Probe(args))) => cli::data_probe::run(&args),
         Some(Command::Data(DataCommand::Clip(args))) => cli::data_clip::run(&args),
         Some(Command::Data(DataCommand::Audit(args))) => cli::data_audit::run(&args),
+        Some(Command::Data(DataCommand::Faces(args))) => cli::data_faces::run(&args),
         Some(Command::DemoData(args)) => cli::demo_data::run(&args),
         Some(Command::Warmup(args)) => cli::warmup::run(&args),
     };

@@ -9,7 +9,9 @@ use std::time::Instant;
 use serde_json::Value;
 use svfap_tui::backend::Cpu;
 use svfap_tui::data::{ClipSource, DecodeOptions, Frame, Resize};
-use svfap_tui::faces::{AlignConfig, Face, FaceDetector, TrackConfig, TrackResult, align, sampled_frames, track};
+use svfap_tui::faces::{
+    AlignConfig, Face, FaceDetector, TrackConfig, TrackResult, align, sampled_frames, track,
+};
 
 const K: usize = 5;
 
@@ -38,12 +40,17 @@ fn detect_every_k(detector: &FaceDetector<Cpu>, frames: &[Frame]) -> Vec<Option<
 }
 
 fn truth(name: &str) -> Vec<Option<[f32; 4]>> {
-    let fx: Value = serde_json::from_str(&std::fs::read_to_string(fixtures().join("videos.json")).unwrap()).unwrap();
+    let fx: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("videos.json")).unwrap())
+            .unwrap();
     fx["videos"][name]["main_face"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|b| b.as_array().map(|b| std::array::from_fn(|k| b[k].as_f64().unwrap() as f32)))
+        .map(|b| {
+            b.as_array()
+                .map(|b| std::array::from_fn(|k| b[k].as_f64().unwrap() as f32))
+        })
         .collect()
 }
 
@@ -58,7 +65,12 @@ fn run(detector: &FaceDetector<Cpu>, name: &str) -> (TrackResult, Vec<Option<[f3
 
 /// Each frame with a true face has the tracked face, centred within a quarter of the face
 /// size of the truth and of a size within 30 % of it.
-fn assert_follows_truth(name: &str, result: &TrackResult, truth: &[Option<[f32; 4]>], skip: impl Fn(usize) -> bool) {
+fn assert_follows_truth(
+    name: &str,
+    result: &TrackResult,
+    truth: &[Option<[f32; 4]>],
+    skip: impl Fn(usize) -> bool,
+) {
     let mut worst = 0f32;
     for (i, (ours, t)) in result.faces.iter().zip(truth).enumerate() {
         let Some(t) = t else { continue };
@@ -68,10 +80,18 @@ fn assert_follows_truth(name: &str, result: &TrackResult, truth: &[Option<[f32; 
         let ours = ours.unwrap_or_else(|| panic!("{name}: no face on frame {i}"));
         let size = t[2] - t[0];
         let [cx, cy] = ours.centre();
-        let err = ((cx - (t[0] + t[2]) / 2.0).powi(2) + (cy - (t[1] + t[3]) / 2.0).powi(2)).sqrt() / size;
+        let err =
+            ((cx - (t[0] + t[2]) / 2.0).powi(2) + (cy - (t[1] + t[3]) / 2.0).powi(2)).sqrt() / size;
         worst = worst.max(err);
-        assert!(err < 0.25, "{name}: frame {i} centre off by {err} face sizes: {ours:?} vs {t:?}");
-        assert!((ours.width() / size - 1.0).abs() < 0.3, "{name}: frame {i} width {} vs {size}", ours.width());
+        assert!(
+            err < 0.25,
+            "{name}: frame {i} centre off by {err} face sizes: {ours:?} vs {t:?}"
+        );
+        assert!(
+            (ours.width() / size - 1.0).abs() < 0.3,
+            "{name}: frame {i} width {} vs {size}",
+            ours.width()
+        );
     }
     println!("{name}: worst centre error {worst:.3} face sizes");
 }
@@ -96,9 +116,17 @@ fn a_cut_to_a_frame_without_a_face_is_reported_missing() {
     // (nearer to the last detection than to the first failed one); the rest is missing.
     let missing = result.missing_ranges();
     assert_eq!(missing.len(), 1, "{missing:?}");
-    assert!(missing[0].start <= first + 2 && missing[0].end >= last - 1, "{missing:?} vs cut {first}..={last}");
-    assert!(missing[0].start >= first && missing[0].end <= last + 1, "{missing:?} vs cut {first}..={last}");
-    assert_follows_truth("cut.mp4", &result, &truth, |i| i + 3 >= first && i <= last + 3);
+    assert!(
+        missing[0].start <= first + 2 && missing[0].end >= last - 1,
+        "{missing:?} vs cut {first}..={last}"
+    );
+    assert!(
+        missing[0].start >= first && missing[0].end <= last + 1,
+        "{missing:?} vs cut {first}..={last}"
+    );
+    assert_follows_truth("cut.mp4", &result, &truth, |i| {
+        i + 3 >= first && i <= last + 3
+    });
 }
 
 #[test]

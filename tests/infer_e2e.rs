@@ -304,3 +304,137 @@ fn features_have_the_documented_shapes_and_repeat_exactly() {
         assert!((v[d] - (c[d] + c[32 + d]) / 2.0).abs() < 1e-5);
     }
 }
+
+fn face_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/faces")
+        .join(name)
+}
+
+/// A still `image` as a `frames`-frame mp4 (32-px multiple sides for the encoder).
+fn still_video(image: &str, frames: usize, out: &Path) {
+    let img = image::open(face_fixture(image)).unwrap().into_rgb8();
+    let img = image::imageops::resize(&img, 320, 240, image::imageops::FilterType::Triangle);
+    let frame = svfap_tui::data::frame::Frame::new(320, 240, img.into_raw());
+    svfap_tui::data::encode::write_video(out, &vec![frame; frames], 25).unwrap();
+}
+
+#[test]
+fn raw_videos_become_face_clips_then_predictions_and_features() {
+    let (_, ckpt) = finetuned();
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    std::fs::create_dir(&raw).unwrap();
+    std::fs::copy(face_fixture("pan.mp4"), raw.join("pan.mp4")).unwrap();
+    std::fs::copy(face_fixture("cut.mp4"), raw.join("cut.mp4")).unwrap();
+    still_video("coffee.png", 10, &raw.join("cup.mp4"));
+    still_video("astronaut.png", 1, &raw.join("one_frame.mp4"));
+    std::fs::write(
+        raw.join("labels.csv"),
+        "pan.mp4 3\ncut.mp4 0\ncup.mp4 5\none_frame.mp4 1\n",
+    )
+    .unwrap();
+    let out = dir.path().join("faces");
+    let faces = |what: &Path| {
+        ok(svfap(&[
+            "data",
+            "faces",
+            what.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--size",
+            "64",
+        ]))
+    };
+    let text = faces(&raw.join("labels.csv"));
+    assert!(
+        text.contains("4 video(s): 3 written, 0 already done, 1 without a face, 0 failed"),
+        "{text}"
+    );
+    assert!(text.contains("no face: cup.mp4"), "{text}");
+    assert!(
+        text.contains("cut.mp4: face missing on"),
+        "the cut to the cup is reported: {text}"
+    );
+    let manifest = std::fs::read_to_string(out.join("manifest.csv")).unwrap();
+    assert_eq!(
+        manifest, "pan 3\ncut 0\none_frame 1\n",
+        "labels carried over"
+    );
+    assert_eq!(std::fs::read_dir(out.join("pan")).unwrap().count(), 75);
+    let crop = image::open(out.join("pan/00001.jpg")).unwrap();
+    assert_eq!((crop.width(), crop.height()), (64, 64));
+    let report = json(&std::fs::read_to_string(out.join("faces-report.json")).unwrap());
+    let pan = &report["videos"][0];
+    assert_eq!(
+        (pan["status"].as_str(), pan["missing"].as_u64()),
+        (Some("written"), Some(0))
+    );
+    // Resumable: a second run skips the finished clips and keeps the same manifest.
+    let again = faces(&raw.join("labels.csv"));
+    assert!(
+        again.contains("0 written, 3 already done, 1 without a face"),
+        "{again}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("manifest.csv")).unwrap(),
+        manifest
+    );
+    // The face clips through the model: a row each, labels scored.
+    let v = json(&ok(svfap(&[
+        "infer",
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        out.join("manifest.csv").to_str().unwrap(),
+        "--json",
+    ])));
+    assert_eq!(v["videos"].as_array().unwrap().len(), 3);
+    assert!(v["metrics"]["war"].is_number(), "{v}");
+    // Features of the same clips.
+    let feats = dir.path().join("f.npy");
+    let text = ok(svfap(&[
+        "features",
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        out.join("manifest.csv").to_str().unwrap(),
+        "--out",
+        feats.to_str().unwrap(),
+    ]));
+    assert!(
+        text.contains("3 video(s), 6 clip(s), 32 features each"),
+        "{text}"
+    );
+    assert_eq!(svfap_tui::npy::read_f32(&feats).unwrap().shape, vec![3, 32]);
+    // One raw video straight to a timeline, the face found and the cut reported.
+    let v = json(&ok(svfap(&[
+        "infer",
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        raw.join("cut.mp4").to_str().unwrap(),
+        "--json",
+    ])));
+    let f = &v["faces"];
+    assert_eq!(f["frames"], 75);
+    assert!(
+        f["missing"].as_u64().unwrap() > 0 && f["detected"].as_u64().unwrap() > 0,
+        "{f}"
+    );
+    // A video without any face still gets a prediction (centre crops), and says so.
+    let table = ok(svfap(&[
+        "infer",
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        raw.join("cup.mp4").to_str().unwrap(),
+    ]));
+    assert!(table.contains("face: on 0 of 10 frames"), "{table}");
+    // --no-faces: no face step at all.
+    let v = json(&ok(svfap(&[
+        "infer",
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        raw.join("cut.mp4").to_str().unwrap(),
+        "--json",
+        "--no-faces",
+    ])));
+    assert!(v["faces"].is_null());
+}

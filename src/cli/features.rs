@@ -160,7 +160,7 @@ fn collect<B: Backend>(
             };
             let frames = ClipFrames::new(scorer.config.encoder.img_size, &scorer.input);
             let mut bar = Progress::new(path.display().to_string(), "windows", 0);
-            let t = score_video(scorer, &frames, &path, &opts, &mut |done, total| {
+            let t = score_video(scorer, &frames, None, &path, &opts, &mut |done, total| {
                 bar.set_total(total);
                 bar.update(done)
             })?;

@@ -10,12 +10,15 @@ use anyhow::{Result, bail};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use clap::Args;
+use svfap_tui::backend::Cpu;
 use svfap_tui::data::registry::{Task, names as dataset_names};
+use svfap_tui::faces::{AlignConfig, AlignMode, FaceDetector};
 use svfap_tui::inference::clip_frames::ClipFrames;
 use svfap_tui::inference::input::{InferInput, classify_input};
 use svfap_tui::inference::many::{ManyOptions, score_many};
 use svfap_tui::inference::scorer::{Scorer, argmax, classifier_config};
-use svfap_tui::inference::timeline::{TimelineOptions, score_video};
+use svfap_tui::inference::timeline::{FaceStep, TimelineOptions, score_video};
+use svfap_tui::inference::video_faces::FaceSearch;
 use svfap_tui::model::checkpoint::{CheckpointTensors, read_checkpoint};
 use svfap_tui::model::input_spec::InputSpec;
 use svfap_tui::model::precision::autocast;
@@ -62,6 +65,16 @@ pub struct InferArgs {
     /// Print CSV on stdout (a row per window and a `video` row; or a row per video).
     #[arg(long)]
     pub csv: bool,
+    /// One video: use the frames as they are, without finding and cropping the face (for
+    /// input that is already a face crop).
+    #[arg(long)]
+    pub no_faces: bool,
+    /// One video: how the face is cropped (landmarks: rotation removed; box: upright square).
+    #[arg(long, value_enum, default_value_t = super::data_faces::AlignArg::Landmarks)]
+    pub align: super::data_faces::AlignArg,
+    /// One video: detect the face on every K-th frame (1–60).
+    #[arg(long, default_value_t = 5, value_parser = bounded(1, 60))]
+    pub detect_every: usize,
     /// Many labelled videos: also write the evaluation report (the run's `eval/*.json` format).
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -160,11 +173,37 @@ fn run_on<B: Backend>(args: &InferArgs, scorer: &Scorer<B>, input: InferInput) -
                 decode_threads: 2,
             };
             let frames = ClipFrames::new(size, spec);
+            let detector = if args.no_faces {
+                None
+            } else {
+                Some(FaceDetector::<Cpu>::new(&Default::default())?)
+            };
+            let step = detector.as_ref().map(|d| FaceStep {
+                detector: d,
+                search: FaceSearch {
+                    every: args.detect_every,
+                    ..FaceSearch::default()
+                },
+                align: AlignConfig {
+                    mode: match args.align {
+                        super::data_faces::AlignArg::Landmarks => AlignMode::Landmarks,
+                        super::data_faces::AlignArg::Box => AlignMode::Box,
+                    },
+                    ..AlignConfig::default()
+                },
+            });
             let mut bar = Progress::new(format!("{}", path.display()), "windows", 0);
-            let t = score_video(scorer, &frames, &path, &opts, &mut |done, total| {
-                bar.set_total(total);
-                bar.update(done)
-            })?;
+            let t = score_video(
+                scorer,
+                &frames,
+                step.as_ref(),
+                &path,
+                &opts,
+                &mut |done, total| {
+                    bar.set_total(total);
+                    bar.update(done)
+                },
+            )?;
             bar.finish();
             for w in &t.warnings {
                 eprintln!("warning: {w}");

@@ -67,6 +67,23 @@ pub fn timeline_table(t: &Timeline, spec: &InputSpec, size: usize) -> String {
         t.step as f64 / t.fps,
     )
     .ok();
+    if let Some(f) = &t.faces {
+        let several = if f.tracks > 1 {
+            format!("; {} faces tracked, the main one scored", f.tracks)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "face: on {} of {} frames ({} detected, {} interpolated); {} without it (centre crop used){several}",
+            f.frames - f.missing,
+            f.frames,
+            f.detected,
+            f.interpolated,
+            f.missing,
+        )
+        .ok();
+    }
     let unit = if spec.regression {
         "outputs"
     } else {
@@ -138,6 +155,13 @@ pub fn timeline_json(t: &Timeline, spec: &InputSpec, size: usize) -> Value {
         "video": {"probs": t.probs, "top": top(spec, &t.probs)},
         "warnings": t.warnings,
         "seconds": t.seconds,
+        "faces": t.faces.as_ref().map(|f| json!({
+            "frames": f.frames,
+            "detected": f.detected,
+            "interpolated": f.interpolated,
+            "missing": f.missing,
+            "tracks": f.tracks,
+        })),
     })
 }
 

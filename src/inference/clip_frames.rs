@@ -1,6 +1,7 @@
 //! From decoded frames to the normalised clips a model sees, the way its test view makes
 //! them: the short side resized to the model's size, a centre crop, the model's pixel
-//! normalisation.
+//! normalisation. With a face track, each frame is first cropped to the aligned face (at the
+//! model's size); a frame without the face falls back to the centre crop and is counted.
 
 use anyhow::Result;
 
@@ -8,6 +9,7 @@ use super::windows::Window;
 use crate::data::frame::{Frame, to_normalized_tensor};
 use crate::data::source::{ClipSource, DecodeOptions, Resize};
 use crate::data::transforms::center_crop;
+use crate::faces::{AlignConfig, Face};
 use crate::model::input_spec::InputSpec;
 
 #[derive(Debug, Clone)]
@@ -16,6 +18,8 @@ pub struct ClipFrames {
     pub size: usize,
     pub mean: [f32; 3],
     pub std: [f32; 3],
+    /// The main face on each frame of the video, and how it is cropped.
+    pub faces: Option<(Vec<Option<Face>>, AlignConfig)>,
 }
 
 impl ClipFrames {
@@ -24,6 +28,21 @@ impl ClipFrames {
             size,
             mean: input.mean,
             std: input.std,
+            faces: None,
+        }
+    }
+
+    /// The same clips cut from the tracked face (`faces[i]` on frame `i`).
+    pub fn with_faces(&self, faces: Vec<Option<Face>>, align: AlignConfig) -> Self {
+        Self {
+            faces: Some((
+                faces,
+                AlignConfig {
+                    size: self.size,
+                    ..align
+                },
+            )),
+            ..self.clone()
         }
     }
 
@@ -38,12 +57,34 @@ impl ClipFrames {
         union.sort_unstable();
         union.dedup();
         let opts = DecodeOptions {
-            resize: Resize::ShortSide(self.size),
+            resize: match self.faces {
+                Some(_) => Resize::Native,
+                None => Resize::ShortSide(self.size),
+            },
             ..decode.clone()
         };
         let decoded = source.read(&union, &opts)?;
+        let warnings = decoded.warnings;
         // Each distinct frame is cropped once, however many windows share it.
-        let cropped = center_crop(&decoded.frames, self.size, self.size);
+        let cropped = match &self.faces {
+            None => center_crop(&decoded.frames, self.size, self.size),
+            // Frames without the face are counted by the tracker's summary.
+            Some((faces, align)) => union
+                .iter()
+                .zip(&decoded.frames)
+                .map(|(&i, f)| match faces.get(i).copied().flatten() {
+                    Some(face) => crate::faces::align(f, &face, align),
+                    None => {
+                        let s = self.size as f64 / f.width.min(f.height).max(1) as f64;
+                        let r = f.resize(
+                            ((f.width as f64 * s).round() as usize).max(self.size),
+                            ((f.height as f64 * s).round() as usize).max(self.size),
+                        );
+                        center_crop(std::slice::from_ref(&r), self.size, self.size).remove(0)
+                    }
+                })
+                .collect(),
+        };
         let mut out = Vec::new();
         for w in windows {
             let frames: Vec<Frame> = w
@@ -55,6 +96,6 @@ impl ClipFrames {
                 .collect();
             out.extend(to_normalized_tensor(&frames, self.mean, self.std));
         }
-        Ok((out, decoded.warnings))
+        Ok((out, warnings))
     }
 }

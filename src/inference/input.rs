@@ -92,7 +92,11 @@ fn folder_of_videos(dir: &Path) -> Result<InferInput> {
         .into_iter()
         .enumerate()
         .map(|(i, p)| ManifestEntry {
-            raw_path: p.display().to_string(),
+            // Named relative to the folder, as a manifest next to it would name it.
+            raw_path: p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
             path: p,
             label: Label::None,
             line: i + 1,

@@ -3,9 +3,11 @@
 //! by `infer` and `features`; the clip geometry comes from the checkpoint (`InputSpec`).
 
 pub mod clip_frames;
+pub mod face_clips;
 pub mod features_file;
 pub mod input;
 pub mod many;
 pub mod scorer;
 pub mod timeline;
+pub mod video_faces;
 pub mod windows;

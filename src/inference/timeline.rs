@@ -6,14 +6,17 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use burn::prelude::Backend;
 
 use super::clip_frames::ClipFrames;
 use super::scorer::{ClipScore, Scorer, mean_of};
+use super::video_faces::{FaceSearch, find_faces};
 use super::windows::{Window, sliding_windows, step_frames};
+use crate::backend::Cpu;
 use crate::data::sampling::ClipSpec;
 use crate::data::source::{ClipSource, DecodeOptions};
+use crate::faces::{AlignConfig, FaceDetector, TrackSummary};
 
 /// Frame rate assumed for a frame folder when none is given.
 pub const FOLDER_FPS: f64 = 25.0;
@@ -55,13 +58,23 @@ pub struct Timeline {
     pub features: Vec<f32>,
     pub warnings: Vec<String>,
     pub seconds: f64,
+    /// What the face step found (None without it).
+    pub faces: Option<TrackSummary>,
 }
 
-/// Scores every window of the video or frame folder at `path`; `progress(done, total)` after
-/// each batch.
+/// The face step of a raw video: the detector (on the CPU), how to search and how to crop.
+pub struct FaceStep<'a> {
+    pub detector: &'a FaceDetector<Cpu>,
+    pub search: FaceSearch,
+    pub align: AlignConfig,
+}
+
+/// Scores every window of the video or frame folder at `path` (cut to the tracked face when
+/// `faces` is given); `progress(done, total)` after each batch.
 pub fn score_video<B: Backend>(
     scorer: &Scorer<B>,
     frames: &ClipFrames,
+    faces: Option<&FaceStep>,
     path: &Path,
     opts: &TimelineOptions,
     progress: &mut dyn FnMut(usize, usize),
@@ -85,6 +98,15 @@ pub fn score_video<B: Backend>(
         frames: scorer.config.encoder.frames,
         stride: scorer.input.stride,
     };
+    let (frames, face_summary) = match faces {
+        None => (frames.clone(), None),
+        Some(step) => {
+            let t = find_faces(step.detector, &mut source, len, &step.search, &decode)
+                .with_context(|| format!("{}: finding the face", path.display()))?;
+            (frames.with_faces(t.faces, step.align), Some(t.summary))
+        }
+    };
+    let frames = &frames;
     let step = step_frames(opts.step_s, fps, clip);
     let windows = sliding_windows(len, clip, step);
     let batch = opts.batch.max(1);
@@ -145,5 +167,6 @@ pub fn score_video<B: Backend>(
         features,
         warnings,
         seconds: t0.elapsed().as_secs_f64(),
+        faces: face_summary,
     })
 }
