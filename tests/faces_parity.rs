@@ -48,12 +48,18 @@ fn crops(frame: &Frame, rects: &[(usize, usize, usize, usize)]) -> Tensor<Cpu, 4
             }
         }
     }
-    Tensor::from_data(TensorData::new(data, [rects.len(), 3, h, w]), &Default::default())
+    Tensor::from_data(
+        TensorData::new(data, [rects.len(), 3, h, w]),
+        &Default::default(),
+    )
 }
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 fn values<const D: usize>(t: Tensor<Cpu, D>) -> Vec<f32> {
@@ -66,9 +72,19 @@ fn networks_match_facenet_pytorch_on_fixed_crops() {
     let img = load_png("astronaut.png");
     let fx = json("nets.json");
     let c = floats(&fx["crops"]["pnet"]);
-    let (reg, prob) = nets.pnet.forward(crops(&img, &[(c[0] as usize, c[1] as usize, c[2] as usize, c[3] as usize)]));
-    let shape: Vec<usize> = floats(&fx["pnet"]["reg_shape"]).iter().map(|&v| v as usize).collect();
-    assert_eq!(reg.dims()[1..].to_vec(), shape, "P-Net output grid (ceil-mode pooling)");
+    let (reg, prob) = nets.pnet.forward(crops(
+        &img,
+        &[(c[0] as usize, c[1] as usize, c[2] as usize, c[3] as usize)],
+    ));
+    let shape: Vec<usize> = floats(&fx["pnet"]["reg_shape"])
+        .iter()
+        .map(|&v| v as usize)
+        .collect();
+    assert_eq!(
+        reg.dims()[1..].to_vec(),
+        shape,
+        "P-Net output grid (ceil-mode pooling)"
+    );
     assert!(max_abs_diff(&values(reg), &floats(&fx["pnet"]["reg"])) < 1e-4);
     assert!(max_abs_diff(&values(prob), &floats(&fx["pnet"]["prob"])) < 1e-4);
 
@@ -111,7 +127,11 @@ fn reference_faces(entry: &Value) -> Vec<Face> {
 
 /// Largest box and landmark coordinate error (px) and score error over matched faces.
 fn compare(ours: &[Face], reference: &[Face], name: &str) -> (f32, f32, f32) {
-    assert_eq!(ours.len(), reference.len(), "{name}: ours {ours:?}\nreference {reference:?}");
+    assert_eq!(
+        ours.len(),
+        reference.len(),
+        "{name}: ours {ours:?}\nreference {reference:?}"
+    );
     let (mut box_err, mut lm_err, mut score_err) = (0f32, 0f32, 0f32);
     for r in reference {
         // Pair each reference face with our nearest box (order of equal scores may differ).
@@ -144,7 +164,11 @@ fn detections_match_facenet_pytorch_on_photos() {
         thresholds: std::array::from_fn(|k| params["thresholds"][k].as_f64().unwrap() as f32),
         factor: params["factor"].as_f64().unwrap(),
     };
-    assert_eq!(config, DetectorConfig::default(), "fixtures use facenet-pytorch's defaults");
+    assert_eq!(
+        config,
+        DetectorConfig::default(),
+        "fixtures use facenet-pytorch's defaults"
+    );
     let detector = FaceDetector::<Cpu>::with_config(config, &Default::default()).unwrap();
     let images = fx["images"].as_object().unwrap();
     let mut total_faces = 0;
@@ -156,9 +180,15 @@ fn detections_match_facenet_pytorch_on_photos() {
         let ours = detector.detect(&frame);
         let (b, l, s) = compare(&ours, &reference, name);
         if let (Some(o), Some(r)) = (ours.first(), reference.first()) {
-            println!("{name}: ours {:?} {}, reference {:?} {}", o.bbox, o.score, r.bbox, r.score);
+            println!(
+                "{name}: ours {:?} {}, reference {:?} {}",
+                o.bbox, o.score, r.bbox, r.score
+            );
         }
-        println!("{name}: {} faces, max box error {b:.4} px, landmark {l:.4} px, score {s:.2e}", ours.len());
+        println!(
+            "{name}: {} faces, max box error {b:.4} px, landmark {l:.4} px, score {s:.2e}",
+            ours.len()
+        );
         assert!(b < 1.0, "{name}: box error {b} px");
         assert!(l < 1.0, "{name}: landmark error {l} px");
         assert!(s < 1e-3, "{name}: score error {s}");
@@ -172,7 +202,11 @@ fn detections_match_facenet_pytorch_on_photos() {
 #[test]
 fn batch_detection_equals_one_by_one() {
     let detector = FaceDetector::<Cpu>::new(&Default::default()).unwrap();
-    let frames = [load_png("two_faces.png"), load_png("astronaut.png"), load_png("two_faces.png")];
+    let frames = [
+        load_png("two_faces.png"),
+        load_png("astronaut.png"),
+        load_png("two_faces.png"),
+    ];
     let batch = detector.detect_batch(&frames);
     for (f, faces) in frames.iter().zip(&batch) {
         let single = detector.detect(f);

@@ -9,7 +9,10 @@ use std::time::Instant;
 use serde_json::Value;
 use svfap_tui::backend::Cpu;
 use svfap_tui::data::{ClipSource, DecodeOptions, Frame, Resize};
-use svfap_tui::faces::{AlignConfig, Face, FaceDetector, TrackConfig, TrackResult, align, sampled_frames, track};
+use svfap_tui::faces::{
+    AlignConfig, DetectorConfig, Face, FaceDetector, TrackConfig, TrackResult, align,
+    sampled_frames, track,
+};
 
 const K: usize = 5;
 
@@ -38,12 +41,17 @@ fn detect_every_k(detector: &FaceDetector<Cpu>, frames: &[Frame]) -> Vec<Option<
 }
 
 fn truth(name: &str) -> Vec<Option<[f32; 4]>> {
-    let fx: Value = serde_json::from_str(&std::fs::read_to_string(fixtures().join("videos.json")).unwrap()).unwrap();
+    let fx: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("videos.json")).unwrap())
+            .unwrap();
     fx["videos"][name]["main_face"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|b| b.as_array().map(|b| std::array::from_fn(|k| b[k].as_f64().unwrap() as f32)))
+        .map(|b| {
+            b.as_array()
+                .map(|b| std::array::from_fn(|k| b[k].as_f64().unwrap() as f32))
+        })
         .collect()
 }
 
@@ -58,7 +66,12 @@ fn run(detector: &FaceDetector<Cpu>, name: &str) -> (TrackResult, Vec<Option<[f3
 
 /// Each frame with a true face has the tracked face, centred within a quarter of the face
 /// size of the truth and of a size within 30 % of it.
-fn assert_follows_truth(name: &str, result: &TrackResult, truth: &[Option<[f32; 4]>], skip: impl Fn(usize) -> bool) {
+fn assert_follows_truth(
+    name: &str,
+    result: &TrackResult,
+    truth: &[Option<[f32; 4]>],
+    skip: impl Fn(usize) -> bool,
+) {
     let mut worst = 0f32;
     for (i, (ours, t)) in result.faces.iter().zip(truth).enumerate() {
         let Some(t) = t else { continue };
@@ -68,10 +81,18 @@ fn assert_follows_truth(name: &str, result: &TrackResult, truth: &[Option<[f32; 
         let ours = ours.unwrap_or_else(|| panic!("{name}: no face on frame {i}"));
         let size = t[2] - t[0];
         let [cx, cy] = ours.centre();
-        let err = ((cx - (t[0] + t[2]) / 2.0).powi(2) + (cy - (t[1] + t[3]) / 2.0).powi(2)).sqrt() / size;
+        let err =
+            ((cx - (t[0] + t[2]) / 2.0).powi(2) + (cy - (t[1] + t[3]) / 2.0).powi(2)).sqrt() / size;
         worst = worst.max(err);
-        assert!(err < 0.25, "{name}: frame {i} centre off by {err} face sizes: {ours:?} vs {t:?}");
-        assert!((ours.width() / size - 1.0).abs() < 0.3, "{name}: frame {i} width {} vs {size}", ours.width());
+        assert!(
+            err < 0.25,
+            "{name}: frame {i} centre off by {err} face sizes: {ours:?} vs {t:?}"
+        );
+        assert!(
+            (ours.width() / size - 1.0).abs() < 0.3,
+            "{name}: frame {i} width {} vs {size}",
+            ours.width()
+        );
     }
     println!("{name}: worst centre error {worst:.3} face sizes");
 }
@@ -96,9 +117,17 @@ fn a_cut_to_a_frame_without_a_face_is_reported_missing() {
     // (nearer to the last detection than to the first failed one); the rest is missing.
     let missing = result.missing_ranges();
     assert_eq!(missing.len(), 1, "{missing:?}");
-    assert!(missing[0].start <= first + 2 && missing[0].end >= last - 1, "{missing:?} vs cut {first}..={last}");
-    assert!(missing[0].start >= first && missing[0].end <= last + 1, "{missing:?} vs cut {first}..={last}");
-    assert_follows_truth("cut.mp4", &result, &truth, |i| i + 3 >= first && i <= last + 3);
+    assert!(
+        missing[0].start <= first + 2 && missing[0].end >= last - 1,
+        "{missing:?} vs cut {first}..={last}"
+    );
+    assert!(
+        missing[0].start >= first && missing[0].end <= last + 1,
+        "{missing:?} vs cut {first}..={last}"
+    );
+    assert_follows_truth("cut.mp4", &result, &truth, |i| {
+        i + 3 >= first && i <= last + 3
+    });
 }
 
 #[test]
@@ -113,11 +142,21 @@ fn the_main_face_is_the_big_one() {
 /// Prints frames/s; run with `RAYON_NUM_THREADS=1 ... -- --nocapture` for one core.
 #[test]
 fn speed_of_decode_detect_and_align_at_640x360() {
-    let detector = FaceDetector::<Cpu>::new(&Default::default()).unwrap();
+    // facenet-pytorch's defaults, then faces of 40 px and more (a quarter of the pyramid).
+    for min_face_size in [20.0, 40.0] {
+        let config = DetectorConfig {
+            min_face_size,
+            ..Default::default()
+        };
+        measure(&FaceDetector::<Cpu>::with_config(config, &Default::default()).unwrap());
+    }
+}
+
+fn measure(detector: &FaceDetector<Cpu>) {
     let start = Instant::now();
     let frames = decode("pan.mp4", Resize::Exact(640, 360));
     let decoded = start.elapsed();
-    let per_frame = detect_every_k(&detector, &frames);
+    let per_frame = detect_every_k(detector, &frames);
     let detected = start.elapsed();
     let result = track(&per_frame, &TrackConfig::default()).unwrap();
     let cfg = AlignConfig::default();
@@ -130,7 +169,8 @@ fn speed_of_decode_detect_and_align_at_640x360() {
     assert_eq!(crops.len(), frames.len());
     let n = frames.len() as f64;
     println!(
-        "{} frames 640x360, {} threads: decode {:.1} ms/frame, detect (every {K}) {:.1} ms/frame, track+align {:.1} ms/frame, total {:.1} frames/s",
+        "min face {} px, {} frames 640x360, {} threads: decode {:.1} ms/frame, detect (every {K}) {:.1} ms/frame, track+align {:.1} ms/frame, total {:.1} frames/s",
+        detector.config().min_face_size,
         frames.len(),
         rayon::current_num_threads(),
         decoded.as_secs_f64() * 1e3 / n,

@@ -93,7 +93,9 @@ impl Similarity {
             return None;
         }
         let mean = |p: &[[f32; 2]]| {
-            let (sx, sy) = p.iter().fold((0.0, 0.0), |(x, y), q| (x + q[0] as f64, y + q[1] as f64));
+            let (sx, sy) = p
+                .iter()
+                .fold((0.0, 0.0), |(x, y), q| (x + q[0] as f64, y + q[1] as f64));
             (sx / n, sy / n)
         };
         let (msx, msy) = mean(src);
@@ -200,7 +202,9 @@ pub fn crop_transform(face: &Face, cfg: &AlignConfig) -> Similarity {
     match cfg.mode {
         AlignMode::Box => boxed(),
         // Degenerate landmarks (all in one point) fall back to the box.
-        AlignMode::Landmarks => Similarity::estimate(&face.landmarks, &cfg.template()).unwrap_or_else(boxed),
+        AlignMode::Landmarks => {
+            Similarity::estimate(&face.landmarks, &cfg.template()).unwrap_or_else(boxed)
+        }
     }
 }
 
@@ -242,8 +246,18 @@ mod tests {
     fn estimate_is_least_squares_under_noise_and_rejects_one_point() {
         let src = ARCFACE_112;
         // Symmetric noise on a pure translation leaves scale 1 and angle 0 nearly.
-        let noise = [[0.5, -0.5], [-0.5, 0.5], [0.0, 0.0], [0.5, 0.5], [-0.5, -0.5]];
-        let dst: Vec<[f32; 2]> = src.iter().zip(noise).map(|(p, n)| [p[0] + 3.0 + n[0], p[1] + n[1]]).collect();
+        let noise = [
+            [0.5, -0.5],
+            [-0.5, 0.5],
+            [0.0, 0.0],
+            [0.5, 0.5],
+            [-0.5, -0.5],
+        ];
+        let dst: Vec<[f32; 2]> = src
+            .iter()
+            .zip(noise)
+            .map(|(p, n)| [p[0] + 3.0 + n[0], p[1] + n[1]])
+            .collect();
         let est = Similarity::estimate(&src, &dst).unwrap();
         assert!((est.scale() - 1.0).abs() < 0.02 && est.angle().abs() < 0.02);
         assert!(Similarity::estimate(&src[..1], &dst[..1]).is_none());
@@ -292,7 +306,11 @@ mod tests {
             assert!(close(m.apply(*l), p, 1e-2));
         }
         // Margin 0 is insightface's 112 template scaled to the output.
-        let tight = AlignConfig { margin: 0.0, size: 112, ..cfg };
+        let tight = AlignConfig {
+            margin: 0.0,
+            size: 112,
+            ..cfg
+        };
         assert!(close(tight.template()[0], ARCFACE_112[0], 1e-4));
     }
 
@@ -312,6 +330,12 @@ mod tests {
         assert!(close(m.apply(face.centre()), [50.0, 50.0], 1e-4));
         // Box height 100 grown by 25 % fills the 100-pixel crop: the top edge lands at 10.
         assert!(close(m.apply([140.0, 50.0]), [50.0, 10.0], 1e-3));
-        assert!(AlignConfig { size: 0, ..cfg }.validate().unwrap_err().to_string().contains("`size`"));
+        assert!(
+            AlignConfig { size: 0, ..cfg }
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("`size`")
+        );
     }
 }

@@ -36,13 +36,22 @@ impl DetectorConfig {
     pub fn validate(&self) -> FacesResult<()> {
         let bad = |field, problem: String| Err(FacesError::Config { field, problem });
         if !(self.min_face_size >= 4.0 && self.min_face_size.is_finite()) {
-            return bad("min_face_size", format!("is {}, must be at least 4 px", self.min_face_size));
+            return bad(
+                "min_face_size",
+                format!("is {}, must be at least 4 px", self.min_face_size),
+            );
         }
         if !(self.factor > 0.05 && self.factor < 0.95) {
-            return bad("factor", format!("is {}, must lie in (0.05, 0.95)", self.factor));
+            return bad(
+                "factor",
+                format!("is {}, must lie in (0.05, 0.95)", self.factor),
+            );
         }
         if self.thresholds.iter().any(|t| !(0.0..=1.0).contains(t)) {
-            return bad("thresholds", format!("are {:?}, must lie in [0, 1]", self.thresholds));
+            return bad(
+                "thresholds",
+                format!("are {:?}, must lie in [0, 1]", self.thresholds),
+            );
         }
         Ok(())
     }
@@ -83,7 +92,10 @@ impl Face {
     }
 
     pub fn centre(&self) -> [f32; 2] {
-        [(self.bbox[0] + self.bbox[2]) / 2.0, (self.bbox[1] + self.bbox[3]) / 2.0]
+        [
+            (self.bbox[0] + self.bbox[2]) / 2.0,
+            (self.bbox[1] + self.bbox[3]) / 2.0,
+        ]
     }
 }
 
@@ -123,7 +135,9 @@ impl<B: Backend> FaceDetector<B> {
 
     /// The faces in `frame`, highest score first.
     pub fn detect(&self, frame: &Frame) -> Vec<Face> {
-        self.detect_batch(std::slice::from_ref(frame)).pop().unwrap_or_default()
+        self.detect_batch(std::slice::from_ref(frame))
+            .pop()
+            .unwrap_or_default()
     }
 
     /// The faces of each frame. Frames of one size share the networks' batches.
@@ -208,12 +222,17 @@ impl<B: Backend> FaceDetector<B> {
                 }
                 let boxes: Vec<[f32; 4]> = found.iter().map(|c| c.0.bbox).collect();
                 let scores: Vec<f32> = found.iter().map(|c| c.0.score).collect();
-                all.extend(nms(&boxes, &scores, 0.5, Overlap::Union).into_iter().map(|k| found[k]));
+                all.extend(
+                    nms(&boxes, &scores, 0.5, Overlap::Union)
+                        .into_iter()
+                        .map(|k| found[k]),
+                );
             }
         }
         let mut out = Vec::new();
         for frame in 0..n {
-            let mine: Vec<&(Candidate, [f32; 4])> = all.iter().filter(|c| c.0.frame == frame).collect();
+            let mine: Vec<&(Candidate, [f32; 4])> =
+                all.iter().filter(|c| c.0.frame == frame).collect();
             let boxes: Vec<[f32; 4]> = mine.iter().map(|c| c.0.bbox).collect();
             let scores: Vec<f32> = mine.iter().map(|c| c.0.score).collect();
             for k in nms(&boxes, &scores, 0.7, Overlap::Union) {
@@ -226,7 +245,10 @@ impl<B: Backend> FaceDetector<B> {
                     c.bbox[2] + r[2] * bw,
                     c.bbox[3] + r[3] * bh,
                 ];
-                out.push(Candidate { bbox: square(bbox), ..c });
+                out.push(Candidate {
+                    bbox: square(bbox),
+                    ..c
+                });
             }
         }
         out
@@ -234,7 +256,12 @@ impl<B: Backend> FaceDetector<B> {
 
     /// Crops every candidate (clipped to the frame, as facenet-pytorch's `pad` does) and
     /// area-resizes it to `size²`; candidates whose crop is empty are dropped.
-    fn crops(&self, frames: &[&Frame], cands: Vec<Candidate>, size: usize) -> (Vec<Candidate>, Tensor<B, 4>) {
+    fn crops(
+        &self,
+        frames: &[&Frame],
+        cands: Vec<Candidate>,
+        size: usize,
+    ) -> (Vec<Candidate>, Tensor<B, 4>) {
         let plane = 3 * size * size;
         let mut kept = Vec::with_capacity(cands.len());
         let mut input = Vec::with_capacity(cands.len() * plane);
@@ -275,17 +302,27 @@ impl<B: Backend> FaceDetector<B> {
             .filter(|&(i, _)| prob[i * 2 + 1] > self.config.thresholds[1])
             .map(|(i, c)| {
                 let r = std::array::from_fn(|k| reg[i * 4 + k]);
-                (Candidate { score: prob[i * 2 + 1], ..*c }, r)
+                (
+                    Candidate {
+                        score: prob[i * 2 + 1],
+                        ..*c
+                    },
+                    r,
+                )
             })
             .collect();
         let mut out = Vec::new();
         for frame in 0..frames.len() {
-            let mine: Vec<&(Candidate, [f32; 4])> = passed.iter().filter(|c| c.0.frame == frame).collect();
+            let mine: Vec<&(Candidate, [f32; 4])> =
+                passed.iter().filter(|c| c.0.frame == frame).collect();
             let boxes: Vec<[f32; 4]> = mine.iter().map(|c| c.0.bbox).collect();
             let scores: Vec<f32> = mine.iter().map(|c| c.0.score).collect();
             for k in nms(&boxes, &scores, 0.7, Overlap::Union) {
                 let (c, r) = *mine[k];
-                out.push(Candidate { bbox: square(regress(c.bbox, r)), ..c });
+                out.push(Candidate {
+                    bbox: square(regress(c.bbox, r)),
+                    ..c
+                });
             }
         }
         out
@@ -299,7 +336,10 @@ impl<B: Backend> FaceDetector<B> {
         }
         let (reg, points, prob) = self.nets.onet.forward(x);
         let reg: Vec<f32> = reg.into_data().to_vec().expect("O-Net offsets are f32");
-        let points: Vec<f32> = points.into_data().to_vec().expect("O-Net landmarks are f32");
+        let points: Vec<f32> = points
+            .into_data()
+            .to_vec()
+            .expect("O-Net landmarks are f32");
         let prob: Vec<f32> = prob.into_data().to_vec().expect("O-Net scores are f32");
         let passed: Vec<(usize, Face)> = cands
             .iter()
@@ -310,7 +350,8 @@ impl<B: Backend> FaceDetector<B> {
                 // Landmarks are fractions of the (pre-regression) box, +1-pixel sizes.
                 let (bw, bh) = (b[2] - b[0] + 1.0, b[3] - b[1] + 1.0);
                 let p = &points[i * 10..i * 10 + 10];
-                let landmarks = std::array::from_fn(|k| [bw * p[k] + b[0] - 1.0, bh * p[5 + k] + b[1] - 1.0]);
+                let landmarks =
+                    std::array::from_fn(|k| [bw * p[k] + b[0] - 1.0, bh * p[5 + k] + b[1] - 1.0]);
                 let r = std::array::from_fn(|k| reg[i * 4 + k]);
                 let face = Face {
                     bbox: regress(b, r),
@@ -325,7 +366,11 @@ impl<B: Backend> FaceDetector<B> {
             let mine: Vec<&(usize, Face)> = passed.iter().filter(|c| c.0 == frame).collect();
             let boxes: Vec<[f32; 4]> = mine.iter().map(|c| c.1.bbox).collect();
             let scores: Vec<f32> = mine.iter().map(|c| c.1.score).collect();
-            out.extend(nms(&boxes, &scores, 0.7, Overlap::Min).into_iter().map(|k| *mine[k]));
+            out.extend(
+                nms(&boxes, &scores, 0.7, Overlap::Min)
+                    .into_iter()
+                    .map(|k| *mine[k]),
+            );
         }
         out
     }
@@ -334,7 +379,12 @@ impl<B: Backend> FaceDetector<B> {
 /// `bbreg`: R- and O-Net offsets are fractions of the box size with the +1 pixel.
 fn regress(b: [f32; 4], r: [f32; 4]) -> [f32; 4] {
     let (w, h) = (b[2] - b[0] + 1.0, b[3] - b[1] + 1.0);
-    [b[0] + r[0] * w, b[1] + r[1] * h, b[2] + r[2] * w, b[3] + r[3] * h]
+    [
+        b[0] + r[0] * w,
+        b[1] + r[1] * h,
+        b[2] + r[2] * w,
+        b[3] + r[3] * h,
+    ]
 }
 
 /// `rerec`: the square with the longer side, same centre.
@@ -367,7 +417,10 @@ mod tests {
 
     #[test]
     fn regression_scales_offsets_by_the_inclusive_size() {
-        assert_eq!(regress([0.0, 0.0, 9.0, 19.0], [0.1, 0.1, -0.1, 0.5]), [1.0, 2.0, 8.0, 29.0]);
+        assert_eq!(
+            regress([0.0, 0.0, 9.0, 19.0], [0.1, 0.1, -0.1, 0.5]),
+            [1.0, 2.0, 8.0, 29.0]
+        );
     }
 
     #[test]
@@ -381,6 +434,11 @@ mod tests {
             min_face_size: 2.0,
             ..Default::default()
         };
-        assert!(cfg.validate().unwrap_err().to_string().contains("`min_face_size`"));
+        assert!(
+            cfg.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("`min_face_size`")
+        );
     }
 }

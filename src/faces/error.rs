@@ -8,7 +8,10 @@ pub enum FacesError {
     Weights(#[from] WeightsError),
     /// A detector, alignment or tracking setting out of range; names the field.
     #[error("face settings: `{field}` {problem}")]
-    Config { field: &'static str, problem: String },
+    Config {
+        field: &'static str,
+        problem: String,
+    },
 }
 
 pub type FacesResult<T> = Result<T, FacesError>;

@@ -57,7 +57,9 @@ impl<B: Backend> PNet<B> {
     /// `[N, 3, H, W]` normalised → (box offsets `[N, 4, H', W']`, face/non-face softmax
     /// `[N, 2, H', W']`), H' = ceil((H − 2) / 2) − 4.
     pub fn forward(&self, x: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 4>) {
-        let x = self.pool1.forward(self.prelu1.forward(self.conv1.forward(x)));
+        let x = self
+            .pool1
+            .forward(self.prelu1.forward(self.conv1.forward(x)));
         let x = self.prelu2.forward(self.conv2.forward(x));
         let x = self.prelu3.forward(self.conv3.forward(x));
         let prob = softmax(self.conv4_1.forward(x.clone()), 1);
@@ -102,8 +104,12 @@ impl<B: Backend> RNet<B> {
 
     /// `[N, 3, 24, 24]` → (box offsets `[N, 4]`, softmax `[N, 2]`).
     pub fn forward(&self, x: Tensor<B, 4>) -> (Tensor<B, 2>, Tensor<B, 2>) {
-        let x = self.pool1.forward(self.prelu1.forward(self.conv1.forward(x)));
-        let x = self.pool2.forward(self.prelu2.forward(self.conv2.forward(x)));
+        let x = self
+            .pool1
+            .forward(self.prelu1.forward(self.conv1.forward(x)));
+        let x = self
+            .pool2
+            .forward(self.prelu2.forward(self.conv2.forward(x)));
         let x = self.prelu3.forward(self.conv3.forward(x));
         let x = self.prelu4.forward(self.dense4.forward(flatten_caffe(x)));
         let prob = softmax(self.dense5_1.forward(x.clone()), 1);
@@ -157,13 +163,23 @@ impl<B: Backend> ONet<B> {
     /// `[N, 3, 48, 48]` → (box offsets `[N, 4]`, landmarks `[N, 10]` (5 x then 5 y, as
     /// fractions of the box), softmax `[N, 2]`).
     pub fn forward(&self, x: Tensor<B, 4>) -> (Tensor<B, 2>, Tensor<B, 2>, Tensor<B, 2>) {
-        let x = self.pool1.forward(self.prelu1.forward(self.conv1.forward(x)));
-        let x = self.pool2.forward(self.prelu2.forward(self.conv2.forward(x)));
-        let x = self.pool3.forward(self.prelu3.forward(self.conv3.forward(x)));
+        let x = self
+            .pool1
+            .forward(self.prelu1.forward(self.conv1.forward(x)));
+        let x = self
+            .pool2
+            .forward(self.prelu2.forward(self.conv2.forward(x)));
+        let x = self
+            .pool3
+            .forward(self.prelu3.forward(self.conv3.forward(x)));
         let x = self.prelu4.forward(self.conv4.forward(x));
         let x = self.prelu5.forward(self.dense5.forward(flatten_caffe(x)));
         let prob = softmax(self.dense6_1.forward(x.clone()), 1);
-        (self.dense6_2.forward(x.clone()), self.dense6_3.forward(x), prob)
+        (
+            self.dense6_2.forward(x.clone()),
+            self.dense6_3.forward(x),
+            prob,
+        )
     }
 }
 

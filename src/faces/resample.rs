@@ -40,7 +40,8 @@ pub fn area_resize_into(
     // Horizontal pass: per source row, per output column, the three channel sums.
     let mut row_sums = vec![0f32; h * out_w * 3];
     for y in 0..h {
-        let src = &frame.data[((y0 + y) * frame.width + x0) * 3..((y0 + y) * frame.width + x0 + w) * 3];
+        let src =
+            &frame.data[((y0 + y) * frame.width + x0) * 3..((y0 + y) * frame.width + x0 + w) * 3];
         let out = &mut row_sums[y * out_w * 3..(y + 1) * out_w * 3];
         for (ox, &(s, e)) in cols.iter().enumerate() {
             let mut acc = [0f32; 3];
@@ -91,7 +92,10 @@ mod tests {
         let f = Frame::new(2, 2, data);
         let mut out = vec![0f32; 3];
         area_resize_into(&f, 0, 0, 2, 2, 1, 1, &mut out);
-        assert_eq!(out, vec![normalise(50.0), normalise(10.0), normalise(255.0)]);
+        assert_eq!(
+            out,
+            vec![normalise(50.0), normalise(10.0), normalise(255.0)]
+        );
     }
 
     #[test]

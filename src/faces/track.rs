@@ -122,7 +122,12 @@ fn link(per_frame: &[Option<Vec<Face>>], cfg: &TrackConfig) -> Vec<Vec<(usize, F
                 .iter()
                 .enumerate()
                 .filter(|(t, tr)| !taken[*t] && frame - tr.last().unwrap().0 <= cfg.max_gap)
-                .map(|(t, tr)| (t, overlap(&tr.last().unwrap().1.bbox, &face.bbox, Overlap::Union)))
+                .map(|(t, tr)| {
+                    (
+                        t,
+                        overlap(&tr.last().unwrap().1.bbox, &face.bbox, Overlap::Union),
+                    )
+                })
                 .filter(|&(_, iou)| iou >= cfg.iou_threshold)
                 .max_by(|a, b| a.1.total_cmp(&b.1));
             match best {
@@ -138,7 +143,11 @@ fn link(per_frame: &[Option<Vec<Face>>], cfg: &TrackConfig) -> Vec<Vec<(usize, F
         }
     }
     // Size × duration, largest first.
-    let weight = |tr: &Vec<(usize, Face)>| -> f32 { tr.iter().map(|(_, f)| (f.width() * f.height()).max(0.0).sqrt()).sum() };
+    let weight = |tr: &Vec<(usize, Face)>| -> f32 {
+        tr.iter()
+            .map(|(_, f)| (f.width() * f.height()).max(0.0).sqrt())
+            .sum()
+    };
     tracks.sort_by(|a, b| weight(b).total_cmp(&weight(a)));
     tracks
 }
@@ -148,17 +157,29 @@ fn lerp_face(a: &Face, b: &Face, t: f32) -> Face {
     Face {
         bbox: std::array::from_fn(|k| l(a.bbox[k], b.bbox[k])),
         score: l(a.score, b.score),
-        landmarks: std::array::from_fn(|k| [l(a.landmarks[k][0], b.landmarks[k][0]), l(a.landmarks[k][1], b.landmarks[k][1])]),
+        landmarks: std::array::from_fn(|k| {
+            [
+                l(a.landmarks[k][0], b.landmarks[k][0]),
+                l(a.landmarks[k][1], b.landmarks[k][1]),
+            ]
+        }),
     }
 }
 
 /// Splits a track into segments that may be interpolated: consecutive detections closer
 /// than `max_gap` frames with at most `max_missed` examined frames between them.
-fn segments(track: &[(usize, Face)], per_frame: &[Option<Vec<Face>>], cfg: &TrackConfig) -> Vec<Vec<(usize, Face)>> {
+fn segments(
+    track: &[(usize, Face)],
+    per_frame: &[Option<Vec<Face>>],
+    cfg: &TrackConfig,
+) -> Vec<Vec<(usize, Face)>> {
     let mut out: Vec<Vec<(usize, Face)>> = Vec::new();
     for &(frame, face) in track {
         let joins = out.last().and_then(|s| s.last()).is_some_and(|&(prev, _)| {
-            let missed = per_frame[prev + 1..frame].iter().filter(|f| f.is_some()).count();
+            let missed = per_frame[prev + 1..frame]
+                .iter()
+                .filter(|f| f.is_some())
+                .count();
             frame - prev <= cfg.max_gap && missed <= cfg.max_missed
         });
         if joins {
@@ -219,7 +240,10 @@ pub fn track(per_frame: &[Option<Vec<Face>>], cfg: &TrackConfig) -> FacesResult<
     if !tracks.is_empty() && main >= tracks.len() {
         return Err(FacesError::Config {
             field: "main_face",
-            problem: format!("asks for face {main}, but the video has {} face tracks", tracks.len()),
+            problem: format!(
+                "asks for face {main}, but the video has {} face tracks",
+                tracks.len()
+            ),
         });
     }
     let mut faces: Vec<Option<Face>> = vec![None; n];
@@ -258,14 +282,24 @@ pub fn track(per_frame: &[Option<Vec<Face>>], cfg: &TrackConfig) -> FacesResult<
 
 /// Fills unexamined frames after (`forward`) or before `at` that are nearer to `at` than to
 /// any other examined frame.
-fn hold(faces: &mut [Option<Face>], per_frame: &[Option<Vec<Face>>], at: usize, face: &Face, forward: bool) {
+fn hold(
+    faces: &mut [Option<Face>],
+    per_frame: &[Option<Vec<Face>>],
+    at: usize,
+    face: &Face,
+    forward: bool,
+) {
     let n = per_frame.len();
     let next_examined = if forward {
         (at + 1..n).find(|&i| per_frame[i].is_some())
     } else {
         (0..at).rev().find(|&i| per_frame[i].is_some())
     };
-    let range: Vec<usize> = if forward { (at + 1..n).collect() } else { (0..at).rev().collect() };
+    let range: Vec<usize> = if forward {
+        (at + 1..n).collect()
+    } else {
+        (0..at).rev().collect()
+    };
     for i in range {
         if per_frame[i].is_some() || faces[i].is_some() {
             break;
@@ -311,7 +345,14 @@ mod tests {
         };
         let r = track(&per, &cfg).unwrap();
         assert_eq!(r.summary.tracks, 1);
-        assert_eq!((r.summary.detected, r.summary.interpolated, r.summary.missing), (5, 16, 0));
+        assert_eq!(
+            (
+                r.summary.detected,
+                r.summary.interpolated,
+                r.summary.missing
+            ),
+            (5, 16, 0)
+        );
         // Frame 7 lies 2/5 of the way from the detection at 5 (x 15) to 10 (x 20).
         assert!((r.faces[7].unwrap().bbox[0] - 17.0).abs() < 1e-4);
         assert!((r.faces[7].unwrap().landmarks[0][0] - 32.0).abs() < 1e-4);
@@ -320,7 +361,13 @@ mod tests {
     #[test]
     fn a_face_gone_for_two_samples_is_reported_missing() {
         // Face on frames < 12 and ≥ 28; examined every 5th: misses at 15, 20, 25.
-        let per = every(40, 5, |i| if (12..28).contains(&i) { vec![] } else { vec![face(10.0, 10.0, 40.0)] });
+        let per = every(40, 5, |i| {
+            if (12..28).contains(&i) {
+                vec![]
+            } else {
+                vec![face(10.0, 10.0, 40.0)]
+            }
+        });
         let r = track(&per, &TrackConfig::default()).unwrap();
         let missing = r.missing_ranges();
         assert_eq!(missing.len(), 1);
@@ -328,8 +375,20 @@ mod tests {
         assert_eq!(missing[0], 13..28);
         assert_eq!(r.summary.missing, 15);
         // One missed sample alone is bridged.
-        let per = every(40, 5, |i| if i == 20 { vec![] } else { vec![face(10.0, 10.0, 40.0)] });
-        assert_eq!(track(&per, &TrackConfig::default()).unwrap().summary.missing, 0);
+        let per = every(40, 5, |i| {
+            if i == 20 {
+                vec![]
+            } else {
+                vec![face(10.0, 10.0, 40.0)]
+            }
+        });
+        assert_eq!(
+            track(&per, &TrackConfig::default())
+                .unwrap()
+                .summary
+                .missing,
+            0
+        );
     }
 
     #[test]
@@ -354,17 +413,27 @@ mod tests {
             main_face: MainFace::Index(7),
             ..Default::default()
         };
-        assert!(track(&per, &cfg).unwrap_err().to_string().contains("main_face"));
+        assert!(
+            track(&per, &cfg)
+                .unwrap_err()
+                .to_string()
+                .contains("main_face")
+        );
     }
 
     #[test]
     fn smoothing_reduces_jitter_of_a_still_face() {
         // ±2 px alternating jitter on a face that does not move, detected every frame.
         let jitter = |i: usize| if i % 2 == 0 { 2.0 } else { -2.0 };
-        let per: Vec<Option<Vec<Face>>> = (0..60).map(|i| Some(vec![face(50.0 + jitter(i), 40.0 - jitter(i), 80.0)])).collect();
+        let per: Vec<Option<Vec<Face>>> = (0..60)
+            .map(|i| Some(vec![face(50.0 + jitter(i), 40.0 - jitter(i), 80.0)]))
+            .collect();
         let rms = |cfg: &TrackConfig| {
             let r = track(&per, cfg).unwrap();
-            let d: f32 = r.faces[6..54].iter().map(|f| (f.unwrap().bbox[0] - 50.0).powi(2)).sum();
+            let d: f32 = r.faces[6..54]
+                .iter()
+                .map(|f| (f.unwrap().bbox[0] - 50.0).powi(2))
+                .sum();
             (d / 48.0).sqrt()
         };
         let raw = rms(&TrackConfig {

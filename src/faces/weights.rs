@@ -33,7 +33,8 @@ pub struct WeightReader<'a, B: Backend> {
 
 impl<'a, B: Backend> WeightReader<'a, B> {
     pub fn new(bytes: &'a [u8], device: &B::Device) -> Result<Self, WeightsError> {
-        let file = SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Format(e.to_string()))?;
+        let file =
+            SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Format(e.to_string()))?;
         Ok(Self {
             file,
             device: device.clone(),
@@ -61,17 +62,33 @@ impl<'a, B: Backend> WeightReader<'a, B> {
             .collect())
     }
 
-    fn tensor<const D: usize>(&self, key: &str, shape: [usize; D]) -> Result<Tensor<B, D>, WeightsError> {
+    fn tensor<const D: usize>(
+        &self,
+        key: &str,
+        shape: [usize; D],
+    ) -> Result<Tensor<B, D>, WeightsError> {
         let values = self.values(key, &shape)?;
-        Ok(Tensor::from_data(TensorData::new(values, shape), &self.device))
+        Ok(Tensor::from_data(
+            TensorData::new(values, shape),
+            &self.device,
+        ))
     }
 
     /// A stride-1, unpadded convolution `prefix.weight` `[out, in, k, k]` + `prefix.bias`.
-    pub fn conv(&self, prefix: &str, channels: [usize; 2], kernel: usize) -> Result<Conv2d<B>, WeightsError> {
+    pub fn conv(
+        &self,
+        prefix: &str,
+        channels: [usize; 2],
+        kernel: usize,
+    ) -> Result<Conv2d<B>, WeightsError> {
         let [cin, cout] = channels;
         Ok(Conv2d {
-            weight: Param::from_tensor(self.tensor(&format!("{prefix}.weight"), [cout, cin, kernel, kernel])?),
-            bias: Some(Param::from_tensor(self.tensor(&format!("{prefix}.bias"), [cout])?)),
+            weight: Param::from_tensor(
+                self.tensor(&format!("{prefix}.weight"), [cout, cin, kernel, kernel])?,
+            ),
+            bias: Some(Param::from_tensor(
+                self.tensor(&format!("{prefix}.bias"), [cout])?,
+            )),
             stride: [1, 1],
             kernel_size: [kernel, kernel],
             dilation: [1, 1],
@@ -89,11 +106,18 @@ impl<'a, B: Backend> WeightReader<'a, B> {
     }
 
     /// A dense layer; PyTorch stores `[out, in]`, burn's `Linear` holds `[in, out]`.
-    pub fn linear(&self, prefix: &str, d_in: usize, d_out: usize) -> Result<Linear<B>, WeightsError> {
+    pub fn linear(
+        &self,
+        prefix: &str,
+        d_in: usize,
+        d_out: usize,
+    ) -> Result<Linear<B>, WeightsError> {
         let weight = self.tensor(&format!("{prefix}.weight"), [d_out, d_in])?;
         Ok(Linear {
             weight: Param::from_tensor(weight.transpose()),
-            bias: Some(Param::from_tensor(self.tensor(&format!("{prefix}.bias"), [d_out])?)),
+            bias: Some(Param::from_tensor(
+                self.tensor(&format!("{prefix}.bias"), [d_out])?,
+            )),
         })
     }
 }
