@@ -10,7 +10,8 @@ use serde_json::Value;
 use svfap_tui::backend::Cpu;
 use svfap_tui::data::{ClipSource, DecodeOptions, Frame, Resize};
 use svfap_tui::faces::{
-    AlignConfig, Face, FaceDetector, TrackConfig, TrackResult, align, sampled_frames, track,
+    AlignConfig, DetectorConfig, Face, FaceDetector, TrackConfig, TrackResult, align,
+    sampled_frames, track,
 };
 
 const K: usize = 5;
@@ -141,11 +142,21 @@ fn the_main_face_is_the_big_one() {
 /// Prints frames/s; run with `RAYON_NUM_THREADS=1 ... -- --nocapture` for one core.
 #[test]
 fn speed_of_decode_detect_and_align_at_640x360() {
-    let detector = FaceDetector::<Cpu>::new(&Default::default()).unwrap();
+    // facenet-pytorch's defaults, then faces of 40 px and more (a quarter of the pyramid).
+    for min_face_size in [20.0, 40.0] {
+        let config = DetectorConfig {
+            min_face_size,
+            ..Default::default()
+        };
+        measure(&FaceDetector::<Cpu>::with_config(config, &Default::default()).unwrap());
+    }
+}
+
+fn measure(detector: &FaceDetector<Cpu>) {
     let start = Instant::now();
     let frames = decode("pan.mp4", Resize::Exact(640, 360));
     let decoded = start.elapsed();
-    let per_frame = detect_every_k(&detector, &frames);
+    let per_frame = detect_every_k(detector, &frames);
     let detected = start.elapsed();
     let result = track(&per_frame, &TrackConfig::default()).unwrap();
     let cfg = AlignConfig::default();
@@ -158,7 +169,8 @@ fn speed_of_decode_detect_and_align_at_640x360() {
     assert_eq!(crops.len(), frames.len());
     let n = frames.len() as f64;
     println!(
-        "{} frames 640x360, {} threads: decode {:.1} ms/frame, detect (every {K}) {:.1} ms/frame, track+align {:.1} ms/frame, total {:.1} frames/s",
+        "min face {} px, {} frames 640x360, {} threads: decode {:.1} ms/frame, detect (every {K}) {:.1} ms/frame, track+align {:.1} ms/frame, total {:.1} frames/s",
+        detector.config().min_face_size,
         frames.len(),
         rayon::current_num_threads(),
         decoded.as_secs_f64() * 1e3 / n,

@@ -291,8 +291,8 @@ mod tests {
         // A face rotated by 30° and at half the template's scale, somewhere in a frame.
         let tpl = cfg.template();
         let t = Similarity {
-            a: 0.5 * 0.5236f32.cos(),
-            b: 0.5 * 0.5236f32.sin(),
+            a: 0.5 * std::f32::consts::FRAC_PI_6.cos(),
+            b: 0.5 * std::f32::consts::FRAC_PI_6.sin(),
             tx: 40.0,
             ty: 20.0,
         };

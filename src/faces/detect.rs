@@ -272,7 +272,7 @@ impl<B: Backend> FaceDetector<B> {
             let y = (c.bbox[1].trunc() as i64).max(1);
             let ex = (c.bbox[2].trunc() as i64).min(f.width as i64);
             let ey = (c.bbox[3].trunc() as i64).min(f.height as i64);
-            if ey <= y - 1 || ex <= x - 1 {
+            if ey < y || ex < x {
                 continue;
             }
             let (x0, y0) = ((x - 1) as usize, (y - 1) as usize);

@@ -424,7 +424,7 @@ mod tests {
     #[test]
     fn smoothing_reduces_jitter_of_a_still_face() {
         // ±2 px alternating jitter on a face that does not move, detected every frame.
-        let jitter = |i: usize| if i % 2 == 0 { 2.0 } else { -2.0 };
+        let jitter = |i: usize| if i.is_multiple_of(2) { 2.0 } else { -2.0 };
         let per: Vec<Option<Vec<Face>>> = (0..60)
             .map(|i| Some(vec![face(50.0 + jitter(i), 40.0 - jitter(i), 80.0)]))
             .collect();
