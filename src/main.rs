@@ -96,6 +96,8 @@ enum BenchCommand {
     /// Steps/s, clips/s and the share of step time spent waiting for data, of the real
     /// training loop on the demo data.
     Train(cli::bench_train::BenchTrainArgs),
+    /// Frames/s per core of the face step (decode, detect every k, track, align).
+    Faces(cli::bench_faces::BenchFacesArgs),
 }
 
 /// Compute backend shared by the commands that run tensors.
@@ -139,6 +141,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Features(args)) => cli::features::run(&args),
         Some(Command::Bench(BenchCommand::Model(args))) => cli::bench_model::run(&args),
         Some(Command::Bench(BenchCommand::Tui(args))) => cli::bench_tui::run(&args),
+        Some(Command::Bench(BenchCommand::Faces(args))) => cli::bench_faces::run(&args),
         Some(Command::Status(args)) => cli::status::run(&args),
         Some(Command::Launch(args)) => cli::launch::run(&args),
         Some(Command::Run(args)) => cli::run_worker::run(&args, false),

@@ -64,3 +64,16 @@ mod tests {
         assert_eq!(peak_tflops("llvmpipe (LLVM 15.0.6, 256 bits)", true), None);
     }
 }
+
+/// The CPU's model name (`/proc/cpuinfo`), for benchmark output.
+pub fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}

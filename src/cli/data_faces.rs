@@ -12,7 +12,9 @@ use rayon::prelude::*;
 use serde_json::json;
 use svfap_tui::backend::Cpu;
 use svfap_tui::data::manifest::{Label, LabelKind, Manifest, ManifestEntry, PathMapping};
-use svfap_tui::faces::{AlignConfig, AlignMode, FaceDetector, MainFace, TrackConfig};
+use svfap_tui::faces::{
+    AlignConfig, AlignMode, DetectorConfig, FaceDetector, MainFace, TrackConfig,
+};
 use svfap_tui::inference::face_clips::{
     ClipFormat, FaceClipOptions, FaceClipOutcome, write_face_clip,
 };
@@ -56,6 +58,10 @@ pub struct FacesArgs {
     /// Detect on every K-th frame; the track is interpolated between (1–60).
     #[arg(long, default_value_t = 5, value_parser = bounded(1, 60))]
     pub detect_every: usize,
+    /// Smallest face searched for, in pixels of the detection copy (short side ≤ 360):
+    /// 40 finds faces a ninth of a 360p frame's height at twice the speed of 20 (facenet-pytorch's default).
+    #[arg(long, default_value_t = 40, value_parser = bounded(12, 1000))]
+    pub min_face: usize,
     /// Which face when several are tracked (0: the largest × longest).
     #[arg(long, default_value_t = 0)]
     pub face: usize,
@@ -67,6 +73,18 @@ pub struct FacesArgs {
     /// Videos processed at once (default: all cores).
     #[arg(long, value_parser = bounded(1, 256))]
     pub workers: Option<usize>,
+}
+
+/// MTCNN on the CPU with facenet-pytorch's settings but the given smallest face.
+pub fn detector(min_face: usize) -> Result<FaceDetector<Cpu>> {
+    let config = DetectorConfig {
+        min_face_size: min_face as f64,
+        ..DetectorConfig::default()
+    };
+    Ok(FaceDetector::<Cpu>::with_config(
+        config,
+        &Default::default(),
+    )?)
 }
 
 /// A stable output name from the path as the manifest wrote it: `a/b/clip.mp4` → `a_b_clip`.
@@ -182,7 +200,7 @@ pub fn run(args: &FacesArgs) -> Result<()> {
             .par_iter()
             .zip(&names)
             .map_init(
-                || FaceDetector::<Cpu>::new(&Default::default()),
+                || detector(args.min_face),
                 |detector, (e, name)| {
                     let r = match detector {
                         Ok(d) => write_face_clip(d, &e.path, &args.out, name, &opts),

@@ -10,9 +10,8 @@ use anyhow::{Result, bail};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use clap::Args;
-use svfap_tui::backend::Cpu;
 use svfap_tui::data::registry::{Task, names as dataset_names};
-use svfap_tui::faces::{AlignConfig, AlignMode, FaceDetector};
+use svfap_tui::faces::{AlignConfig, AlignMode};
 use svfap_tui::inference::clip_frames::ClipFrames;
 use svfap_tui::inference::input::{InferInput, classify_input};
 use svfap_tui::inference::many::{ManyOptions, score_many};
@@ -72,6 +71,9 @@ pub struct InferArgs {
     /// One video: how the face is cropped (landmarks: rotation removed; box: upright square).
     #[arg(long, value_enum, default_value_t = super::data_faces::AlignArg::Landmarks)]
     pub align: super::data_faces::AlignArg,
+    /// One video: smallest face searched for, px at the detection size (see `data faces`).
+    #[arg(long, default_value_t = 40, value_parser = bounded(12, 1000))]
+    pub min_face: usize,
     /// One video: detect the face on every K-th frame (1–60).
     #[arg(long, default_value_t = 5, value_parser = bounded(1, 60))]
     pub detect_every: usize,
@@ -176,7 +178,7 @@ fn run_on<B: Backend>(args: &InferArgs, scorer: &Scorer<B>, input: InferInput) -
             let detector = if args.no_faces {
                 None
             } else {
-                Some(FaceDetector::<Cpu>::new(&Default::default())?)
+                Some(super::data_faces::detector(args.min_face)?)
             };
             let step = detector.as_ref().map(|d| FaceStep {
                 detector: d,

@@ -1,6 +1,7 @@
 //! One file per command.
 
 pub mod bench_data;
+pub mod bench_faces;
 pub mod bench_model;
 pub mod bench_train;
 pub mod bench_tui;
