@@ -207,9 +207,13 @@ fn our_format_round_trips_and_keeps_the_released_key_names() {
     let path = dir.join("classifier.safetensors");
     // A half-written temp file left by a killed writer must not block the next save.
     std::fs::write(path.with_extension("safetensors.tmp"), b"torn").unwrap();
-    save_classifier(&model, &path).unwrap();
+    let mut input_spec = svfap_tui::model::input_spec::InputSpec::for_dataset("dfew").unwrap();
+    input_spec.stride = 2;
+    save_classifier(&model, Some(&input_spec), &path).unwrap();
     assert!(!path.with_extension("safetensors.tmp").exists());
     let saved = read_checkpoint(&path).unwrap();
+    // What `infer` needs beyond the weights comes back as written.
+    assert_eq!(saved.input.as_ref(), Some(&input_spec));
     assert_eq!(
         saved.tensors.keys().collect::<Vec<_>>(),
         ckpt.tensors.keys().collect::<Vec<_>>()
