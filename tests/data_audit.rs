@@ -80,3 +80,38 @@ fn audit_of_a_manifest_with_no_readable_clip_fails_naming_it() {
         "stdout lists each"
     );
 }
+
+#[test]
+fn audit_with_faces_counts_middle_frames_with_a_face_and_marks_the_rest() {
+    let faces = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/faces");
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("m.csv");
+    // cut.mp4's middle frame is inside its cut to a face-less shot.
+    std::fs::write(&manifest, "pan.mp4 0\ncut.mp4 1\n").unwrap();
+    let sheet = dir.path().join("s.png");
+    let out = ok(svfap(&[
+        "data",
+        "audit",
+        manifest.to_str().unwrap(),
+        "--root",
+        faces.to_str().unwrap(),
+        "--faces",
+        "--sheet",
+        sheet.to_str().unwrap(),
+    ]));
+    assert!(
+        out.contains("faces:       1 of 2 middle frames show a face (50.0%)"),
+        "{out}"
+    );
+    // Without --faces nothing is claimed about faces.
+    let out = ok(svfap(&[
+        "data",
+        "audit",
+        manifest.to_str().unwrap(),
+        "--root",
+        faces.to_str().unwrap(),
+        "--samples",
+        "0",
+    ]));
+    assert!(!out.contains("faces:"), "{out}");
+}

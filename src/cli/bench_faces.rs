@@ -9,8 +9,9 @@ use anyhow::{Result, bail};
 use clap::Args;
 use svfap_tui::backend::device_info::cpu_name;
 use svfap_tui::data::{ClipSource, DecodeOptions, Resize};
+use svfap_tui::faces::detect_scaled;
 use svfap_tui::faces::{AlignConfig, align, sampled_frames, track};
-use svfap_tui::inference::video_faces::{FaceSearch, detect_scaled};
+use svfap_tui::inference::video_faces::FaceSearch;
 
 use super::bounded;
 

@@ -30,6 +30,9 @@ pub struct AuditArgs {
     /// Clips on the contact sheet, spread over the classes (0: no sheet; at most 400).
     #[arg(long, default_value_t = 48, value_parser = bounded(0, 400))]
     pub samples: usize,
+    /// Also look for a face (MTCNN) on each clip's middle frame, and mark face-less tiles.
+    #[arg(long)]
+    pub faces: bool,
     /// Clip window in frames (frames × stride) to count shorter clips against (paper: 64).
     #[arg(long, default_value_t = 64, value_parser = bounded(1, 4096))]
     pub window: usize,
@@ -71,7 +74,7 @@ pub fn run(args: &AuditArgs) -> Result<()> {
         "clips",
         entries.len(),
     ));
-    let report = audit(entries, &sampled, 96, &|done, _| {
+    let report = audit(entries, &sampled, 96, args.faces, &|done, _| {
         bar.lock().unwrap().update(done)
     });
     bar.get_mut().unwrap().finish();
@@ -144,6 +147,12 @@ pub fn run(args: &AuditArgs) -> Result<()> {
         .map(|(r, n)| format!("{r} ({n})"))
         .collect();
     println!("frame rate:  {}", rates.join(", "));
+    if let Some((with, looked)) = report.with_face() {
+        println!(
+            "faces:       {with} of {looked} middle frames show a face ({:.1}%)",
+            100.0 * with as f64 / looked.max(1) as f64
+        );
+    }
     println!("unreadable:  {}", report.unreadable.len());
     for (line, _, reason) in report.unreadable.iter().take(20) {
         println!("  line {line}: {reason}");
@@ -158,7 +167,13 @@ pub fn run(args: &AuditArgs) -> Result<()> {
             .map(|(i, f)| {
                 let e = &entries[*i];
                 let label = e.label.class().map(name).unwrap_or_default();
-                (f.clone(), format!("{} {label}", e.line))
+                let no_face = report
+                    .facts
+                    .iter()
+                    .find(|c| c.index == *i)
+                    .is_some_and(|c| c.face == Some(false));
+                let mark = if no_face { " NO FACE" } else { "" };
+                (f.clone(), format!("{} {label}{mark}", e.line))
             })
             .collect();
         let title = format!(

@@ -20,7 +20,6 @@ use svfap_tui::model::checkpoint::read_checkpoint;
 use svfap_tui::model::precision::autocast;
 use svfap_tui::npy;
 
-use super::bounded;
 use super::progress::Progress;
 
 #[derive(Args, Debug)]
@@ -34,18 +33,8 @@ pub struct FeaturesArgs {
     /// (FILE per video, FILE.clips.npy per clip); an index CSV is written beside it.
     #[arg(long)]
     pub out: PathBuf,
-    /// Frame stride of a clip (default: the checkpoint's, else 4).
-    #[arg(long, value_parser = bounded(1, 64))]
-    pub stride: Option<usize>,
-    /// One video: seconds between window starts (default: half a window).
-    #[arg(long)]
-    pub window_stride: Option<f64>,
-    /// Clips per forward pass (1–512).
-    #[arg(long, default_value_t = 8, value_parser = bounded(1, 512))]
-    pub batch: usize,
-    /// Decoding threads for many videos (default: all cores).
-    #[arg(long, value_parser = bounded(1, 256))]
-    pub workers: Option<usize>,
+    #[command(flatten)]
+    pub scoring: super::scoring_args::ScoringArgs,
     #[command(flatten)]
     pub backend: crate::BackendArgs,
 }
@@ -61,15 +50,11 @@ fn label_text(label: &Label) -> String {
 pub fn run(args: &FeaturesArgs) -> Result<()> {
     super::end_quietly_on_closed_pipe();
     output_files(&args.out)?;
-    if let Some(s) = args.window_stride
-        && !(s.is_finite() && s > 0.0)
-    {
-        bail!("--window-stride {s}: must be a positive number of seconds");
-    }
+    args.scoring.check()?;
     let ckpt = read_checkpoint(&args.checkpoint)?;
     let (config, encoder_only) = classifier_config(&ckpt, true)?;
     let mut spec = ckpt.input.clone().unwrap_or_default();
-    if let Some(s) = args.stride {
+    if let Some(s) = args.scoring.stride {
         spec.stride = s;
     }
     let input = classify_input(&args.input, None)?;
@@ -153,9 +138,9 @@ fn collect<B: Backend>(
         }
         InferInput::Video(path) => {
             let opts = TimelineOptions {
-                step_s: args.window_stride,
+                step_s: args.scoring.window_stride,
                 fps: None,
-                batch: args.batch,
+                batch: args.scoring.batch,
                 decode_threads: 2,
             };
             let frames = ClipFrames::new(scorer.config.encoder.img_size, &scorer.input);
@@ -182,11 +167,9 @@ fn collect<B: Backend>(
         InferInput::Many {
             origin, entries, ..
         } => {
-            let workers = args
-                .workers
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            let workers = args.scoring.workers();
             let opts = ManyOptions {
-                batch: args.batch,
+                batch: args.scoring.batch,
                 workers,
             };
             let mut bar = Progress::new(origin.display().to_string(), "videos", entries.len());

@@ -43,21 +43,11 @@ pub struct InferArgs {
     /// Dataset the checkpoint was fine-tuned on, for its label names (dfew, ferv39k, mafw, …).
     #[arg(long)]
     pub dataset: Option<String>,
-    /// Frame stride of a clip (default: the checkpoint's, else 4 as in the paper).
-    #[arg(long, value_parser = bounded(1, 64))]
-    pub stride: Option<usize>,
-    /// Seconds between the starts of two windows of one video (default: half a window).
-    #[arg(long)]
-    pub window_stride: Option<f64>,
     /// Frame rate of a frame folder (default 25; a video file's own rate is used).
     #[arg(long)]
     pub fps: Option<f64>,
-    /// Clips per forward pass (1–512).
-    #[arg(long, default_value_t = 8, value_parser = bounded(1, 512))]
-    pub batch: usize,
-    /// Decoding threads for many videos (default: all cores).
-    #[arg(long, value_parser = bounded(1, 256))]
-    pub workers: Option<usize>,
+    #[command(flatten)]
+    pub scoring: super::scoring_args::ScoringArgs,
     /// Print JSON on stdout (per window and the video's mean; or per video).
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
@@ -126,11 +116,7 @@ pub fn input_spec(
 
 pub fn run(args: &InferArgs) -> Result<()> {
     super::end_quietly_on_closed_pipe();
-    if let Some(s) = args.window_stride
-        && !(s.is_finite() && s > 0.0)
-    {
-        bail!("--window-stride {s}: must be a positive number of seconds");
-    }
+    args.scoring.check()?;
     if let Some(f) = args.fps
         && !(f.is_finite() && f > 0.0)
     {
@@ -143,7 +129,7 @@ pub fn run(args: &InferArgs) -> Result<()> {
         config.num_outputs,
         args.dataset.as_deref(),
         args.labels.as_deref(),
-        args.stride,
+        args.scoring.stride,
     )?;
     let classes = (!spec.regression).then_some(config.num_outputs);
     let input = classify_input(&args.input, classes)?;
@@ -169,9 +155,9 @@ fn run_on<B: Backend>(args: &InferArgs, scorer: &Scorer<B>, input: InferInput) -
         InferInput::Npy(path) => npy_clip(args, scorer, &path),
         InferInput::Video(path) => {
             let opts = TimelineOptions {
-                step_s: args.window_stride,
+                step_s: args.scoring.window_stride,
                 fps: args.fps,
-                batch: args.batch,
+                batch: args.scoring.batch,
                 decode_threads: 2,
             };
             let frames = ClipFrames::new(size, spec);
@@ -231,11 +217,9 @@ fn run_on<B: Backend>(args: &InferArgs, scorer: &Scorer<B>, input: InferInput) -
             if let Some(why) = labels_unused {
                 eprintln!("note: labels not used: {why}");
             }
-            let workers = args
-                .workers
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            let workers = args.scoring.workers();
             let opts = ManyOptions {
-                batch: args.batch,
+                batch: args.scoring.batch,
                 workers,
             };
             let mut bar = Progress::new(format!("{}", origin.display()), "videos", entries.len());

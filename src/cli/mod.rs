@@ -23,6 +23,7 @@ pub mod model_info;
 pub mod model_steps;
 pub mod progress;
 pub mod run_worker;
+pub mod scoring_args;
 pub mod status;
 pub mod tui;
 pub mod warmup;

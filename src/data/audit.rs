@@ -12,6 +12,8 @@ use rayon::prelude::*;
 use super::frame::Frame;
 use super::manifest::{Label, ManifestEntry};
 use super::source::{ClipSource, DecodeOptions};
+use crate::backend::Cpu;
+use crate::faces::{FaceDetector, detect_scaled};
 
 /// What one readable clip is.
 #[derive(Debug, Clone)]
@@ -21,6 +23,8 @@ pub struct ClipFacts {
     pub width: usize,
     pub height: usize,
     pub fps: Option<f64>,
+    /// A face was found on the middle frame (None: not looked for).
+    pub face: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -62,6 +66,12 @@ impl Audit {
         m
     }
 
+    /// `(clips whose middle frame shows a face, clips looked at)` when faces were looked for.
+    pub fn with_face(&self) -> Option<(usize, usize)> {
+        let looked: Vec<bool> = self.facts.iter().filter_map(|f| f.face).collect();
+        (!looked.is_empty()).then(|| (looked.iter().filter(|&&b| b).count(), looked.len()))
+    }
+
     /// Readable clips shorter than `window` frames (they repeat frames to fill a clip).
     pub fn shorter_than(&self, window: usize) -> usize {
         self.facts.iter().filter(|f| f.frames < window).count()
@@ -98,11 +108,13 @@ fn thumbnail(frame: &Frame, thumb: usize) -> Frame {
 }
 
 /// Opens every clip of `entries` (on all cores), counting frames and reading the middle
-/// frame; `sheet` clips keep that frame as a thumbnail with short side `thumb`.
+/// frame (with `faces`, MTCNN looks for a face on it); `sheet` clips keep that frame as a
+/// thumbnail with short side `thumb`.
 pub fn audit(
     entries: &[ManifestEntry],
     sheet: &[usize],
     thumb: usize,
+    faces: bool,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Audit {
     let done = AtomicUsize::new(0);
@@ -110,29 +122,39 @@ pub fn audit(
     let results: Vec<(usize, Result<(ClipFacts, Option<Frame>), String>)> = entries
         .par_iter()
         .enumerate()
-        .map(|(i, e)| {
-            let r = (|| {
-                let opts = DecodeOptions::default();
-                let mut src = ClipSource::open(&e.path, &opts).map_err(|e| e.to_string())?;
-                let n = src.len();
-                if n == 0 {
-                    return Err(format!("{}: no frames", e.path.display()));
-                }
-                let mid = src.read(&[n / 2], &opts).map_err(|e| e.to_string())?;
-                let frame = &mid.frames[0];
-                let facts = ClipFacts {
-                    index: i,
-                    frames: n,
-                    width: frame.width,
-                    height: frame.height,
-                    fps: src.fps(),
-                };
-                let keep = sheet.contains(&i).then(|| thumbnail(frame, thumb));
-                Ok((facts, keep))
-            })();
-            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            (i, r)
-        })
+        .map_init(
+            || {
+                faces
+                    .then(|| FaceDetector::<Cpu>::new(&Default::default()).ok())
+                    .flatten()
+            },
+            |detector, (i, e)| {
+                let r = (|| {
+                    let opts = DecodeOptions::default();
+                    let mut src = ClipSource::open(&e.path, &opts).map_err(|e| e.to_string())?;
+                    let n = src.len();
+                    if n == 0 {
+                        return Err(format!("{}: no frames", e.path.display()));
+                    }
+                    let mid = src.read(&[n / 2], &opts).map_err(|e| e.to_string())?;
+                    let frame = &mid.frames[0];
+                    let facts = ClipFacts {
+                        index: i,
+                        frames: n,
+                        width: frame.width,
+                        height: frame.height,
+                        fps: src.fps(),
+                        face: detector.as_ref().map(|d| {
+                            !detect_scaled(d, std::slice::from_ref(frame), 360)[0].is_empty()
+                        }),
+                    };
+                    let keep = sheet.contains(&i).then(|| thumbnail(frame, thumb));
+                    Ok((facts, keep))
+                })();
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                (i, r)
+            },
+        )
         .collect();
     let mut audit = Audit {
         clips: entries.len(),
@@ -190,7 +212,7 @@ mod tests {
     #[test]
     fn unreadable_files_are_listed_with_their_line_and_the_rest_counted() {
         let entries = vec![entry(0, Some(2)), entry(1, Some(2))];
-        let a = audit(&entries, &[0], 32, &|_, _| {});
+        let a = audit(&entries, &[0], 32, false, &|_, _| {});
         assert_eq!(a.clips, 2);
         assert_eq!(a.class_counts[&2], 2);
         assert_eq!(a.unreadable.len(), 2);

@@ -11,10 +11,12 @@ pub mod error;
 pub mod nets;
 pub mod nms;
 pub mod resample;
+pub mod scaled;
 pub mod track;
 pub mod weights;
 
 pub use align::{AlignConfig, AlignMode, Similarity, align};
 pub use detect::{DetectorConfig, Face, FaceDetector};
 pub use error::{FacesError, FacesResult};
+pub use scaled::detect_scaled;
 pub use track::{MainFace, TrackConfig, TrackResult, TrackSummary, sampled_frames, track};

@@ -7,9 +7,10 @@
 use anyhow::{Context, Result};
 use burn::prelude::Backend;
 
-use crate::data::frame::Frame;
 use crate::data::source::{ClipSource, DecodeOptions};
-use crate::faces::{Face, FaceDetector, TrackConfig, TrackResult, sampled_frames, track};
+use crate::faces::{
+    Face, FaceDetector, TrackConfig, TrackResult, detect_scaled, sampled_frames, track,
+};
 
 #[derive(Debug, Clone, Copy)]
 pub struct FaceSearch {
@@ -32,45 +33,6 @@ impl Default for FaceSearch {
 
 /// Frames decoded and detected per chunk.
 const CHUNK: usize = 32;
-
-fn scaled(face: Face, s: f32) -> Face {
-    Face {
-        bbox: face.bbox.map(|v| v * s),
-        landmarks: face.landmarks.map(|[x, y]| [x * s, y * s]),
-        ..face
-    }
-}
-
-/// Faces of `frame`, detected on a copy whose short side is at most `side`.
-pub fn detect_scaled<B: Backend>(
-    detector: &FaceDetector<B>,
-    frames: &[Frame],
-    side: usize,
-) -> Vec<Vec<Face>> {
-    let Some(first) = frames.first() else {
-        return vec![];
-    };
-    let short = first.width.min(first.height);
-    if side == 0 || short <= side {
-        return detector.detect_batch(frames);
-    }
-    let s = side as f64 / short as f64;
-    let small: Vec<Frame> = frames
-        .iter()
-        .map(|f| {
-            f.resize(
-                ((f.width as f64 * s).round() as usize).max(1),
-                ((f.height as f64 * s).round() as usize).max(1),
-            )
-        })
-        .collect();
-    let back = (1.0 / s) as f32;
-    detector
-        .detect_batch(&small)
-        .into_iter()
-        .map(|faces| faces.into_iter().map(|f| scaled(f, back)).collect())
-        .collect()
-}
 
 /// Tracks the main face of the `len`-frame video behind `source`.
 pub fn find_faces<B: Backend>(
