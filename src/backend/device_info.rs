@@ -52,19 +52,6 @@ pub fn peak_tflops(device_name: &str, half: bool) -> Option<f64> {
         .map(|&(_, half_peak, tf32_peak)| if half { half_peak } else { tf32_peak })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn peaks_are_found_by_device_name() {
-        assert_eq!(peak_tflops("NVIDIA H200", true), Some(989.0));
-        assert_eq!(peak_tflops("NVIDIA H100 80GB HBM3", false), Some(494.5));
-        assert_eq!(peak_tflops("NVIDIA H100 PCIe", true), Some(756.0));
-        assert_eq!(peak_tflops("llvmpipe (LLVM 15.0.6, 256 bits)", true), None);
-    }
-}
-
 /// The CPU's model name (`/proc/cpuinfo`), for benchmark output.
 pub fn cpu_name() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
@@ -76,4 +63,17 @@ pub fn cpu_name() -> String {
                 .map(|(_, v)| v.trim().to_string())
         })
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peaks_are_found_by_device_name() {
+        assert_eq!(peak_tflops("NVIDIA H200", true), Some(989.0));
+        assert_eq!(peak_tflops("NVIDIA H100 80GB HBM3", false), Some(494.5));
+        assert_eq!(peak_tflops("NVIDIA H100 PCIe", true), Some(756.0));
+        assert_eq!(peak_tflops("llvmpipe (LLVM 15.0.6, 256 bits)", true), None);
+    }
 }

@@ -107,6 +107,9 @@ fn thumbnail(frame: &Frame, thumb: usize) -> Frame {
     frame.resize(w, h)
 }
 
+/// A readable clip's facts and its kept thumbnail, or why it cannot be read.
+type ClipOutcome = Result<(ClipFacts, Option<Frame>), String>;
+
 /// Opens every clip of `entries` (on all cores), counting frames and reading the middle
 /// frame (with `faces`, MTCNN looks for a face on it); `sheet` clips keep that frame as a
 /// thumbnail with short side `thumb`.
@@ -119,7 +122,7 @@ pub fn audit(
 ) -> Audit {
     let done = AtomicUsize::new(0);
     let total = entries.len();
-    let results: Vec<(usize, Result<(ClipFacts, Option<Frame>), String>)> = entries
+    let results: Vec<(usize, ClipOutcome)> = entries
         .par_iter()
         .enumerate()
         .map_init(

@@ -61,7 +61,7 @@ impl ClipFrames {
                 Some(_) => Resize::Native,
                 None => Resize::ShortSide(self.size),
             },
-            ..decode.clone()
+            ..*decode
         };
         let decoded = source.read(&union, &opts)?;
         let warnings = decoded.warnings;
