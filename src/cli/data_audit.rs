@@ -8,7 +8,7 @@ use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use svfap_tui::data::audit::{audit, sample_for_sheet, spread};
 use svfap_tui::data::manifest::{LabelKind, Manifest, PathMapping};
-use svfap_tui::data::registry::{dataset, names as dataset_names};
+use svfap_tui::data::registry::dataset_named;
 use svfap_tui::report::contact_sheet::write_contact_sheet;
 
 use super::bounded;
@@ -39,15 +39,12 @@ pub struct AuditArgs {
 }
 
 pub fn run(args: &AuditArgs) -> Result<()> {
-    let info = match &args.dataset {
-        Some(name) => Some(dataset(name).ok_or_else(|| {
-            anyhow!(
-                "--dataset {name}: unknown; known: {}",
-                dataset_names().join(", ")
-            )
-        })?),
-        None => None,
-    };
+    let info = args
+        .dataset
+        .as_deref()
+        .map(dataset_named)
+        .transpose()
+        .map_err(|e| anyhow!("--dataset: {e}"))?;
     let mapping = PathMapping {
         data_root: args.root.clone(),
         prefix: None,

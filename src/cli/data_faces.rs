@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use serde_json::json;
 use svfap_tui::backend::Cpu;
-use svfap_tui::data::manifest::{Label, LabelKind, Manifest, ManifestEntry, PathMapping};
+use svfap_tui::data::manifest::{Label, ManifestEntry};
 use svfap_tui::faces::{
     AlignConfig, AlignMode, DetectorConfig, FaceDetector, MainFace, TrackConfig,
 };
@@ -112,7 +112,8 @@ fn clip_name(raw: &str) -> String {
 
 /// The videos of INPUT with their labels (class indices of a manifest are carried over).
 fn videos(input: &std::path::Path) -> Result<Vec<ManifestEntry>> {
-    match classify_input(input, None)? {
+    // Any class index is carried over as it is (no class count to check it against).
+    match classify_input(input, Some(usize::MAX))? {
         InferInput::Video(path) => Ok(vec![ManifestEntry {
             raw_path: path
                 .file_name()
@@ -121,18 +122,6 @@ fn videos(input: &std::path::Path) -> Result<Vec<ManifestEntry>> {
             label: Label::None,
             line: 1,
         }]),
-        InferInput::Many {
-            origin, entries, ..
-        } if origin.is_file() => {
-            match Manifest::read(
-                &origin,
-                LabelKind::Class { classes: None },
-                &PathMapping::default(),
-            ) {
-                Ok(m) => Ok(m.entries),
-                Err(_) => Ok(entries),
-            }
-        }
         InferInput::Many { entries, .. } => Ok(entries),
         InferInput::Npy(p) => bail!(
             "{}: a .npy clip has no frames to find faces in",

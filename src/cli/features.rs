@@ -18,7 +18,6 @@ use svfap_tui::inference::scorer::{Scorer, classifier_config};
 use svfap_tui::inference::timeline::{TimelineOptions, score_video};
 use svfap_tui::model::checkpoint::read_checkpoint;
 use svfap_tui::model::precision::autocast;
-use svfap_tui::npy;
 
 use super::progress::Progress;
 
@@ -59,7 +58,7 @@ pub fn run(args: &FeaturesArgs) -> Result<()> {
     }
     let input = classify_input(&args.input, None)?;
     let precision = args.backend.precision()?;
-    let set = svfap_tui::with_backend!(args.backend.backend, |B, device_of| {
+    let mut set = svfap_tui::with_backend!(args.backend.backend, |B, device_of| {
         let device = device_of(args.backend.device);
         let _autocast = autocast(precision);
         let scorer = Scorer::<<B as AutodiffBackend>::InnerBackend>::load(
@@ -71,7 +70,6 @@ pub fn run(args: &FeaturesArgs) -> Result<()> {
         )?;
         collect(args, &scorer, input)
     })?;
-    let mut set = set;
     set.metadata = vec![
         ("checkpoint".into(), args.checkpoint.display().to_string()),
         ("input".into(), args.input.display().to_string()),
@@ -114,16 +112,8 @@ fn collect<B: Backend>(
     let mut set = FeatureSet::default();
     match input {
         InferInput::Npy(path) => {
-            let array = npy::read_f32(&path)?;
-            if array.shape != scorer.clip_shape() {
-                bail!(
-                    "{}: shape {:?} does not match the model's input [3, T, H, W] = {:?}",
-                    path.display(),
-                    array.shape,
-                    scorer.clip_shape()
-                );
-            }
-            let f = scorer.score(array.values, 1)?.remove(0).features;
+            let clip = scorer.read_clip(&path)?;
+            let f = scorer.score(clip, 1)?.remove(0).features;
             set.videos.push(VideoRow {
                 path: path.display().to_string(),
                 label: String::new(),

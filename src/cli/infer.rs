@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use clap::Args;
-use svfap_tui::data::registry::{Task, names as dataset_names};
+use svfap_tui::data::registry::Task;
 use svfap_tui::faces::{AlignConfig, AlignMode};
 use svfap_tui::inference::clip_frames::ClipFrames;
 use svfap_tui::inference::input::{InferInput, classify_input};
@@ -18,10 +18,8 @@ use svfap_tui::inference::many::{ManyOptions, score_many};
 use svfap_tui::inference::scorer::{Scorer, argmax, classifier_config};
 use svfap_tui::inference::timeline::{FaceStep, TimelineOptions, score_video};
 use svfap_tui::inference::video_faces::FaceSearch;
-use svfap_tui::model::checkpoint::{CheckpointTensors, read_checkpoint};
-use svfap_tui::model::input_spec::InputSpec;
+use svfap_tui::model::checkpoint::read_checkpoint;
 use svfap_tui::model::precision::autocast;
-use svfap_tui::npy;
 use svfap_tui::session::artifacts::Prediction;
 use svfap_tui::train::eval_report::{EvalScope, score_predictions};
 
@@ -74,46 +72,6 @@ pub struct InferArgs {
     pub backend: crate::BackendArgs,
 }
 
-/// The checkpoint's input spec with the command line's overrides.
-pub fn input_spec(
-    ckpt: &CheckpointTensors,
-    outputs: usize,
-    dataset: Option<&str>,
-    labels: Option<&[String]>,
-    stride: Option<usize>,
-) -> Result<InputSpec> {
-    let mut spec = ckpt.input.clone().unwrap_or_default();
-    if let Some(name) = dataset {
-        let Some(d) = InputSpec::for_dataset(name) else {
-            bail!(
-                "--dataset {name}: unknown; known: {}",
-                dataset_names().join(", ")
-            );
-        };
-        spec.dataset = d.dataset;
-        spec.labels = d.labels;
-        spec.regression = d.regression;
-    }
-    let source = match (labels, dataset) {
-        (Some(labels), _) => {
-            spec.labels = labels.to_vec();
-            "--labels has".to_string()
-        }
-        (None, Some(name)) => format!("--dataset {name} has"),
-        (None, None) => "the checkpoint records".to_string(),
-    };
-    if !spec.labels.is_empty() && spec.labels.len() != outputs {
-        bail!(
-            "{source} {} names but the model has {outputs} outputs",
-            spec.labels.len()
-        );
-    }
-    if let Some(s) = stride {
-        spec.stride = s;
-    }
-    Ok(spec)
-}
-
 pub fn run(args: &InferArgs) -> Result<()> {
     super::end_quietly_on_closed_pipe();
     args.scoring.check()?;
@@ -124,13 +82,17 @@ pub fn run(args: &InferArgs) -> Result<()> {
     }
     let ckpt = read_checkpoint(&args.checkpoint)?;
     let (config, _) = classifier_config(&ckpt, false)?;
-    let spec = input_spec(
-        &ckpt,
-        config.num_outputs,
-        args.dataset.as_deref(),
-        args.labels.as_deref(),
-        args.scoring.stride,
-    )?;
+    let spec = ckpt
+        .input
+        .clone()
+        .unwrap_or_default()
+        .overridden(
+            args.dataset.as_deref(),
+            args.labels.as_deref(),
+            args.scoring.stride,
+            config.num_outputs,
+        )
+        .map_err(anyhow::Error::msg)?;
     let classes = (!spec.regression).then_some(config.num_outputs);
     let input = classify_input(&args.input, classes)?;
     let precision = args.backend.precision()?;
@@ -323,30 +285,8 @@ fn npy_clip<B: Backend>(
     scorer: &Scorer<B>,
     path: &std::path::Path,
 ) -> Result<()> {
-    let array = npy::read_f32(path)?;
-    let expected = scorer.clip_shape();
-    if array.shape != expected {
-        bail!(
-            "{}: shape {:?} does not match the model's input [3, T, H, W] = {:?}",
-            path.display(),
-            array.shape,
-            expected
-        );
-    }
-    if let Some(i) = array.values.iter().position(|v| !v.is_finite()) {
-        let [_, t, h, w] = expected;
-        let (c, rest) = (i / (t * h * w), i % (t * h * w));
-        bail!(
-            "{}: value {} at [channel {c}, frame {}, row {}, column {}] is not a finite number; \
-             the model needs finite input",
-            path.display(),
-            array.values[i],
-            rest / (h * w),
-            rest % (h * w) / w,
-            rest % w
-        );
-    }
-    let score = scorer.score(array.values, 1)?.remove(0);
+    let clip = scorer.read_clip(path)?;
+    let score = scorer.score(clip, 1)?.remove(0);
     if args.json {
         let v = serde_json::json!({
             "logits": score.logits, "probs": score.probs, "features": score.features

@@ -8,6 +8,7 @@ use svfap_tui::inference::many::ManyScores;
 use svfap_tui::inference::scorer::argmax;
 use svfap_tui::inference::timeline::Timeline;
 use svfap_tui::model::input_spec::InputSpec;
+use svfap_tui::report::csv_field;
 
 /// `m:ss.ss` for a time in seconds.
 fn clock(s: f64) -> String {
@@ -32,14 +33,6 @@ fn top(spec: &InputSpec, probs: &[f32]) -> Value {
         Value::Null
     } else {
         spec.label(argmax(probs)).into()
-    }
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
     }
 }
 

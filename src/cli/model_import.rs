@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use svfap_tui::backend::Cpu;
-use svfap_tui::data::registry::names as dataset_names;
 use svfap_tui::model::accounting::{classifier_params, pretrainer_params};
 use svfap_tui::model::checkpoint::{
     ArchitectureHints, ModelSpec, infer_spec, load_classifier, load_pretrainer, read_checkpoint,
@@ -54,35 +53,21 @@ pub struct ImportArgs {
     pub stride: Option<usize>,
 }
 
-/// What `infer` needs beyond the weights, from `--dataset`/`--stride` (or the file's own record).
+/// What `infer` needs beyond the weights: the file's own record with `--dataset`/`--stride`
+/// put over it (None when there is neither).
 fn input_spec(
     args: &ImportArgs,
     recorded: Option<&InputSpec>,
     outputs: usize,
 ) -> Result<Option<InputSpec>> {
-    let mut spec = match (&args.dataset, recorded) {
-        (Some(name), _) => {
-            let spec = InputSpec::for_dataset(name).ok_or_else(|| {
-                anyhow!(
-                    "--dataset {name}: unknown; known: {}",
-                    dataset_names().join(", ")
-                )
-            })?;
-            if spec.labels.len() != outputs {
-                bail!(
-                    "--dataset {name} has {} labels but the checkpoint's head has {outputs} outputs",
-                    spec.labels.len()
-                );
-            }
-            spec
-        }
-        (None, Some(r)) => r.clone(),
-        (None, None) if args.stride.is_some() => InputSpec::default(),
-        (None, None) => return Ok(None),
-    };
-    if let Some(stride) = args.stride {
-        spec.stride = stride;
+    if recorded.is_none() && args.dataset.is_none() && args.stride.is_none() {
+        return Ok(None);
     }
+    let spec = recorded
+        .cloned()
+        .unwrap_or_default()
+        .overridden(args.dataset.as_deref(), None, args.stride, outputs)
+        .map_err(anyhow::Error::msg)?;
     Ok(Some(spec))
 }
 

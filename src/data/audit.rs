@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use super::frame::Frame;
+use super::frame::{Frame, short_side_size};
 use super::manifest::{Label, ManifestEntry};
 use super::source::{ClipSource, DecodeOptions};
 use crate::backend::Cpu;
@@ -99,11 +99,7 @@ pub fn sample_for_sheet(entries: &[ManifestEntry], n: usize) -> Vec<usize> {
 }
 
 fn thumbnail(frame: &Frame, thumb: usize) -> Frame {
-    let s = thumb as f64 / frame.width.min(frame.height).max(1) as f64;
-    let (w, h) = (
-        ((frame.width as f64 * s).round() as usize).max(1),
-        ((frame.height as f64 * s).round() as usize).max(1),
-    );
+    let (w, h) = short_side_size(frame.width, frame.height, thumb);
     frame.resize(w, h)
 }
 

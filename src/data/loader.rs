@@ -229,6 +229,11 @@ impl Loader {
         &self.view
     }
 
+    /// Videos skipped so far (without copying the lists `stats` copies).
+    pub fn videos_skipped(&self) -> usize {
+        self.stats.lock().unwrap().videos_skipped
+    }
+
     pub fn stats(&self) -> LoaderStats {
         self.stats.lock().unwrap().clone()
     }

@@ -252,6 +252,11 @@ pub fn dataset(name: &str) -> Option<&'static DatasetInfo> {
     DATASETS.iter().find(|d| norm(d.name) == want)
 }
 
+/// As [`dataset`], or an error that lists the known names.
+pub fn dataset_named(name: &str) -> Result<&'static DatasetInfo, String> {
+    dataset(name).ok_or_else(|| format!("unknown dataset `{name}` (known: {})", names().join(", ")))
+}
+
 pub fn names() -> Vec<&'static str> {
     DATASETS.iter().map(|d| d.name).collect()
 }

@@ -6,7 +6,7 @@
 use anyhow::Result;
 
 use super::windows::Window;
-use crate::data::frame::{Frame, to_normalized_tensor};
+use crate::data::frame::{Frame, short_side_size, to_normalized_tensor};
 use crate::data::source::{ClipSource, DecodeOptions, Resize};
 use crate::data::transforms::center_crop;
 use crate::faces::{AlignConfig, Face};
@@ -74,12 +74,10 @@ impl ClipFrames {
                 .zip(&decoded.frames)
                 .map(|(&i, f)| match faces.get(i).copied().flatten() {
                     Some(face) => crate::faces::align(f, &face, align),
+                    // Resized as the decoder resizes for the plain test view.
                     None => {
-                        let s = self.size as f64 / f.width.min(f.height).max(1) as f64;
-                        let r = f.resize(
-                            ((f.width as f64 * s).round() as usize).max(self.size),
-                            ((f.height as f64 * s).round() as usize).max(self.size),
-                        );
+                        let (w, h) = short_side_size(f.width, f.height, self.size);
+                        let r = f.resize(w, h);
                         center_crop(std::slice::from_ref(&r), self.size, self.size).remove(0)
                     }
                 })

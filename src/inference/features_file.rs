@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::report::csv_field;
 use crate::session::write_atomic;
 
 /// One clip row of the index.
@@ -72,14 +73,6 @@ fn matrix(rows: impl Iterator<Item = Vec<f32>>, dim: usize) -> Vec<f32> {
         out.extend(r);
     }
     out
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 impl FeatureSet {

@@ -88,15 +88,17 @@ pub fn score_many<B: Backend>(
     .with_log(log);
     let mut clips: BTreeMap<usize, Vec<(usize, ClipScore)>> = BTreeMap::new();
     let mut n_clips = 0;
+    let mut complete = 0;
     for batch in loader.epoch(DataOrder::new(0)) {
         let n = batch.len();
         n_clips += n;
         let scores = scorer.score(batch.clips, n)?;
         for ((video, clip), score) in batch.videos.iter().zip(&batch.clip_indices).zip(scores) {
-            clips.entry(*video).or_default().push((*clip, score));
+            let of_video = clips.entry(*video).or_default();
+            of_video.push((*clip, score));
+            complete += usize::from(of_video.len() == per_video);
         }
-        let done = clips.values().filter(|c| c.len() == per_video).count();
-        progress(done + loader.stats().videos_skipped, entries.len());
+        progress(complete + loader.videos_skipped(), entries.len());
     }
     let stats = loader.stats();
     let mut videos = Vec::with_capacity(clips.len());

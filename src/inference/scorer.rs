@@ -1,6 +1,8 @@
 //! A model loaded once and applied to batches of normalised clips: class probabilities (or
 //! regression outputs), the head's raw outputs, and the pooled encoder features.
 
+use std::path::Path;
+
 use anyhow::{Result, anyhow, bail};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
@@ -88,6 +90,35 @@ impl<B: Backend> Scorer<B> {
     pub fn clip_shape(&self) -> [usize; 4] {
         let e = &self.config.encoder;
         [e.in_chans, e.frames, e.img_size, e.img_size]
+    }
+
+    /// A prepared clip (`.npy` float32 `[3, T, H, W]`, normalised), refused by name when its
+    /// shape is not the model's or a value is not finite.
+    pub fn read_clip(&self, path: &Path) -> Result<Vec<f32>> {
+        let array = crate::npy::read_f32(path)?;
+        let expected = self.clip_shape();
+        if array.shape != expected {
+            bail!(
+                "{}: shape {:?} does not match the model's input [3, T, H, W] = {:?}",
+                path.display(),
+                array.shape,
+                expected
+            );
+        }
+        if let Some(i) = array.values.iter().position(|v| !v.is_finite()) {
+            let [_, t, h, w] = expected;
+            let (c, rest) = (i / (t * h * w), i % (t * h * w));
+            bail!(
+                "{}: value {} at [channel {c}, frame {}, row {}, column {}] is not a finite \
+                 number; the model needs finite input",
+                path.display(),
+                array.values[i],
+                rest / (h * w),
+                rest % (h * w) / w,
+                rest % w
+            );
+        }
+        Ok(array.values)
     }
 
     /// Scores `n` clips laid out one after another in `clips`.

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::registry::{Task, dataset};
+use crate::data::registry::{Task, dataset, dataset_named};
 use crate::model::pixel_norm::{IMAGENET_MEAN, IMAGENET_STD};
 
 pub(crate) const META_INPUT: &str = "svfap.input";
@@ -58,6 +58,41 @@ impl InputSpec {
         })
     }
 
+    /// This spec with the command line's overrides put over it: a dataset's label names and
+    /// task, explicit label names, a frame stride. The names must match the head's `outputs`.
+    pub fn overridden(
+        mut self,
+        dataset: Option<&str>,
+        labels: Option<&[String]>,
+        stride: Option<usize>,
+        outputs: usize,
+    ) -> Result<Self, String> {
+        if let Some(name) = dataset {
+            let d = dataset_named(name).map_err(|e| format!("--dataset: {e}"))?;
+            self.dataset = d.name.to_string();
+            self.labels = d.labels.iter().map(|s| s.to_string()).collect();
+            self.regression = d.task == Task::Regression;
+        }
+        let source = match (labels, dataset) {
+            (Some(labels), _) => {
+                self.labels = labels.to_vec();
+                "--labels has".to_string()
+            }
+            (None, Some(name)) => format!("--dataset {name} has"),
+            (None, None) => "the checkpoint records".to_string(),
+        };
+        if !self.labels.is_empty() && self.labels.len() != outputs {
+            return Err(format!(
+                "{source} {} names but the model has {outputs} outputs",
+                self.labels.len()
+            ));
+        }
+        if let Some(s) = stride {
+            self.stride = s;
+        }
+        Ok(self)
+    }
+
     /// Name of output `i`: the stored label, else `class i` / `target i`.
     pub fn label(&self, i: usize) -> String {
         self.labels.get(i).cloned().unwrap_or_else(|| {
@@ -101,6 +136,37 @@ mod tests {
         assert_eq!(InputSpec::parse(&json).unwrap(), spec);
         let bad = json.replace("\"stride\":4", "\"stride\":0");
         assert!(InputSpec::parse(&bad).unwrap_err().contains("stride 0"));
+    }
+
+    #[test]
+    fn overrides_replace_names_keep_the_protocol_and_check_the_head() {
+        let recorded = InputSpec {
+            stride: 2,
+            ..InputSpec::default()
+        };
+        let spec = recorded
+            .clone()
+            .overridden(Some("mafw"), None, None, 11)
+            .unwrap();
+        assert_eq!((spec.labels.len(), spec.stride), (11, 2));
+        let e = recorded
+            .clone()
+            .overridden(Some("dfew"), None, None, 11)
+            .unwrap_err();
+        assert_eq!(e, "--dataset dfew has 7 names but the model has 11 outputs");
+        let e = recorded
+            .clone()
+            .overridden(Some("nope"), None, None, 7)
+            .unwrap_err();
+        assert!(
+            e.starts_with("--dataset: unknown dataset `nope` (known: DFEW"),
+            "{e}"
+        );
+        let two = ["a".to_string(), "b".to_string()];
+        let e = recorded
+            .overridden(None, Some(&two), Some(8), 7)
+            .unwrap_err();
+        assert_eq!(e, "--labels has 2 names but the model has 7 outputs");
     }
 
     #[test]

@@ -27,20 +27,20 @@ fn err<E: std::fmt::Display>(path: &Path) -> impl FnOnce(E) -> String + '_ {
     move |e| format!("{}: {e}", path.display())
 }
 
+/// One CSV field: quoted (quotes doubled) when it holds a comma, a quote or a newline.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
 /// Writes rows as CSV (fields with commas, quotes or newlines quoted).
 pub fn write_csv(path: &Path, rows: &[Vec<String>]) -> Result<(), String> {
     let mut out = String::new();
     for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| {
-                if c.contains([',', '"', '\n']) {
-                    format!("\"{}\"", c.replace('"', "\"\""))
-                } else {
-                    c.clone()
-                }
-            })
-            .collect();
+        let cells: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
         out.push_str(&cells.join(","));
         out.push('\n');
     }
