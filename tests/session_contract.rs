@@ -18,7 +18,7 @@ fn fixture_runs_read_back_through_the_readers() {
     let done = read_run(&s.run("pretrain-20251231-200000-done"));
     assert_eq!(done.kind, "pretrain");
     assert_eq!(done.preset, "demo");
-    assert_eq!(done.dataset, "synthetic");
+    assert_eq!(done.dataset, "demo");
     assert_eq!(done.status.as_ref().unwrap().state, RunState::Finished);
     assert_eq!(done.recon_steps, vec![200, 400]);
     assert_eq!(done.attn_steps, vec![200, 400]);
@@ -35,8 +35,13 @@ fn fixture_runs_read_back_through_the_readers() {
             .iter()
             .map(|m| m.kind.as_str())
             .collect::<Vec<_>>(),
-        ["self", "assignment", "cross"]
+        ["self", "assignment", "cross", "rollout"]
     );
+    // The frames the maps were computed on are stored beside them.
+    assert_eq!(attn.frames, ["frame-00.png", "frame-01.png"]);
+    for f in &attn.frames {
+        assert!(s.run(&done.id).attn_step(400).join(f).is_file());
+    }
     let ft = read_run(&s.run("finetune-20251231-220000-lr1e-3"));
     assert_eq!(ft.evals.len(), 1);
     let e: &EvalReport = &ft.evals[0];
@@ -85,7 +90,7 @@ fn a_big_metrics_file_is_read_in_bounded_steps() {
     drop(w);
     let len = std::fs::metadata(&path).unwrap().len();
     let mut tail = MetricsTail::new(&path);
-    let mut metrics = svfap_tui::tui::state::RunMetrics::default();
+    let mut metrics = svfap_tui::tui::series::RunMetrics::default();
     let mut polls = 0;
     let mut bad = 0;
     loop {
@@ -105,7 +110,7 @@ fn a_big_metrics_file_is_read_in_bounded_steps() {
     let loss = metrics.get("train", "loss").unwrap();
     assert_eq!(loss.count(), n);
     assert!(
-        loss.points.len() <= svfap_tui::tui::state::SERIES_CAP,
+        loss.points.len() <= svfap_tui::tui::series::SERIES_CAP,
         "memory stays bounded"
     );
     assert_eq!(loss.last.unwrap().0, (n - 1) as f64);

@@ -7,7 +7,7 @@ use common_tui::*;
 use ratatui::style::Color;
 use svfap_tui::tui::View;
 use svfap_tui::tui::gpu::GpuSource;
-use svfap_tui::tui::state::{GpuDevice, GpuReadings};
+use svfap_tui::tui::gpu::{GpuDevice, GpuReadings};
 use svfap_tui::tui::theme::Theme;
 
 fn snapshot(name: &str, h: &svfap_tui::tui::Headless) -> ratatui::buffer::Buffer {
@@ -235,7 +235,7 @@ fn a_gpu_run_compiling_its_kernels_says_so_in_runs_and_monitor() {
     let dir = tempfile::tempdir().unwrap();
     let assets = assets(dir.path());
     let session = full_session(dir.path());
-    let run = RunDir::new(&session.join("runs").join(RUNNING));
+    let run = RunDir::new(session.join("runs").join(RUNNING));
     let mut status = RunStatus::read(&run.status_json()).unwrap();
     status.activity = Some("compiling kernels".into());
     status.write_atomic(&run.status_json()).unwrap();

@@ -1,5 +1,6 @@
 //! `svfap-tui bench tui`: frame render time (median, p99) of every view with 100 runs ×
-//! 100k metric points each, and start-up time (session open + first scan + first frame).
+//! 100k metric points each, of the Monitor with 4 runs overlaid and in grid mode, and
+//! start-up time (session open + first scan + first frame).
 
 use std::time::Instant;
 
@@ -8,10 +9,11 @@ use clap::Args;
 
 use svfap_tui::session::fixtures;
 use svfap_tui::session::metrics::MetricRecord;
+use svfap_tui::tui::View;
 use svfap_tui::tui::action::Action;
-use svfap_tui::tui::app::{Headless, Options};
+use svfap_tui::tui::gpu::GpuReadings;
 use svfap_tui::tui::gpu::{GpuSource, Nvml};
-use svfap_tui::tui::state::{GpuReadings, View};
+use svfap_tui::tui::{Headless, Options};
 
 #[derive(Args, Debug)]
 pub struct BenchTuiArgs {
@@ -29,6 +31,9 @@ pub struct BenchTuiArgs {
     pub width: u16,
     #[arg(long, default_value_t = 50)]
     pub height: u16,
+    /// Runs overlaid in the Monitor's multi-run measurement (the selected and the marked).
+    #[arg(long, default_value_t = 4)]
+    pub overlay: usize,
     /// Also write a metrics.jsonl of this many MiB and time reading it incrementally
     /// (e.g. 1024 for the 1 GB case).
     #[arg(long, default_value_t = 0)]
@@ -161,6 +166,35 @@ pub fn run(args: &BenchTuiArgs) -> Result<()> {
             view.title()
         );
     }
+    // The Monitor with several runs overlaid (the selected and marked ones), then in grid
+    // mode (several metrics at once) with the same runs.
+    h.app.handle(Action::for_view(View::Monitor));
+    h.app.state.gui.selected = ids.get(1).cloned();
+    h.app.state.gui.marked = ids
+        .iter()
+        .skip(2)
+        .take(args.overlay.saturating_sub(1))
+        .cloned()
+        .collect();
+    let overlaid = h.app.state.overlay_runs().len();
+    for (label, grid) in [
+        (format!("Monitor ×{overlaid}"), false),
+        (format!("grid ×{overlaid}"), true),
+    ] {
+        h.app.state.gui.monitor.grid = grid;
+        h.settle();
+        let mut times = Vec::with_capacity(args.frames);
+        for _ in 0..args.frames {
+            let t = Instant::now();
+            let buf = h.render();
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+            std::hint::black_box(buf);
+        }
+        times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let (med, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+        worst = worst.max(p99);
+        println!("frame {label:<16} median {med:6.2} ms  p99 {p99:6.2} ms");
+    }
     println!("worst p99 {worst:.2} ms (target < 16 ms per frame)");
     match Nvml::init().read() {
         GpuReadings::Devices(devices) => {
@@ -214,7 +248,7 @@ fn big_metrics(session: &svfap_tui::session::SessionDir, mib: u64) -> Result<()>
     );
     let mut loader = svfap_tui::tui::loader::Loader::new(session.clone());
     loader.rescan();
-    let mut metrics = svfap_tui::tui::state::RunMetrics::default();
+    let mut metrics = svfap_tui::tui::series::RunMetrics::default();
     let t = Instant::now();
     let mut worst: f64 = 0.0;
     let mut polls = 0;

@@ -12,8 +12,8 @@ use svfap_tui::train::launch::{create_run, ensure_session, prepare_config};
 use svfap_tui::train::run_main::run_worker;
 use svfap_tui::train::worker::Outcome;
 
-pub const PRETRAIN: &str = include_str!("../../assets/demo-pretrain.toml");
-pub const FINETUNE: &str = include_str!("../../assets/demo-finetune.toml");
+pub const PRETRAIN: &str = svfap_tui::example_configs::BUILT_IN[0].1;
+pub const FINETUNE: &str = svfap_tui::example_configs::BUILT_IN[1].1;
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {

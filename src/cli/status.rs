@@ -8,7 +8,8 @@ use clap::Args;
 use svfap_tui::session::SessionDir;
 use svfap_tui::session::metrics::MetricsTail;
 use svfap_tui::session::scan::read_run;
-use svfap_tui::tui::state::{RunData, RunMetrics};
+use svfap_tui::tui::run_data::RunData;
+use svfap_tui::tui::series::RunMetrics;
 
 #[derive(Args, Debug)]
 pub struct StatusArgs {

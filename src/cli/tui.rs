@@ -32,7 +32,7 @@ struct UserConfig {
 
 pub fn run(args: &TuiArgs) -> Result<()> {
     let mut options = svfap_tui::tui::Options::new(&args.session);
-    let user: UserConfig = svfap_tui::tui::app::config_dir()
+    let user: UserConfig = svfap_tui::tui::options::config_dir()
         .and_then(|d| std::fs::read_to_string(d.join("config.toml")).ok())
         .and_then(|t| toml::from_str(&t).ok())
         .unwrap_or_default();

@@ -82,6 +82,10 @@ pub struct AttnMeta {
     pub format: u32,
     pub step: u64,
     pub maps: Vec<AttnMap>,
+    /// PNG of each input frame the maps were computed on (`frame-00.png`, …), in time
+    /// order; empty in artifacts written before frames were stored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<String>,
 }
 
 /// One attention map: self/cross `[heads, Nq, Nk]` for one sample, assignment `[T_i, G, S]`.
@@ -89,7 +93,8 @@ pub struct AttnMeta {
 pub struct AttnMap {
     pub block: usize,
     pub stage: usize,
-    /// `self`, `cross` or `assignment`.
+    /// `self`, `cross`, `assignment`, or `rollout` (attention rollout over the stage-1
+    /// blocks, `[1, 1, N]`: one relevance per token).
     pub kind: String,
     #[serde(default)]
     pub heads: usize,

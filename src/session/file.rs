@@ -28,6 +28,10 @@ pub struct UiState {
     pub selected_run: String,
     pub filter: String,
     pub theme: String,
+    /// The Monitor's metric, by name.
+    pub metric: String,
+    /// Runs marked for the Monitor's overlay and Compare's diff.
+    pub marked: Vec<String>,
 }
 
 impl Default for SessionFile {

@@ -232,6 +232,23 @@ pub fn write_attn(run: &RunDir, step: u64) -> Result<(), SessionError> {
     write("b03_self.npy", &[heads, n, n], &self_attn)?;
     write("b08_cross.npy", &[heads, g * t, n], &cross)?;
     write("s02_assignment.npy", &[t, g, h * w], &assign)?;
+    let rollout: Vec<f32> = (0..n).map(|k| (1 + k % (h * w)) as f32).collect();
+    let total: f32 = rollout.iter().sum();
+    let rollout: Vec<f32> = rollout.iter().map(|v| v / total).collect();
+    write("rollout.npy", &[1, 1, n], &rollout)?;
+    // The frames the maps were computed on: a vertical gradient with a bright square.
+    let mut frames = Vec::new();
+    for f in 0..t {
+        let name = format!("frame-{f:02}.png");
+        let img = image::RgbImage::from_fn(32, 32, |x, y| {
+            let inside = (8..24).contains(&x) && (8..24).contains(&y);
+            let v = if inside { 230 } else { (y * 6) as u8 };
+            image::Rgb([v, v, (v / 2).saturating_add(40 * f as u8)])
+        });
+        img.save(dir.join(&name))
+            .map_err(|e| SessionError::parse(&dir.join(&name), e.to_string()))?;
+        frames.push(name);
+    }
     let map = |block,
                stage,
                kind: &str,
@@ -242,7 +259,11 @@ pub fn write_attn(run: &RunDir, step: u64) -> Result<(), SessionError> {
         block,
         stage,
         kind: kind.into(),
-        heads: if kind == "assignment" { 0 } else { heads },
+        heads: match kind {
+            "assignment" => 0,
+            "rollout" => 1,
+            _ => heads,
+        },
         shape,
         file: file.into(),
         queries: queries.into(),
@@ -279,7 +300,17 @@ pub fn write_attn(run: &RunDir, step: u64) -> Result<(), SessionError> {
                 "bottleneck",
                 vec![t, h, w],
             ),
+            map(
+                3,
+                0,
+                "rollout",
+                vec![1, 1, n],
+                "rollout.npy",
+                "full",
+                vec![t, h, w],
+            ),
         ],
+        frames,
     }
     .write(&dir)
 }
@@ -336,14 +367,53 @@ pub fn eval_report(dataset: &str, uar: f64, war: f64) -> EvalReport {
 
 pub fn pretrain_config(name: &str) -> String {
     format!(
-        "format = 1\nkind = \"pretrain\"\nname = \"{name}\"\nseed = 0\nbackend = \"cpu\"\n\n[model]\npreset = \"demo\"\nmask_ratio = 0.9\n\n[data]\ndataset = \"synthetic\"\nmanifest = \"data/train.txt\"\n\n[optim]\nlr = 0.00015\nbatch = 8\nepochs = 10\n"
+        "format = 1\nkind = \"pretrain\"\nname = \"{name}\"\nseed = 0\nbackend = \"cpu\"\n\n[model]\npreset = \"demo\"\nmask_ratio = 0.9\n\n[data]\ndataset = \"demo\"\ntrain = \"data/train.txt\"\n\n[optim]\nbatch_size = 8\nepochs = 10\nbase_lr = 3e-4\nbetas = [0.9, 0.95]\n"
     )
 }
 
 pub fn finetune_config(name: &str, dataset: &str, lr: f64) -> String {
     format!(
-        "format = 1\nkind = \"finetune\"\nname = \"{name}\"\nseed = 0\nbackend = \"cpu\"\n\n[model]\npreset = \"demo\"\nclasses = 7\n\n[data]\ndataset = \"{dataset}\"\nfold = 1\n\n[optim]\nlr = {lr}\nbatch = 8\nepochs = 10\n"
+        "format = 1\nkind = \"finetune\"\nname = \"{name}\"\nseed = 0\nbackend = \"cpu\"\n\n[model]\npreset = \"demo\"\n\n[data]\ndataset = \"{dataset}\"\nfold = 1\ntrain = \"data/train.txt\"\ntest = \"data/test.txt\"\n\n[optim]\nbatch_size = 8\nepochs = 10\nbase_lr = {lr:e}\nbetas = [0.9, 0.999]\n"
     )
+}
+
+/// A cross-validation pooled over the fine-tuning runs `runs` (folds 1, 2, …), with its
+/// pooled evaluation.
+pub fn cross_validation(
+    session: &SessionDir,
+    id: &str,
+    runs: &[(&str, f64)],
+) -> Result<super::CvDir, SessionError> {
+    let cv = super::CvDir::new(session.cv().join(id));
+    let folds: Vec<super::CvFold> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, (run, uar))| super::CvFold {
+            fold: i as u32 + 1,
+            run: run.to_string(),
+            videos: 100 + i,
+            metrics: [("uar".to_string(), *uar), ("war".to_string(), uar + 0.1)].into(),
+        })
+        .collect();
+    let n = runs.len().max(1) as f64;
+    let mean = runs.iter().map(|r| r.1).sum::<f64>() / n;
+    let std = (runs.iter().map(|r| (r.1 - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let pooled = eval_report("dfew", mean - 0.002, mean + 0.098);
+    super::CvSummary {
+        format: 1,
+        dataset: "dfew".into(),
+        task: "classification".into(),
+        folds,
+        pooled: pooled.metrics.clone(),
+        fold_mean: [("uar".to_string(), mean), ("war".to_string(), mean + 0.1)].into(),
+        fold_std: [("uar".to_string(), std), ("war".to_string(), std)].into(),
+    }
+    .write(&cv.cv_json())?;
+    let mut pooled = pooled;
+    pooled.split = "cv".into();
+    pooled.fold = None;
+    pooled.write(&cv.eval_file("dfew"))?;
+    Ok(cv)
 }
 
 /// A running pre-training run with curves, a checkpoint, reconstructions and attention.

@@ -24,6 +24,11 @@ impl SessionDir {
     pub fn data(&self) -> PathBuf {
         self.root.join("data")
     }
+    /// The session's own run configs, offered by the launch dialog (the demo writes its
+    /// configs here too).
+    pub fn configs(&self) -> PathBuf {
+        self.root.join("configs")
+    }
     /// Edited configs written by the launch dialog before they are handed to `launch`.
     pub fn launch_configs(&self) -> PathBuf {
         self.root.join("launch")
@@ -34,6 +39,19 @@ impl SessionDir {
     }
     pub fn run(&self, id: &str) -> RunDir {
         RunDir::new(self.runs().join(id))
+    }
+    /// Every cross-validation folder under `cv/`, sorted by id.
+    pub fn list_cvs(&self) -> Vec<CvDir> {
+        let mut out: Vec<CvDir> = std::fs::read_dir(self.cv())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| CvDir::new(e.path()))
+            .collect();
+        out.sort_by(|a, b| a.root.cmp(&b.root));
+        out
     }
     /// Every run folder under `runs/`, sorted by id (ids start with kind and time).
     pub fn list_runs(&self) -> Vec<RunDir> {
@@ -124,11 +142,17 @@ impl RunDir {
         super::write_atomic(&self.latest_pointer(), format!("{file}\n").as_bytes())
     }
 
-    /// The file named by `checkpoints/latest`, if any.
+    /// The model file named by `checkpoints/latest`, if any (the worker writes the stem,
+    /// `step-000500`; older sessions the file name).
     pub fn read_latest(&self) -> Option<PathBuf> {
         let name = std::fs::read_to_string(self.latest_pointer()).ok()?;
         let name = name.trim();
-        (!name.is_empty()).then(|| self.checkpoints().join(name))
+        let file = if name.ends_with(".safetensors") {
+            name.to_string()
+        } else {
+            format!("{name}.safetensors")
+        };
+        (!name.is_empty()).then(|| self.checkpoints().join(file))
     }
 }
 
@@ -240,6 +264,8 @@ mod tests {
         assert_eq!(run.read_latest(), None);
         run.write_latest("step-000500.safetensors").unwrap();
         assert_eq!(run.read_latest(), Some(run.checkpoint(500)));
+        run.write_latest("step-000600").unwrap();
+        assert_eq!(run.read_latest(), Some(run.checkpoint(600)));
     }
 
     #[test]

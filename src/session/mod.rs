@@ -23,6 +23,7 @@
 //! `fixtures` writes complete example sessions through these same writers.
 
 pub mod artifacts;
+pub mod cv_scan;
 pub mod error;
 pub mod fault;
 pub mod file;

@@ -47,7 +47,7 @@ pub struct ScanCache {
 }
 
 impl ScanCache {
-    fn eval(&mut self, path: &Path) -> Result<EvalReport, super::SessionError> {
+    pub(crate) fn eval(&mut self, path: &Path) -> Result<EvalReport, super::SessionError> {
         let meta = std::fs::metadata(path).map_err(super::SessionError::io(path))?;
         let stamp = (meta.modified().ok(), meta.len());
         if let Some((m, l, e)) = self.evals.get(path)
@@ -113,10 +113,19 @@ pub fn read_run_cached(run: &RunDir, cache: &mut ScanCache) -> RunSummary {
     }
     s.lock = super::run_lock::holder(run);
     s.checkpoints = list_checkpoints(&run.checkpoints());
+    // The worker's `latest` names the checkpoint's stem (`step-000500`); older sessions
+    // named the model file.
     s.latest_checkpoint = std::fs::read_to_string(run.latest_pointer())
         .ok()
         .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty());
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            if t.ends_with(".safetensors") {
+                t
+            } else {
+                format!("{t}.safetensors")
+            }
+        });
     s.recon_steps = list_step_dirs(&run.recon());
     s.attn_steps = list_step_dirs(&run.attn());
     for r in eval_files(&run.eval()).iter().map(|p| cache.eval(p)) {
@@ -146,14 +155,51 @@ pub fn list_checkpoints(dir: &Path) -> Vec<Checkpoint> {
         .flatten()
         .filter_map(|e| {
             let file = e.file_name().to_string_lossy().into_owned();
-            if !file.ends_with(".safetensors") {
+            // The model file only: `step-000500.safetensors`, not its `.optim.safetensors`.
+            let step = parse_step_name(&file)?;
+            if file != format!("{}.safetensors", super::layout::step_dir_name(step)) {
                 return None;
             }
-            let step = parse_step_name(&file)?;
             let bytes = e.metadata().map(|m| m.len()).unwrap_or(0);
             Some(Checkpoint { file, step, bytes })
         })
         .collect();
     out.sort_by_key(|c| c.step);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The files the worker writes for one checkpoint (`train::checkpoint_state`): the model,
+    /// the optimiser, the data-order state, and `latest` naming the stem.
+    fn worker_checkpoint(dir: &Path, step: u64) {
+        let stem = format!("step-{step:06}");
+        for (ext, bytes) in [("safetensors", 3000), ("optim.safetensors", 6000)] {
+            std::fs::write(dir.join(format!("{stem}.{ext}")), vec![0u8; bytes]).unwrap();
+        }
+        std::fs::write(dir.join(format!("{stem}.state.json")), "{}").unwrap();
+        std::fs::write(dir.join("latest"), format!("{stem}\n")).unwrap();
+    }
+
+    #[test]
+    fn checkpoints_are_the_model_files_and_latest_names_one_of_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::new(dir.path().join("pretrain-20260101-000000-x"));
+        run.create().unwrap();
+        worker_checkpoint(&run.checkpoints(), 200);
+        worker_checkpoint(&run.checkpoints(), 400);
+        let s = read_run(&run);
+        let files: Vec<&str> = s.checkpoints.iter().map(|c| c.file.as_str()).collect();
+        assert_eq!(
+            files,
+            ["step-000200.safetensors", "step-000400.safetensors"]
+        );
+        assert_eq!(s.checkpoints[1].bytes, 3000);
+        assert_eq!(
+            s.latest_checkpoint.as_deref(),
+            Some("step-000400.safetensors")
+        );
+    }
 }

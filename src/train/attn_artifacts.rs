@@ -1,12 +1,18 @@
-//! Attention maps of a fine-tuned model (`attn/step-N/`, DESIGN §3) for one fixed held-out
-//! clip: the self- and cross-attention of chosen blocks (first and last stage-1 block, and
-//! each later stage's first cross-self block and reverse block) and each later stage's
-//! spatial-bottleneck assignment, as float32 `.npy` arrays plus `meta.json`.
+//! Attention maps (`attn/step-N/`, DESIGN §3) of one fixed held-out clip, for fine-tuning and
+//! pre-training alike (the encoder is the same): the self- and cross-attention of chosen
+//! blocks (first and last stage-1 block, and each later stage's first cross-self block and
+//! reverse block), each later stage's spatial-bottleneck assignment, the attention rollout
+//! over the stage-1 blocks, as float32 `.npy` arrays; the clip's frames as PNGs, so that a
+//! reader draws the maps over the frames they were computed on; `meta.json` last.
 
 use anyhow::Result;
 use burn::prelude::*;
 
-use crate::model::SvfapClassifier;
+use super::attn_rollout::{BlockAttention, rollout};
+use crate::cpu_kernels::tubes::tubes_channel_major;
+use crate::model::encoder::Tpsbt;
+use crate::model::probe::AttentionMaps;
+use crate::model::sinusoid::PositionTable;
 use crate::npy;
 use crate::session::RunDir;
 use crate::session::artifacts::{AttnMap, AttnMeta};
@@ -25,20 +31,38 @@ fn probed_blocks(depths: &[usize]) -> Vec<usize> {
     blocks
 }
 
+/// The encoder of a classifier or a pre-trainer, with its position table.
+pub struct ProbedEncoder<'a, B: Backend> {
+    pub encoder: &'a Tpsbt<B>,
+    pub positions: &'a PositionTable,
+}
+
+impl<B: Backend> ProbedEncoder<'_, B> {
+    /// The whole clip (no masking) through the encoder, keeping block `block`'s attention.
+    fn attention(&self, video: &Tensor<B, 5>, block: usize) -> Option<AttentionMaps<B>> {
+        let e = &self.encoder.config;
+        let device = video.device();
+        let tubes = tubes_channel_major(video.clone(), e.tubelet, e.patch);
+        let tokens =
+            self.encoder.patch_embed.forward(tubes) + self.positions.tensor(&device).unsqueeze();
+        self.encoder.forward_stages(tokens, Some(block)).attention
+    }
+}
+
 pub fn write_attention_maps<B: Backend>(
-    model: &SvfapClassifier<B>,
+    model: ProbedEncoder<B>,
     clip: &[f32],
     step: u64,
     run: &RunDir,
+    device: &B::Device,
 ) -> Result<()> {
-    let e = &model.config.encoder;
-    let device = model.fc_norm.gamma.val().device();
+    let e = &model.encoder.config;
     let video = Tensor::<B, 5>::from_data(
         TensorData::new(
             clip.to_vec(),
             [1, e.in_chans, e.frames, e.img_size, e.img_size],
         ),
-        &device,
+        device,
     );
     let dir = run.attn_step(step);
     let partial = crate::session::partial_dir::PartialDir::create(&dir, &run.root)?;
@@ -48,10 +72,30 @@ pub fn write_attention_maps<B: Backend>(
         npy::write_f32(&dir.join(&name), &shape, &values)?;
         Ok(name)
     };
-    for block in probed_blocks(&e.stage_depths) {
-        let Some(a) = model.forward_probed(video.clone(), Some(block)).attention else {
+    let as_vec = |x: Tensor<B, 4>| {
+        x.into_data()
+            .convert::<f32>()
+            .into_vec::<f32>()
+            .expect("f32")
+    };
+    let probed = probed_blocks(&e.stage_depths);
+    // Stage-1 self-attention of every block, for the rollout (the probed ones are kept).
+    let mut stage1: Vec<(usize, usize, Vec<f32>)> = Vec::new();
+    for block in 0..e.stage_depths[0].max(*probed.last().unwrap_or(&0) + 1) {
+        let in_stage1 = block < e.stage_depths[0];
+        if !in_stage1 && !probed.contains(&block) {
+            continue;
+        }
+        let Some(a) = model.attention(&video, block) else {
             continue;
         };
+        if in_stage1 {
+            let dims = a.self_attention.dims();
+            stage1.push((dims[1], dims[2], as_vec(a.self_attention.clone())));
+        }
+        if !probed.contains(&block) {
+            continue;
+        }
         let t = e.stage_temporal_len(a.stage);
         let full = vec![t, grid, grid];
         let bottleneck = if a.stage > 0 {
@@ -68,12 +112,6 @@ pub fn write_attention_maps<B: Backend>(
             "bottleneck"
         } else {
             "full"
-        };
-        let as_vec = |x: Tensor<B, 4>| {
-            x.into_data()
-                .convert::<f32>()
-                .into_vec::<f32>()
-                .expect("f32")
         };
         let self_shape = a.self_attention.dims()[1..].to_vec();
         let file = save(
@@ -129,11 +167,52 @@ pub fn write_attention_maps<B: Backend>(
             });
         }
     }
+    if !stage1.is_empty() {
+        let views: Vec<BlockAttention> = stage1
+            .iter()
+            .map(|(heads, n, w)| BlockAttention {
+                heads: *heads,
+                n: *n,
+                weights: w,
+            })
+            .collect();
+        let relevance = rollout(&views);
+        let n = relevance.len();
+        let file = save("rollout.npy".into(), relevance, vec![1, 1, n])?;
+        maps.push(AttnMap {
+            block: stage1.len() - 1,
+            stage: 0,
+            kind: "rollout".into(),
+            heads: 1,
+            shape: vec![1, 1, n],
+            file,
+            queries: "full".into(),
+            grid: vec![e.stage_temporal_len(0), grid, grid],
+        });
+    }
+    // The frames the maps were computed on.
+    let (t, size) = (e.frames, e.img_size);
+    let mut frames = Vec::with_capacity(t);
+    for (f, rgb) in super::recon_artifacts::to_rgb(clip, t, size, size)
+        .iter()
+        .enumerate()
+    {
+        let name = format!("frame-{f:02}.png");
+        image::save_buffer(
+            dir.join(&name),
+            rgb,
+            size as u32,
+            size as u32,
+            image::ColorType::Rgb8,
+        )?;
+        frames.push(name);
+    }
     // meta.json last: a reader never sees a step without its arrays.
     AttnMeta {
         format: 1,
         step,
         maps,
+        frames,
     }
     .write(&dir)?;
     partial.keep();

@@ -10,7 +10,7 @@ use burn::tensor::backend::AutodiffBackend;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::attn_artifacts::write_attention_maps;
+use super::attn_artifacts::{ProbedEncoder, write_attention_maps};
 use super::classification_loss::{draw_mix, mix_clips, soft_cross_entropy, soft_targets};
 use super::clip_source::{ClipBatch, ClipSource};
 use super::eval_report::EvalScope;
@@ -146,7 +146,12 @@ pub fn finetune<B: AutodiffBackend>(
             && every > 0
             && (step >= last_attn + every || last_epoch)
         {
-            write_attention_maps(&model, clip, step, &ctx.dir)?;
+            let probed = ProbedEncoder {
+                encoder: &model.encoder,
+                positions: &model.positions,
+            };
+            let device = model.fc_norm.gamma.val().device();
+            write_attention_maps(probed, clip, step, &ctx.dir, &device)?;
             last_attn = step;
         }
         let eval_every = ctx.config.artifacts.eval_every;

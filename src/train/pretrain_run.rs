@@ -8,6 +8,7 @@ use burn::tensor::backend::AutodiffBackend;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use super::attn_artifacts::{ProbedEncoder, write_attention_maps};
 use super::clip_source::{ClipBatch, ClipSource};
 use super::recon_artifacts::write_reconstructions;
 use super::trainer::{StepStats, Trainer};
@@ -63,9 +64,12 @@ pub fn pretrain<B: AutodiffBackend>(
         |m: &SvfapPretrainer<B>, p: &std::path::Path| -> Result<()> { Ok(save_pretrainer(m, p)?) };
     // Reconstructions of fixed held-out clips after every epoch in which `recon_every`
     // steps passed, and at the end.
-    let held_out = source.held_out(ctx.config.artifacts.recon_samples)?;
+    let held_out = source.held_out(ctx.config.artifacts.recon_samples.max(1))?;
     let every = ctx.config.artifacts.recon_every;
     let mut last_recon = 0u64;
+    // Attention maps of the first held-out clip, whole (unmasked), at `attn_every`.
+    let attn_every = ctx.config.artifacts.attn_every;
+    let mut last_attn = 0u64;
     let mut end_of_epoch = |m: &SvfapPretrainer<B>,
                             ctx: &mut RunContext,
                             _: &mut dyn ClipSource,
@@ -73,9 +77,23 @@ pub fn pretrain<B: AutodiffBackend>(
                             step: u64|
      -> Result<()> {
         let last_epoch = epoch + 1 == ctx.config.optim.epochs as u64;
+        let model = m.valid();
         if every > 0 && (step >= last_recon + every || last_epoch) {
-            write_reconstructions(&m.valid(), &held_out, step, &ctx.dir)?;
+            let shown = ctx.config.artifacts.recon_samples.min(held_out.len());
+            write_reconstructions(&model, &held_out[..shown], step, &ctx.dir)?;
             last_recon = step;
+        }
+        if let Some((_, clip)) = held_out.first()
+            && attn_every > 0
+            && (step >= last_attn + attn_every || last_epoch)
+        {
+            let probed = ProbedEncoder {
+                encoder: &model.encoder,
+                positions: &model.encoder_positions,
+            };
+            let device = model.mask_token.val().device();
+            write_attention_maps(probed, clip, step, &ctx.dir, &device)?;
+            last_attn = step;
         }
         Ok(())
     };

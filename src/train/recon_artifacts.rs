@@ -123,7 +123,7 @@ pub fn write_reconstructions<B: Backend>(
 }
 
 /// Normalised [3, T, H, W] → T frames of RGB bytes.
-fn to_rgb(clip: &[f32], t: usize, h: usize, w: usize) -> Vec<Vec<u8>> {
+pub(super) fn to_rgb(clip: &[f32], t: usize, h: usize, w: usize) -> Vec<Vec<u8>> {
     (0..t)
         .map(|f| {
             let mut frame = Vec::with_capacity(h * w * 3);

@@ -335,9 +335,15 @@ impl RunConfig {
             .unwrap_or_else(|| Precision::default_for(self.backend))
     }
 
+    /// Clips per optimiser update: batch_size × accumulation (the devices of a run split
+    /// each micro-batch between them, so they do not multiply it).
+    pub fn effective_batch(&self) -> usize {
+        self.optim.batch_size * self.optim.accumulation
+    }
+
     /// Learning rate for the effective batch: base_lr × batch / 256 (DESIGN §6).
     pub fn peak_lr(&self) -> f64 {
-        self.optim.base_lr * (self.optim.batch_size * self.optim.accumulation) as f64 / 256.0
+        self.optim.base_lr * self.effective_batch() as f64 / 256.0
     }
 }
 

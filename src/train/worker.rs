@@ -310,9 +310,7 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
                 keep,
             )
         };
-    // ETA ignores warm-up: it is timed from the first step after warm-up (or after start).
-    let warmup_steps = o.warmup_epochs as u64 * steps_per_epoch;
-    let mut timer: Option<(Instant, u64)> = None;
+    let mut eta_clock = super::eta_clock::EtaClock::default();
     let resumed_at = state.step;
     let max_unreadable = ctx.config.data.max_unreadable;
     while state.epoch < o.epochs as u64 {
@@ -359,13 +357,7 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
             steps_in_epoch += 1;
             let throughput = clips as f64 / step_seconds;
             let step = state.step;
-            if timer.is_none() && step >= warmup_steps {
-                timer = Some((Instant::now(), step));
-            }
-            let eta = timer.filter(|(_, from)| step > *from).map(|(t0, from)| {
-                t0.elapsed().as_secs_f64() / (step - from) as f64
-                    * total_steps.saturating_sub(step) as f64
-            });
+            let eta = eta_clock.observe(Instant::now(), step, total_steps);
             for (name, value) in [
                 ("loss", stats.loss),
                 ("lr", stats.lr),

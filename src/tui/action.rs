@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::state::View;
+use super::view::View;
 
 macro_rules! actions {
     ($($variant:ident => $name:literal : $help:literal),* $(,)?) => {
@@ -94,7 +94,11 @@ actions! {
     PrevMap => "prev_map": "previous attention map",
     NextHead => "next_head": "next head",
     PrevHead => "prev_head": "previous head",
-    Mark => "mark": "mark run for the config diff",
+    Mark => "mark": "mark a run: overlaid in Monitor, diffed in Compare",
+    UnmarkAll => "unmark_all": "unmark every run",
+    MetricSearch => "metric_search": "pick the metric by name (type to search)",
+    Grid => "grid": "toggle the grid of several metrics",
+    XAxis => "x_axis": "x axis: steps, epochs or wall time",
     SortNext => "sort_next": "sort by the next column",
     SortReverse => "sort_reverse": "reverse the sort order",
     NextEval => "next_eval": "next evaluation's confusion matrix",

@@ -1,91 +1,29 @@
 //! The app: turns actions into state changes and requests for background work, and
-//! background results into state. `App::headless` runs the same logic without a terminal
-//! or threads, for tests (actions in, state out).
+//! background results into state. Each view's keys are handled in `handlers/`; the
+//! headless driver (`headless.rs`) runs the same logic without a terminal or threads.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ratatui::layout::Rect;
 
 use super::action::Action;
-use super::gpu::GpuSource;
-use super::imager::{AttnJob, AttnKey, Done, Imager, Job, ReconJob, ReconKey};
+use super::ctx::Ctx;
+use super::imager::{AttnJob, AttnKey, Done, Job, ReconJob, ReconKey};
 use super::keymap::{Key, KeyMap};
-use super::loader::{Loader, LogWant, MetricsDelta, RunLog};
-use super::state::*;
-use super::theme::{Theme, load_themes};
+use super::launch_config::list_examples;
+use super::loader::LogWant;
+use super::options::Options;
+use super::request::{Request, Update};
+use super::run_data::RunData;
+use super::series::RunMetrics;
+use super::state::{AppData, Dialog, GuiState, Images, Level, State};
+use super::theme::load_themes;
+use super::view::View;
 use super::views;
 use crate::session::artifacts::{ReconKind, ReconMeta};
-use crate::session::launcher::{self, Launcher, Outcome};
 use crate::session::log_window::LogPosition;
 use crate::session::scan::RunSummary;
 use crate::session::{SessionDir, SessionFile};
-
-/// Where the app finds its files and how it starts commands.
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub session: PathBuf,
-    pub launcher: Launcher,
-    /// User keymap file (added to the embedded default) when it exists.
-    pub keymap_file: Option<PathBuf>,
-    /// Folders with theme files (`*.toml`), in increasing priority.
-    pub theme_dirs: Vec<PathBuf>,
-    /// Folder with the example run configs (`assets/`).
-    pub assets_dir: PathBuf,
-    /// `auto`, `halfblocks`, `sixel`, `kitty` or `iterm2`.
-    pub image_protocol: String,
-    /// Theme to use regardless of the session's saved one.
-    pub theme: Option<String>,
-}
-
-impl Options {
-    pub fn new(session: impl Into<PathBuf>) -> Self {
-        let config = config_dir();
-        Self {
-            session: session.into(),
-            launcher: Launcher::default(),
-            keymap_file: config.as_ref().map(|c| c.join("keymap.toml")),
-            theme_dirs: [
-                Some(PathBuf::from("themes")),
-                config.map(|c| c.join("themes")),
-            ]
-            .into_iter()
-            .flatten()
-            .collect(),
-            assets_dir: PathBuf::from("assets"),
-            image_protocol: "auto".into(),
-            theme: None,
-        }
-    }
-}
-
-/// `$XDG_CONFIG_HOME/svfap-tui` or `~/.config/svfap-tui`.
-pub fn config_dir() -> Option<PathBuf> {
-    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
-        return Some(PathBuf::from(x).join("svfap-tui"));
-    }
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config/svfap-tui"))
-}
-
-/// Results coming back from background work.
-pub enum Update {
-    Runs(Vec<RunSummary>),
-    Metrics(MetricsDelta),
-    Image(Box<Done>),
-    Gpu(GpuReadings),
-    Log(RunLog),
-    Launched(Outcome),
-    Exported(Result<Vec<PathBuf>, String>),
-}
-
-/// Work the app asks for; the event loop hands it to threads, the headless driver runs it inline.
-pub enum Request {
-    Rescan,
-    Log(LogWant),
-    Image(Job),
-    Command { what: String, args: Vec<String> },
-    Demo { config: PathBuf, make_data: bool },
-    Export(super::export::ExportJob),
-}
 
 pub struct App {
     pub state: State,
@@ -101,6 +39,15 @@ pub struct App {
 }
 
 impl App {
+    /// The part of the app a view's key handler works on.
+    pub fn ctx(&mut self) -> Ctx<'_> {
+        Ctx {
+            state: &mut self.state,
+            requests: &mut self.requests,
+            options: &self.options,
+        }
+    }
+
     /// Opens (creating when missing) the session and loads keymap, themes and example configs.
     pub fn new(options: Options, size: Rect) -> anyhow::Result<App> {
         let session = SessionDir::new(&options.session);
@@ -119,8 +66,10 @@ impl App {
         let mut gui = GuiState {
             view: View::from_name(&session_file.ui.view).unwrap_or_default(),
             filter: session_file.ui.filter.clone(),
+            marked: session_file.ui.marked.iter().cloned().collect(),
             ..Default::default()
         };
+        gui.monitor.metric = session_file.ui.metric.clone();
         let problems: Vec<String> = keymap_problem.into_iter().chain(theme_problems).collect();
         if !problems.is_empty() {
             gui.status = Some((problems.join("; "), Level::Warn));
@@ -129,7 +78,14 @@ impl App {
             Some(session_file.ui.selected_run.clone()).filter(|s| !s.is_empty());
         gui.selected = restore_selection.clone();
         let data = AppData {
-            examples: list_examples(&options.assets_dir),
+            examples: list_examples(
+                &options
+                    .config_dirs
+                    .iter()
+                    .cloned()
+                    .chain([session.configs()])
+                    .collect::<Vec<_>>(),
+            ),
             ..Default::default()
         };
         let state = State {
@@ -162,9 +118,7 @@ impl App {
     /// The action a key means right now: text fields take characters.
     pub fn key_action(&self, key: &ratatui::crossterm::event::KeyEvent) -> Action {
         use ratatui::crossterm::event::{KeyCode, KeyModifiers};
-        let typing = self.state.gui.filtering
-            || matches!(&self.state.gui.dialog, Some(Dialog::Launch(d)) if d.editing);
-        if typing && !key.modifiers.contains(KeyModifiers::CONTROL) {
+        if self.state.typing() && !key.modifiers.contains(KeyModifiers::CONTROL) {
             match key.code {
                 KeyCode::Char(c) => return Action::Char(c),
                 KeyCode::Backspace => return Action::Backspace,
@@ -189,33 +143,42 @@ impl App {
         self.state.gui.quit
     }
 
-    // ----- actions -------------------------------------------------------------------------
-
     pub fn handle(&mut self, action: Action) {
+        let typing = self.state.typing();
         let gui = &mut self.state.gui;
         match &action {
             Action::Resize(w, h) => {
                 self.state.size = Rect::new(0, 0, *w, *h);
                 return;
             }
-            Action::Quit
-                if !gui.filtering
-                    && !matches!(&gui.dialog, Some(Dialog::Launch(d)) if d.editing) =>
-            {
+            Action::Quit if !typing => {
                 gui.quit = true;
                 return;
             }
             Action::Help => {
                 gui.help = !gui.help;
+                gui.help_scroll = 0;
                 return;
             }
             Action::None => return,
             _ => {}
         }
         if gui.help {
-            if matches!(action, Action::Back | Action::Select) {
-                gui.help = false;
+            let s = &mut gui.help_scroll;
+            match action {
+                Action::Back | Action::Select => gui.help = false,
+                Action::Down | Action::LogDown => *s = s.saturating_add(1),
+                Action::Up | Action::LogUp => *s = s.saturating_sub(1),
+                Action::PageDown | Action::LogPageDown => *s = s.saturating_add(10),
+                Action::PageUp | Action::LogPageUp => *s = s.saturating_sub(10),
+                Action::Top | Action::LogTop => *s = 0,
+                Action::Bottom | Action::LogFollow => *s = u16::MAX,
+                _ => {}
             }
+            return;
+        }
+        if gui.monitor.picker.is_some() {
+            self.ctx().picker_action(action);
             return;
         }
         if gui.filtering {
@@ -235,48 +198,34 @@ impl App {
             return;
         }
         if gui.dialog.is_some() {
-            self.dialog_action(action);
+            self.ctx().dialog_action(action);
             return;
         }
         if let Some(v) = action.view() {
-            self.set_view(v);
+            self.ctx().set_view(v);
             return;
         }
         match action {
             Action::NextView => {
                 let v = View::ALL[(gui.view.index() + 1) % View::ALL.len()];
-                self.set_view(v)
+                self.ctx().set_view(v)
             }
             Action::PrevView => {
                 let v = View::ALL[(gui.view.index() + View::ALL.len() - 1) % View::ALL.len()];
-                self.set_view(v)
+                self.ctx().set_view(v)
             }
             Action::Back => gui.status = None,
             Action::Filter => gui.filtering = true,
             Action::NextTheme => self.next_theme(),
             Action::Refresh => self.requests.push(Request::Rescan),
-            Action::Export => self.export(),
+            Action::Export => self.ctx().export(),
             _ => match gui.view {
-                View::Runs => self.runs_action(action),
-                View::Monitor => self.monitor_action(action),
-                View::Recon => self.recon_action(action),
-                View::Attention => self.attn_action(action),
-                View::Compare => self.compare_action(action),
+                View::Runs => self.ctx().runs_action(action),
+                View::Monitor => self.ctx().monitor_action(action),
+                View::Recon => self.ctx().recon_action(action),
+                View::Attention => self.ctx().attn_action(action),
+                View::Compare => self.ctx().compare_action(action),
             },
-        }
-    }
-
-    fn set_view(&mut self, v: View) {
-        self.state.gui.view = v;
-        if v == View::Compare {
-            // Start on the selected run's row.
-            let sel = self.state.selected_run().map(|r| r.summary.id.clone());
-            if let Some(pos) = views::compare::sorted_rows(&self.state)
-                .iter()
-                .position(|r| Some(&r.run) == sel.as_ref())
-            {
-                self.state.gui.compare.cursor = pos;
-            }
         }
     }
 
@@ -290,486 +239,12 @@ impl App {
         self.state.gui.status = Some((format!("theme: {}", self.state.theme.name), Level::Info));
     }
 
-    /// Moves the run selection by `delta` rows within the filtered list.
-    pub fn move_selection(&mut self, delta: isize) {
-        let vis = self.state.visible_runs();
-        if vis.is_empty() {
-            return;
-        }
-        let row = self.state.selected_visible_row(&vis).unwrap_or(0) as isize;
-        let new = (row + delta).clamp(0, vis.len() as isize - 1) as usize;
-        self.state.gui.selected_row = new;
-        self.state.gui.selected = Some(self.state.data.runs[vis[new]].summary.id.clone());
-        self.state.gui.recon = ReconSel::default();
-        self.state.gui.attn = AttnSel::default();
-    }
-
-    fn common_move(&mut self, action: &Action) -> bool {
-        match action {
-            Action::Up => self.move_selection(-1),
-            Action::Down => self.move_selection(1),
-            Action::PageUp => self.move_selection(-10),
-            Action::PageDown => self.move_selection(10),
-            Action::Top => self.move_selection(isize::MIN / 2),
-            Action::Bottom => self.move_selection(isize::MAX / 2),
-            _ => return false,
-        }
-        true
-    }
-
-    fn selected_dir(&self) -> Option<(String, crate::session::RunDir)> {
-        let r = self.state.selected_run()?;
-        Some((
-            r.summary.id.clone(),
-            crate::session::RunDir::new(r.summary.root.clone()),
-        ))
-    }
-
-    fn info(&mut self, text: impl Into<String>, level: Level) {
-        self.state.gui.status = Some((text.into(), level));
-    }
-
-    fn runs_action(&mut self, action: Action) {
-        if self.common_move(&action) {
-            return;
-        }
-        match action {
-            Action::Select => self.set_view(View::Monitor),
-            Action::Launch => self.open_launch(),
-            Action::Stop => {
-                let Some((_, dir)) = self.selected_dir() else {
-                    return self.info("no run selected", Level::Warn);
-                };
-                match launcher::stop(&dir) {
-                    Ok(pid) => self.info(
-                        format!("sent SIGTERM to {} (pid {pid})", dir.id()),
-                        Level::Info,
-                    ),
-                    Err(e) => self.info(e, Level::Error),
-                }
-            }
-            Action::Resume => {
-                let Some((id, dir)) = self.selected_dir() else {
-                    return self.info("no run selected", Level::Warn);
-                };
-                let state = self
-                    .state
-                    .selected_run()
-                    .map(|r| r.shown_state(self.state.now));
-                if matches!(state, Some(ShownState::Running | ShownState::Queued)) {
-                    return self.info(format!("{id} is still running"), Level::Warn);
-                }
-                self.command(format!("resume {id}"), Launcher::resume_args(&dir));
-            }
-            Action::Duplicate => {
-                let Some((id, dir)) = self.selected_dir() else {
-                    return self.info("no run selected", Level::Warn);
-                };
-                let text = match std::fs::read_to_string(dir.run_toml()) {
-                    Ok(t) => t,
-                    Err(e) => return self.info(format!("{id}/run.toml: {e}"), Level::Error),
-                };
-                let out = self
-                    .state
-                    .session
-                    .launch_configs()
-                    .join(format!("{}-copy.toml", id));
-                if let Err(e) = std::fs::create_dir_all(self.state.session.launch_configs())
-                    .and_then(|_| std::fs::write(&out, text))
-                {
-                    return self.info(format!("{}: {e}", out.display()), Level::Error);
-                }
-                let args = Launcher::launch_args(&out, &self.state.session.root);
-                self.command(format!("duplicate {id}"), args);
-            }
-            Action::Delete => {
-                let Some((id, _)) = self.selected_dir() else {
-                    return self.info("no run selected", Level::Warn);
-                };
-                self.state.gui.dialog = Some(Dialog::ConfirmDelete { run_id: id });
-            }
-            Action::DemoPretrain | Action::DemoFinetune => {
-                self.demo(action == Action::DemoPretrain)
-            }
-            _ => {}
-        }
-    }
-
-    fn command(&mut self, what: String, args: Vec<String>) {
-        self.state.gui.busy.push(what.clone());
-        self.info(format!("{what}…"), Level::Info);
-        self.requests.push(Request::Command { what, args });
-    }
-
-    fn demo(&mut self, pretrain: bool) {
-        let file = if pretrain {
-            "demo-pretrain.toml"
-        } else {
-            "demo-finetune.toml"
-        };
-        let config = self.options.assets_dir.join(file);
-        if !config.exists() {
-            return self.info(
-                format!("{} not found: no demo config", config.display()),
-                Level::Error,
-            );
-        }
-        let make_data = !self.state.session.data().exists();
-        let what = if pretrain {
-            "demo pre-training"
-        } else {
-            "demo fine-tuning"
-        };
-        self.state.gui.busy.push(what.into());
-        self.info(
-            format!(
-                "{what}: {}starting…",
-                if make_data {
-                    "making demo data, then "
-                } else {
-                    ""
-                }
-            ),
-            Level::Info,
-        );
-        self.requests.push(Request::Demo { config, make_data });
-    }
-
-    fn monitor_action(&mut self, action: Action) {
-        let page = views::monitor::log_rows(self.state.size)
-            .saturating_sub(1)
-            .max(1) as isize;
-        let delta = match action {
-            Action::LogUp => Some(-1),
-            Action::LogDown => Some(1),
-            Action::LogPageUp => Some(-page),
-            Action::LogPageDown => Some(page),
-            _ => None,
-        };
-        if let Some(delta) = delta {
-            return self.scroll_log(delta);
-        }
-        match action {
-            Action::LogTop => self.state.gui.log_position = LogPosition::Top(0),
-            Action::LogFollow => self.state.gui.log_position = LogPosition::Follow,
-            _ => {}
-        }
-        if self.common_move(&action) {
-            return;
-        }
-        let n = self
-            .state
-            .selected_run()
-            .map(|r| r.metrics.names().len())
-            .unwrap_or(0)
-            .max(1);
-        let m = &mut self.state.gui.monitor;
-        match action {
-            Action::NextMetric | Action::Right => m.metric = (m.metric + 1) % n,
-            Action::PrevMetric | Action::Left => m.metric = (m.metric + n - 1) % n,
-            Action::Smoothing => m.smoothing = (m.smoothing + 1) % SMOOTHING.len(),
-            Action::LogScale => m.log_scale = !m.log_scale,
-            Action::Window => m.recent = !m.recent,
-            Action::Overlay => m.overlay = !m.overlay,
-            _ => {}
-        }
-    }
-
-    /// Moves the log pane's top line by `delta` lines; reaching the end follows it again.
-    fn scroll_log(&mut self, delta: isize) {
-        let rows = views::monitor::log_rows(self.state.size);
-        let Some(log) = views::monitor::selected_log(&self.state) else {
-            return;
-        };
-        let window = &log.window;
-        let lines = window.lines();
-        if lines.is_empty() || rows == 0 {
-            return;
-        }
-        let bottom = lines.len().saturating_sub(rows);
-        let current = match self.state.gui.log_position {
-            LogPosition::Follow => bottom,
-            LogPosition::Top(top) => window.index_of(top),
-        };
-        let new = (current as isize + delta).clamp(0, lines.len() as isize - 1) as usize;
-        self.state.gui.log_position = if new >= bottom && window.reaches_end() {
-            LogPosition::Follow
-        } else {
-            LogPosition::Top(lines[new].offset)
-        };
-    }
-
-    fn recon_action(&mut self, action: Action) {
-        let (steps, samples) = self.recon_counts();
-        let r = &mut self.state.gui.recon;
-        match action {
-            Action::Left | Action::PrevStep => r.step = r.step.saturating_sub(1),
-            Action::Right | Action::NextStep => r.step = (r.step + 1).min(steps.saturating_sub(1)),
-            Action::Top => r.step = 0,
-            Action::Bottom => r.step = steps.saturating_sub(1),
-            Action::Up => r.sample = r.sample.saturating_sub(1),
-            Action::Down => r.sample = (r.sample + 1).min(samples.saturating_sub(1)),
-            _ => {}
-        }
-    }
-
-    /// (number of recon steps, samples at the chosen step) of the selected run.
-    fn recon_counts(&self) -> (usize, usize) {
-        let Some(run) = self.state.selected_run() else {
-            return (0, 0);
-        };
-        let steps = run.summary.recon_steps.len();
-        let samples = views::recon::current_meta(&self.state)
-            .map(|(_, m)| m.samples.len())
-            .unwrap_or(0);
-        (steps, samples)
-    }
-
-    fn attn_action(&mut self, action: Action) {
-        let steps = self
-            .state
-            .selected_run()
-            .map(|r| r.summary.attn_steps.len())
-            .unwrap_or(0);
-        let maps = views::attention::current_meta(&self.state)
-            .map(|(_, m)| m.maps.len())
-            .unwrap_or(0);
-        let (frames, heads, tokens) = match &self.state.images.attn {
-            Some(a) => (a.frames.max(1), a.heads.max(1), a.tokens.max(1)),
-            None => (1, 1, 1),
-        };
-        let a = &mut self.state.gui.attn;
-        match action {
-            Action::PrevStep => a.step = a.step.saturating_sub(1),
-            Action::NextStep => a.step = (a.step + 1).min(steps.saturating_sub(1)),
-            Action::PrevMap => a.map = a.map.saturating_sub(1),
-            Action::NextMap => a.map = (a.map + 1).min(maps.saturating_sub(1)),
-            Action::PrevHead => a.head = (a.head + heads - 1) % heads,
-            Action::NextHead => a.head = (a.head + 1) % heads,
-            Action::Left => a.frame = a.frame.saturating_sub(1),
-            Action::Right => a.frame = (a.frame + 1).min(frames - 1),
-            Action::Up => a.token = (a.token + tokens - 1) % tokens,
-            Action::Down => a.token = (a.token + 1) % tokens,
-            _ => {}
-        }
-    }
-
-    fn compare_action(&mut self, action: Action) {
-        let rows = views::compare::rows(&self.state);
-        let n = rows.len();
-        let c = &mut self.state.gui.compare;
-        match action {
-            Action::Up => c.cursor = c.cursor.saturating_sub(1),
-            Action::Down => c.cursor = (c.cursor + 1).min(n.saturating_sub(1)),
-            Action::Top => c.cursor = 0,
-            Action::Bottom => c.cursor = n.saturating_sub(1),
-            Action::SortNext | Action::Right => {
-                c.sort_col = (c.sort_col + 1) % views::compare::COLUMNS.len()
-            }
-            Action::Left => {
-                c.sort_col =
-                    (c.sort_col + views::compare::COLUMNS.len() - 1) % views::compare::COLUMNS.len()
-            }
-            Action::SortReverse => c.reverse = !c.reverse,
-            Action::NextEval => c.eval += 1,
-            Action::Mark => {
-                if let Some(row) =
-                    views::compare::sorted_rows(&self.state).get(self.state.gui.compare.cursor)
-                {
-                    let id = row.run.clone();
-                    let c = &mut self.state.gui.compare;
-                    if !c.marked.remove(&id) {
-                        c.marked.insert(id);
-                    }
-                }
-            }
-            _ => {}
-        }
-        // The row's run becomes the selected run (Monitor etc. follow).
-        if matches!(
-            action,
-            Action::Up | Action::Down | Action::Top | Action::Bottom
-        ) && let Some(row) =
-            views::compare::sorted_rows(&self.state).get(self.state.gui.compare.cursor)
-        {
-            self.state.gui.selected = Some(row.run.clone());
-        }
-    }
-
-    // ----- dialogs -------------------------------------------------------------------------
-
-    fn open_launch(&mut self) {
-        if self.state.data.examples.is_empty() {
-            self.state.gui.dialog = Some(Dialog::Message {
-                title: "Launch".into(),
-                text: format!(
-                    "no example configs in {}",
-                    self.options.assets_dir.display()
-                ),
-                level: Level::Warn,
-            });
-            return;
-        }
-        self.state.gui.dialog = Some(Dialog::Launch(LaunchDialog {
-            picked: None,
-            cursor: 0,
-            fields: vec![],
-            field_cursor: 0,
-            editing: false,
-            error: None,
-        }));
-    }
-
-    fn dialog_action(&mut self, action: Action) {
-        let Some(dialog) = self.state.gui.dialog.take() else {
-            return;
-        };
-        self.state.gui.dialog = match dialog {
-            Dialog::Message { .. } => match action {
-                Action::Back | Action::Select => None,
-                _ => Some(dialog),
-            },
-            Dialog::ConfirmDelete { run_id } => match action {
-                Action::Select | Action::Char('y') => {
-                    self.delete_run(&run_id);
-                    None
-                }
-                Action::Back | Action::Char('n') => None,
-                _ => Some(Dialog::ConfirmDelete { run_id }),
-            },
-            Dialog::Launch(d) => self.launch_dialog(d, action).map(Dialog::Launch),
-        };
-    }
-
-    fn delete_run(&mut self, id: &str) {
-        let Some(run) = self.state.data.run(id) else {
-            return self.info(format!("{id} is gone already"), Level::Warn);
-        };
-        let state = run.shown_state(self.state.now);
-        if matches!(state, ShownState::Running | ShownState::Queued) {
-            return self.info(
-                format!("{id} is {}: stop it first", state.label()),
-                Level::Error,
-            );
-        }
-        let root = run.summary.root.clone();
-        match std::fs::remove_dir_all(&root) {
-            Ok(()) => {
-                self.state.data.runs.retain(|r| r.summary.id != id);
-                self.info(format!("deleted {id}"), Level::Info);
-            }
-            Err(e) => self.info(format!("delete {}: {e}", root.display()), Level::Error),
-        }
-        self.requests.push(Request::Rescan);
-    }
-
-    fn launch_dialog(&mut self, mut d: LaunchDialog, action: Action) -> Option<LaunchDialog> {
-        let examples = &self.state.data.examples;
-        match d.picked {
-            None => match action {
-                Action::Up => d.cursor = d.cursor.saturating_sub(1),
-                Action::Down => d.cursor = (d.cursor + 1).min(examples.len().saturating_sub(1)),
-                Action::Back => return None,
-                Action::Select => {
-                    let ex = examples.get(d.cursor)?;
-                    match &ex.value {
-                        Some(v) => {
-                            d.fields = flatten_fields(v);
-                            d.picked = Some(d.cursor);
-                            d.field_cursor = 0;
-                        }
-                        None => d.error = ex.problem.clone(),
-                    }
-                }
-                _ => {}
-            },
-            Some(_) if d.editing => {
-                let f = d.fields.get_mut(d.field_cursor)?;
-                match action {
-                    Action::Char(c) => f.value.push(c),
-                    Action::Backspace => {
-                        f.value.pop();
-                    }
-                    Action::Select | Action::Back => {
-                        d.editing = false;
-                        f.error = validate_field(f).err();
-                    }
-                    _ => {}
-                }
-            }
-            Some(picked) => match action {
-                Action::Up => d.field_cursor = d.field_cursor.saturating_sub(1),
-                Action::Down => d.field_cursor = (d.field_cursor + 1).min(d.fields.len()),
-                Action::Back => {
-                    d.picked = None;
-                    d.error = None;
-                }
-                Action::Select if d.field_cursor < d.fields.len() => d.editing = true,
-                Action::Select => {
-                    // The last row: launch.
-                    let mut ok = true;
-                    for f in &mut d.fields {
-                        f.error = validate_field(f).err();
-                        ok &= f.error.is_none();
-                    }
-                    if !ok {
-                        d.error = Some("fix the fields marked in red".into());
-                        return Some(d);
-                    }
-                    let ex = self.state.data.examples.get(picked)?.clone();
-                    match self.write_launch_config(&ex, &d.fields) {
-                        Ok(path) => {
-                            let args = Launcher::launch_args(&path, &self.state.session.root);
-                            self.command(format!("launch {}", ex.name), args);
-                            return None;
-                        }
-                        Err(e) => d.error = Some(e),
-                    }
-                }
-                _ => {}
-            },
-        }
-        Some(d)
-    }
-
-    fn write_launch_config(&self, ex: &ExampleConfig, fields: &[Field]) -> Result<PathBuf, String> {
-        let mut table = ex.value.clone().ok_or("config does not parse")?;
-        for f in fields {
-            set_path(&mut table, &f.path, parse_field(f)?);
-        }
-        let name = table
-            .get("name")
-            .and_then(|v| v.as_str())
-            .unwrap_or(&ex.name)
-            .to_string();
-        let dir = self.state.session.launch_configs();
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let stamp = crate::session::now_rfc3339().replace([':', '-'], "");
-        let path = dir.join(format!(
-            "{}-{}.toml",
-            crate::session::layout::short_name(&name),
-            &stamp[..15.min(stamp.len())]
-        ));
-        let text = toml::to_string_pretty(&table).map_err(|e| e.to_string())?;
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(path)
-    }
-
-    fn export(&mut self) {
-        match super::export::job_for(&self.state) {
-            Ok(job) => {
-                self.state.gui.busy.push("export".into());
-                self.requests.push(Request::Export(job));
-            }
-            Err(e) => self.info(e, Level::Warn),
-        }
-    }
-
     // ----- background results -------------------------------------------------------------
 
     pub fn apply(&mut self, update: Update) {
         match update {
             Update::Runs(summaries) => self.apply_runs(summaries),
+            Update::Cvs(cvs) => self.state.data.cvs = cvs,
             Update::Metrics(delta) => {
                 if let Some(run) = self
                     .state
@@ -802,12 +277,14 @@ impl App {
                 }
             },
             Update::Gpu(g) => self.state.data.gpu = g,
+            Update::Host(h) => self.state.data.host = Some(h),
             Update::Log(log) => self.state.data.log = Some(log),
             Update::Launched(out) => {
                 self.state.gui.busy.retain(|b| *b != out.what);
                 if out.ok {
                     let last = out.output.lines().last().unwrap_or("").to_string();
-                    self.info(format!("{}: ok {last}", out.what), Level::Info);
+                    self.ctx()
+                        .info(format!("{}: ok {last}", out.what), Level::Info);
                 } else {
                     self.state.gui.status = Some((format!("{} failed", out.what), Level::Error));
                     self.state.gui.dialog = Some(Dialog::Message {
@@ -827,12 +304,12 @@ impl App {
                             .filter_map(|f| f.file_name())
                             .map(|n| n.to_string_lossy().into_owned())
                             .collect();
-                        self.info(
+                        self.ctx().info(
                             format!("exported to exports/: {}", names.join(", ")),
                             Level::Info,
                         );
                     }
-                    Err(e) => self.info(format!("export failed: {e}"), Level::Error),
+                    Err(e) => self.ctx().info(format!("export failed: {e}"), Level::Error),
                 }
             }
         }
@@ -917,9 +394,13 @@ impl App {
                     run: run.summary.id.clone(),
                     step: meta.step,
                     sel,
-                    area: views::attention::overlay_area(size),
+                    areas: views::attention::overlay_areas(size),
                 };
-                let frame_png = nearest_recon_frame(run, meta.step, key.sel.frame);
+                let frame_pngs = if meta.frames.is_empty() {
+                    nearest_recon_frames(run, meta.step)
+                } else {
+                    meta.frames.iter().map(|f| dir.join(f)).collect()
+                };
                 let have = self.state.images.attn.as_ref().map(|a| &a.key) == Some(&key);
                 if !have && self.pending_attn.as_ref() != Some(&key) {
                     self.pending_attn = Some(key.clone());
@@ -927,7 +408,7 @@ impl App {
                         key,
                         dir,
                         meta,
-                        frame_png,
+                        frame_pngs,
                     })));
                 }
             }
@@ -977,333 +458,36 @@ impl App {
             .unwrap_or_default();
         ui.filter = self.state.gui.filter.clone();
         ui.theme = self.state.theme.name.clone();
+        ui.metric = self.state.gui.monitor.metric.clone();
+        ui.marked = self.state.gui.marked.iter().cloned().collect();
         self.session_file.write(&path)
     }
-
-    // ----- headless driver ----------------------------------------------------------------
-
-    /// An app for tests: fixed clock, half-block images, no threads, no terminal.
-    pub fn headless(
-        options: Options,
-        width: u16,
-        height: u16,
-        now: f64,
-    ) -> anyhow::Result<Headless> {
-        let mut app = App::new(options, Rect::new(0, 0, width, height))?;
-        app.state.now = now;
-        let loader = Loader::new(app.state.session.clone());
-        let imager = Imager::new(ratatui_image::picker::Picker::halfblocks());
-        let mut h = Headless {
-            app,
-            loader,
-            imager,
-            gpu: None,
-        };
-        h.settle();
-        Ok(h)
-    }
 }
 
-impl Headless {
-    /// Like [`App::headless`] with the real clock, for benchmarks.
-    pub fn new_for_bench(options: Options, width: u16, height: u16) -> anyhow::Result<Headless> {
-        App::headless(options, width, height, crate::session::now_unix())
-    }
-}
-
-/// Drives an [`App`] by actions alone, running background work inline (`settle`).
-pub struct Headless {
-    pub app: App,
-    pub loader: Loader,
-    pub imager: Imager,
-    /// Read on every rescan; none by default, so tests do not depend on the machine's GPUs.
-    pub gpu: Option<Box<dyn GpuSource>>,
-}
-
-impl Headless {
-    /// Applies one action and finishes all the work it caused.
-    pub fn act(&mut self, action: Action) -> &mut Self {
-        self.app.handle(action);
-        self.settle();
-        self
-    }
-
-    pub fn act_all(&mut self, actions: &[Action]) -> &mut Self {
-        for a in actions {
-            self.act(a.clone());
-        }
-        self
-    }
-
-    pub fn state(&self) -> &State {
-        &self.app.state
-    }
-
-    /// Runs every queued request to completion, including metrics tails and images.
-    pub fn settle(&mut self) {
-        for _ in 0..64 {
-            self.app.request_images();
-            self.app.request_log();
-            let reqs: Vec<Request> = self.app.requests.drain(..).collect();
-            if reqs.is_empty() {
-                break;
-            }
-            for r in reqs {
-                let update = match r {
-                    Request::Rescan => {
-                        let runs = self.loader.rescan();
-                        self.app.apply(Update::Runs(runs));
-                        loop {
-                            let (deltas, behind) = self.loader.poll_metrics(usize::MAX / 4);
-                            for d in deltas {
-                                self.app.apply(Update::Metrics(d));
-                            }
-                            if !behind {
-                                break;
-                            }
-                        }
-                        if let Some(log) = self.loader.poll_log() {
-                            self.app.apply(Update::Log(log));
-                        }
-                        if let Some(gpu) = &mut self.gpu {
-                            self.app.apply(Update::Gpu(gpu.read()));
-                        }
-                        continue;
-                    }
-                    Request::Log(want) => match self.loader.want_log(want) {
-                        Some(log) => Update::Log(log),
-                        None => continue,
-                    },
-                    Request::Image(job) => Update::Image(Box::new(self.imager.run(job))),
-                    Request::Command { what, args } => {
-                        Update::Launched(self.app.options.launcher.run(&what, &args))
-                    }
-                    Request::Demo { config, make_data } => Update::Launched(
-                        self.app
-                            .options
-                            .launcher
-                            .demo(&self.app.state.session.root, &config, make_data)
-                            .renamed(demo_name(&config)),
-                    ),
-                    Request::Export(job) => Update::Exported(job.run()),
-                };
-                self.app.apply(update);
-            }
-        }
-    }
-
-    /// Renders the current state into a test backend buffer.
-    pub fn render(&self) -> ratatui::buffer::Buffer {
-        let size = self.app.state.size;
-        let backend = ratatui::backend::TestBackend::new(size.width, size.height);
-        let mut terminal = ratatui::Terminal::new(backend).expect("test terminal");
-        terminal
-            .draw(|f| super::draw::draw(&self.app.state, f))
-            .expect("draw");
-        terminal.backend().buffer().clone()
-    }
-}
-
-pub fn demo_name(config: &Path) -> String {
-    if config
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().contains("pretrain"))
-    {
-        "demo pre-training".into()
-    } else {
-        "demo fine-tuning".into()
-    }
-}
-
-trait Renamed {
-    fn renamed(self, what: String) -> Self;
-}
-impl Renamed for Outcome {
-    fn renamed(mut self, what: String) -> Self {
-        if self.ok {
-            self.what = what;
-        } else {
-            self.output = format!("{}: {}", self.what, self.output);
-            self.what = what;
-        }
-        self
-    }
-}
-
-/// The first sample's original frame at (or nearest to) `step`, to draw attention over.
-fn nearest_recon_frame(run: &RunData, step: u64, frame: usize) -> Option<PathBuf> {
-    let best = run
+/// The first sample's original frames at (or nearest to) `step`: what attention maps written
+/// before frames were stored with them are drawn over.
+fn nearest_recon_frames(run: &RunData, step: u64) -> Vec<PathBuf> {
+    let Some(best) = run
         .summary
         .recon_steps
         .iter()
-        .min_by_key(|s| s.abs_diff(step))?;
+        .min_by_key(|s| s.abs_diff(step))
+    else {
+        return Vec::new();
+    };
     let dir = run
         .summary
         .root
         .join("recon")
         .join(crate::session::layout::step_dir_name(*best));
-    let meta = ReconMeta::read(&dir).ok()?;
-    let sample = meta.samples.first()?.index;
-    let p = ReconMeta::frame_file(
-        &dir,
-        sample,
-        ReconKind::Original,
-        frame.min(meta.frames.saturating_sub(1)),
-    );
-    p.exists().then_some(p)
-}
-
-/// Example run configs: `*.toml` files of `dir` with a `kind` of pretrain / finetune / eval.
-pub fn list_examples(dir: &Path) -> Vec<ExampleConfig> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .filter_map(|path| {
-            let text = std::fs::read_to_string(&path).ok()?;
-            let name = path.file_stem()?.to_string_lossy().into_owned();
-            match text.parse::<toml::Table>() {
-                Ok(t) => {
-                    let kind = t.get("kind")?.as_str()?.to_string();
-                    ["pretrain", "finetune", "eval"]
-                        .contains(&kind.as_str())
-                        .then_some(ExampleConfig {
-                            path,
-                            name,
-                            kind,
-                            value: Some(t),
-                            problem: None,
-                        })
-                }
-                // Only files that look like run configs are offered; broken ones say why.
-                Err(e) => text.contains("kind").then(|| ExampleConfig {
-                    path: path.clone(),
-                    name,
-                    kind: "?".into(),
-                    value: None,
-                    problem: Some(format!("{}: {}", path.display(), e.message())),
-                }),
-            }
-        })
-        .collect()
-}
-
-/// Scalar leaves of a config as editable fields (`format` is not editable).
-pub fn flatten_fields(table: &toml::Table) -> Vec<Field> {
-    fn walk(prefix: &str, t: &toml::Table, out: &mut Vec<Field>) {
-        for (k, v) in t {
-            let path = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
-            match v {
-                toml::Value::Table(sub) => walk(&path, sub, out),
-                toml::Value::Array(_) | toml::Value::Datetime(_) => {}
-                _ if path == "format" => {}
-                other => {
-                    let value = match other {
-                        toml::Value::String(s) => s.clone(),
-                        x => x.to_string(),
-                    };
-                    out.push(Field {
-                        path,
-                        value,
-                        original: other.clone(),
-                        error: None,
-                    });
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk("", table, &mut out);
-    // Top-level identity first.
-    out.sort_by_key(|f| {
-        (
-            !matches!(f.path.as_str(), "kind" | "name"),
-            f.path.contains('.'),
-        )
-    });
-    out
-}
-
-/// Parses a field by the type of its original value, with a few known constraints.
-pub fn parse_field(f: &Field) -> Result<toml::Value, String> {
-    let v = f.value.trim();
-    let leaf = f.path.rsplit('.').next().unwrap_or(&f.path);
-    let parsed = match &f.original {
-        toml::Value::Integer(_) => v
-            .parse::<i64>()
-            .map(toml::Value::Integer)
-            .map_err(|_| format!("{v:?} is not a whole number"))?,
-        toml::Value::Float(_) => match v.parse::<f64>() {
-            Ok(x) if x.is_finite() => toml::Value::Float(x),
-            _ => return Err(format!("{v:?} is not a number")),
-        },
-        toml::Value::Boolean(_) => match v {
-            "true" => toml::Value::Boolean(true),
-            "false" => toml::Value::Boolean(false),
-            _ => return Err("true or false".into()),
-        },
-        _ => {
-            if v.is_empty() {
-                return Err("must not be empty".into());
-            }
-            toml::Value::String(v.to_string())
-        }
+    let Some(meta) = ReconMeta::read(&dir).ok() else {
+        return Vec::new();
     };
-    match (leaf, &parsed) {
-        ("kind", toml::Value::String(s))
-            if !["pretrain", "finetune", "eval"].contains(&s.as_str()) =>
-        {
-            Err("pretrain, finetune or eval".into())
-        }
-        ("backend", toml::Value::String(s)) if !["cpu", "cuda", "wgpu"].contains(&s.as_str()) => {
-            Err("cpu, cuda or wgpu".into())
-        }
-        ("name", toml::Value::String(s))
-            if s.len() > 32
-                || !s
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
-        {
-            Err("letters, digits, - or _, at most 32".into())
-        }
-        (_, toml::Value::Integer(i)) if *i < 0 => Err("must not be negative".into()),
-        (_, toml::Value::Float(x)) if *x < 0.0 => Err("must not be negative".into()),
-        _ => Ok(parsed),
-    }
-}
-
-pub fn validate_field(f: &Field) -> Result<(), String> {
-    parse_field(f).map(|_| ())
-}
-
-fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) {
-    let mut parts: Vec<&str> = path.split('.').collect();
-    let last = parts.pop().unwrap_or(path);
-    let mut cur = table;
-    for p in parts {
-        let Some(next) = cur.get_mut(p).and_then(|v| v.as_table_mut()) else {
-            return;
-        };
-        cur = next;
-    }
-    cur.insert(last.to_string(), value);
-}
-
-/// Used by the theme test and the bench: a theme by name or the default.
-pub fn theme_named(themes: &[Theme], name: &str) -> Theme {
-    themes
-        .iter()
-        .find(|t| t.name == name)
-        .cloned()
-        .unwrap_or_default()
+    let Some(sample) = meta.samples.first().map(|s| s.index) else {
+        return Vec::new();
+    };
+    (0..meta.frames)
+        .map(|f| ReconMeta::frame_file(&dir, sample, ReconKind::Original, f))
+        .filter(|p| p.exists())
+        .collect()
 }

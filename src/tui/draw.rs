@@ -9,7 +9,8 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::action::Action;
 use super::draw_helpers::{level_style, split};
-use super::state::{State, View};
+use super::state::State;
+use super::view::View;
 use super::views;
 
 pub fn draw(state: &State, f: &mut Frame) {

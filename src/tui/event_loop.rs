@@ -11,10 +11,13 @@ use ratatui::layout::Rect;
 use ratatui_image::picker::{Picker, ProtocolType};
 
 use super::action::Action;
-use super::app::{App, Options, Request, Update, demo_name};
+use super::app::App;
 use super::draw::draw;
+use super::image_redraw::ImageRedraw;
 use super::imager::{Imager, Job};
 use super::loader::{Loader, LogWant, POLL_BUDGET};
+use super::options::Options;
+use super::request::{Request, Update, demo_name};
 use crate::session::watcher::SessionWatcher;
 
 enum Msg {
@@ -81,6 +84,7 @@ fn run_in(
     let (tx, rx) = channel::<Msg>();
     let loader_tx = spawn_loader(Loader::new(app.state.session.clone()), tx.clone());
     spawn_gpu(tx.clone());
+    spawn_host(tx.clone());
     // Plain tmux swallows graphics queries (the query would wait for its timeout) and only
     // half-blocks work there, so "auto" does not ask inside tmux or screen.
     let term = std::env::var("TERM").unwrap_or_default();
@@ -113,6 +117,7 @@ fn run_in(
         eprintln!("startup {:?}", started.elapsed());
     }
 
+    let mut redraw = ImageRedraw::default();
     loop {
         let first = rx.recv_timeout(Duration::from_millis(500));
         let mut msgs: Vec<Msg> = first.into_iter().collect();
@@ -150,6 +155,11 @@ fn run_in(
             );
         }
         // One frame per batch of messages; messages arriving while drawing form the next batch.
+        if redraw.needs_blank_pass(&app.state) {
+            app.state.images.blanking = true;
+            terminal.draw(|f| draw(&app.state, f))?;
+            app.state.images.blanking = false;
+        }
         terminal.draw(|f| draw(&app.state, f))?;
     }
 }
@@ -254,7 +264,10 @@ fn spawn_loader(mut loader: Loader, tx: Sender<Msg>) -> Sender<LoaderCmd> {
             if rescan {
                 let runs = loader.rescan();
                 last_scan = Some(Instant::now());
-                if tx.send(Msg::Update(Update::Runs(runs))).is_err() {
+                let cvs = loader.rescan_cvs();
+                if tx.send(Msg::Update(Update::Runs(runs))).is_err()
+                    || tx.send(Msg::Update(Update::Cvs(cvs))).is_err()
+                {
                     return;
                 }
                 poll = true;
@@ -312,5 +325,18 @@ fn spawn_gpu(tx: Sender<Msg>) {
         super::gpu::poll(&mut nvml, super::gpu::POLL_EVERY, |r| {
             tx.send(Msg::Update(Update::Gpu(r))).is_ok()
         });
+    });
+}
+
+/// The machine's CPU and memory, read every two seconds while the workbench runs.
+fn spawn_host(tx: Sender<Msg>) {
+    std::thread::spawn(move || {
+        let mut sampler = super::host::HostSampler::new();
+        loop {
+            std::thread::sleep(Duration::from_secs(2));
+            if tx.send(Msg::Update(Update::Host(sampler.read()))).is_err() {
+                return;
+            }
+        }
     });
 }

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use super::state::{MonitorOpts, State, View};
+use super::state::State;
+use super::view::View;
+use super::view_state::MonitorOpts;
 use super::views;
 use crate::session::artifacts::EvalReport;
 use crate::tui::imager::{Grid, compose_recon_grid};
@@ -11,10 +13,17 @@ use crate::tui::imager::{Grid, compose_recon_grid};
 pub enum Plot {
     Curves {
         title: String,
+        /// The metric (the y axis).
+        y_label: String,
         series: Vec<(String, Vec<(f64, f64)>)>,
         log: bool,
     },
-    Confusion(Box<EvalReport>),
+    /// An evaluation's confusion matrix; `owner` names the run (and step) or the
+    /// cross-validation.
+    Confusion {
+        owner: String,
+        eval: Box<EvalReport>,
+    },
     Recon {
         title: String,
         dir: PathBuf,
@@ -70,10 +79,22 @@ impl ExportJob {
         for (suffix, plot) in self.plots {
             let stem = self.dir.join(file_name(&format!("{}{suffix}", self.stem)));
             let files = match plot {
-                Plot::Curves { title, series, log } => {
-                    crate::report::curves(&stem, &title, &series, log)?
-                }
-                Plot::Confusion(e) => crate::report::confusion(&stem, &e)?,
+                Plot::Curves {
+                    title,
+                    y_label,
+                    series,
+                    log,
+                } => crate::report::curves(
+                    &stem,
+                    &crate::report::CurveFigure {
+                        title: &title,
+                        x_label: "step",
+                        y_label: &y_label,
+                        series: &series,
+                        log_y: log,
+                    },
+                )?,
+                Plot::Confusion { owner, eval } => crate::report::confusion(&stem, &owner, &eval)?,
                 Plot::Recon {
                     title,
                     dir,
@@ -81,7 +102,7 @@ impl ExportJob {
                     frames,
                 } => {
                     let grid = compose_recon_grid(&dir, sample, frames)?;
-                    crate::report::recon_grid(&stem, &title, &grid, frames)?
+                    crate::report::recon_grid(&stem, &title, &grid)?
                 }
                 Plot::Heat { title, grid } => {
                     crate::report::heatmap(&stem, &title, grid.w, grid.h, &grid.values)?
@@ -175,12 +196,11 @@ pub fn job_for(state: &State) -> Result<ExportJob, String> {
                 return Err("this run has no metrics yet".into());
             }
             let opts = &state.gui.monitor;
-            let name = names[opts.metric % names.len()].clone();
+            let name = opts.chosen(&names).cloned().unwrap_or_default();
             let plain = MonitorOpts {
                 log_scale: false,
                 ..opts.clone()
             };
-            let mut series = Vec::new();
             let mut rows = vec![vec![
                 "split".to_string(),
                 "name".into(),
@@ -196,15 +216,40 @@ pub fn job_for(state: &State) -> Result<ExportJob, String> {
                         format!("{y}"),
                     ]);
                 }
-                if *n == name {
-                    series.push((split.clone(), views::monitor::prepare(s, &plain, 4000)));
-                }
             }
             job.tables.push(("-metrics".into(), rows));
+            // The chosen metric of the selected run and every marked run, as the Monitor
+            // overlays them.
+            let runs = state.overlay_runs();
+            let ids: Vec<&str> = runs.iter().map(|r| r.id()).collect();
+            let mut series = Vec::new();
+            for r in &runs {
+                let label = views::monitor_curves::short_label(r.id(), &ids);
+                for ((split, n), s) in &r.metrics.series {
+                    if *n == name {
+                        let points = views::monitor::prepare(s, &plain, 4000);
+                        let label = if runs.len() > 1 {
+                            format!("{label} {split}")
+                        } else {
+                            split.clone()
+                        };
+                        series.push((label, points));
+                    }
+                }
+            }
+            let title = if runs.len() > 1 {
+                format!("{name} · {} runs", runs.len())
+            } else {
+                format!(
+                    "{} · {name}",
+                    views::monitor_curves::short_label(&run_id, &ids)
+                )
+            };
             job.plots.push((
                 format!("-{name}"),
                 Plot::Curves {
-                    title: format!("{run_id} {name}"),
+                    title,
+                    y_label: name.clone(),
                     series,
                     log: opts.log_scale,
                 },
@@ -213,7 +258,11 @@ pub fn job_for(state: &State) -> Result<ExportJob, String> {
                 job.plots.push((
                     "-lr".into(),
                     Plot::Curves {
-                        title: format!("{run_id} learning rate"),
+                        title: format!(
+                            "{} · learning rate",
+                            views::monitor_curves::short_label(&run_id, &[])
+                        ),
+                        y_label: "lr".into(),
                         series: vec![("lr".into(), lr.points_with_last().collect())],
                         log: false,
                     },
@@ -288,13 +337,14 @@ pub fn job_for(state: &State) -> Result<ExportJob, String> {
         }
         View::Compare => {
             job.stem = format!("compare-{}", stamp());
-            let mut rows = vec![vec!["run".to_string(), "dataset".into()]];
+            let mut rows = vec![vec!["run".to_string(), "dataset".into(), "source".into()]];
             for m in views::compare::METRICS {
                 rows[0].push(format!("{m}_final"));
                 rows[0].push(format!("{m}_best"));
             }
             for r in views::compare::sorted_rows(state) {
                 let mut row = vec![r.run.clone(), r.dataset.clone()];
+                row.push(r.source.to_string());
                 for m in views::compare::METRICS {
                     let v = r.values.get(m);
                     row.push(v.map(|v| v.0.to_string()).unwrap_or_default());
@@ -303,28 +353,27 @@ pub fn job_for(state: &State) -> Result<ExportJob, String> {
                 rows.push(row);
             }
             job.tables.push((String::new(), rows));
-            let ids = views::compare::diff_runs(state);
+            let (ids, config_diff) = views::compare::marked_diff(state);
             if ids.len() >= 2 {
-                let configs: Vec<Option<&toml::Value>> = ids
-                    .iter()
-                    .map(|id| state.data.run(id).and_then(|r| r.summary.config.as_ref()))
-                    .collect();
                 let mut diff = vec![
                     std::iter::once("key".to_string())
                         .chain(ids.iter().cloned())
                         .collect::<Vec<_>>(),
                 ];
                 diff.extend(
-                    views::compare::config_diff(&configs)
+                    config_diff
                         .into_iter()
                         .map(|(k, v)| std::iter::once(k).chain(v).collect()),
                 );
                 job.tables.push(("-config-diff".into(), diff));
             }
-            if let Some(e) = views::compare::selected_eval(state) {
+            if let Some((e, owner)) = views::compare::selected_eval(state) {
                 job.plots.push((
                     format!("-confusion-{}-{}", e.dataset, e.split),
-                    Plot::Confusion(Box::new(e.clone())),
+                    Plot::Confusion {
+                        owner,
+                        eval: Box::new(e.clone()),
+                    },
                 ));
             }
         }

@@ -4,7 +4,25 @@
 
 use std::time::Duration;
 
-use super::state::{GpuDevice, GpuReadings};
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GpuDevice {
+    pub name: String,
+    pub util_percent: u32,
+    pub mem_used: u64,
+    pub mem_total: u64,
+    pub power_w: Option<f64>,
+}
+
+/// What the GPU panel shows: plain data, whichever source it came from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum GpuReadings {
+    /// Before the first reading.
+    #[default]
+    NotYet,
+    /// Why there is nothing (no NVML library, no driver, no GPU).
+    Unavailable(String),
+    Devices(Vec<GpuDevice>),
+}
 
 /// Where GPU readings come from.
 pub trait GpuSource {

@@ -11,7 +11,7 @@ use ratatui_image::Resize;
 use ratatui_image::picker::Picker;
 use ratatui_image::protocol::Protocol;
 
-use super::state::AttnSel;
+use super::view_state::AttnSel;
 use crate::npy::NpyArray;
 use crate::session::artifacts::{AttnMap, AttnMeta, ReconKind, ReconMeta};
 
@@ -40,15 +40,17 @@ pub struct AttnKey {
     pub run: String,
     pub step: u64,
     pub sel: AttnSel,
-    pub area: Rect,
+    /// Where the heat map, the assignment and the cross-attention are drawn over the frame.
+    pub areas: [Rect; 3],
 }
 
 pub struct AttnJob {
     pub key: AttnKey,
     pub dir: PathBuf,
     pub meta: AttnMeta,
-    /// The original frame to draw the heat map over, when a reconstruction exists.
-    pub frame_png: Option<PathBuf>,
+    /// The clip's frames, in time order, to draw the maps over: those stored with the maps,
+    /// else (older artifacts) the nearest reconstruction's originals; empty when neither.
+    pub frame_pngs: Vec<PathBuf>,
 }
 
 /// A small 2-D grid of values (heat) or group indices (assignment).
@@ -67,7 +69,8 @@ pub struct AttnReady {
     pub heat: Option<Grid>,
     pub assign: Option<Grid>,
     pub cross: Option<Grid>,
-    pub overlay: Option<Protocol>,
+    /// Heat map, assignment and cross-attention blended over the frame (image protocol).
+    pub overlays: [Option<Protocol>; 3],
     /// Frames (time slices) of the selected map's grid.
     pub frames: usize,
     pub heads: usize,
@@ -150,7 +153,7 @@ impl Imager {
             heat: None,
             assign: None,
             cross: None,
-            overlay: None,
+            overlays: [None, None, None],
             frames: 0,
             heads: 0,
             tokens: 0,
@@ -227,7 +230,8 @@ impl Imager {
                 out.tokens = tokens;
             }
             let token = if tokens > 0 { sel.token % tokens } else { 0 };
-            let label = format!("cross-attn of token {token} · b{}", c.block);
+            // Indices are shown 1-based, as in the view's header.
+            let label = format!("cross-attn of token {} · b{}", token + 1, c.block);
             out.cross = attention_grid(
                 &carr,
                 sel.head,
@@ -237,18 +241,26 @@ impl Imager {
                 &label,
             );
         }
-        if let (Some(heat), Some(png)) = (&out.heat, &job.frame_png)
-            && let Ok(frame_img) = image::open(png)
-        {
-            let blended = blend_heat(&frame_img.to_rgb8(), heat);
-            out.overlay = self
-                .picker
-                .new_protocol(
-                    DynamicImage::ImageRgb8(blended),
-                    job.key.area,
-                    Resize::Scale(None),
-                )
-                .ok();
+        // The input frame of the shown time slice (a slice spans `tubelet` frames).
+        let png = (!job.frame_pngs.is_empty()).then(|| {
+            let i = frame * job.frame_pngs.len() / t.max(1);
+            &job.frame_pngs[i.min(job.frame_pngs.len() - 1)]
+        });
+        if let Some(frame_img) = png.and_then(|p| image::open(p).ok()) {
+            let frame_img = frame_img.to_rgb8();
+            let grids = [&out.heat, &out.assign, &out.cross];
+            for (i, (grid, area)) in grids.into_iter().zip(job.key.areas).enumerate() {
+                let Some(grid) = grid else { continue };
+                let blended = if grid.groups > 0 {
+                    blend_groups(&frame_img, grid)
+                } else {
+                    blend_heat(&frame_img, grid)
+                };
+                out.overlays[i] = self
+                    .picker
+                    .new_protocol(DynamicImage::ImageRgb8(blended), area, Resize::Scale(None))
+                    .ok();
+            }
         }
         out
     }
@@ -321,7 +333,7 @@ fn attention_grid(
         h,
         values,
         groups: 0,
-        label: format!("{label} · h{head} · f{frame}"),
+        label: format!("{label} · h{} · f{}", head + 1, frame + 1),
     })
 }
 
@@ -365,7 +377,7 @@ fn assignment_grid(
         h,
         values,
         groups: if prob { 0 } else { g },
-        label: format!("{what} · b{} · t{f}", map.block),
+        label: format!("{what} · b{} · t{}", map.block, f + 1),
     })
 }
 
@@ -381,28 +393,55 @@ pub fn normalised(values: &[f32]) -> Vec<f32> {
         .collect()
 }
 
-/// The frame with the heat map (jet-like red overlay) blended on top.
-pub fn blend_heat(frame: &RgbImage, heat: &Grid) -> RgbImage {
-    let norm = normalised(&heat.values);
+/// Distinct colours of assignment groups (the view's cells use the same).
+pub const GROUP_RGB: [[u8; 3]; 8] = [
+    [230, 25, 75],
+    [60, 180, 75],
+    [255, 225, 25],
+    [0, 130, 200],
+    [245, 130, 48],
+    [145, 30, 180],
+    [70, 240, 240],
+    [240, 50, 230],
+];
+
+/// Blue → green → red for a value in [0, 1]: the colour scale of maps blended over frames.
+pub fn jet(v: f32) -> [u8; 3] {
+    let v = v.clamp(0.0, 1.0);
+    [
+        (255.0 * v) as u8,
+        (255.0 * (1.0 - (2.0 * v - 1.0).abs())) as u8,
+        (255.0 * (1.0 - v)) as u8,
+    ]
+}
+
+/// `frame` with a colour per grid cell laid over it at half opacity.
+fn blend(frame: &RgbImage, grid: &Grid, colour: impl Fn(usize) -> [u8; 3]) -> RgbImage {
     let (fw, fh) = frame.dimensions();
     let mut out = frame.clone();
     for (x, y, px) in out.enumerate_pixels_mut() {
-        let gx = ((x as usize * heat.w) / fw.max(1) as usize).min(heat.w - 1);
-        let gy = ((y as usize * heat.h) / fh.max(1) as usize).min(heat.h - 1);
-        let v = norm[gy * heat.w + gx];
-        let (r, g, b) = (
-            255.0 * v,
-            255.0 * (1.0 - (2.0 * v - 1.0).abs()),
-            255.0 * (1.0 - v),
-        );
+        let gx = ((x as usize * grid.w) / fw.max(1) as usize).min(grid.w - 1);
+        let gy = ((y as usize * grid.h) / fh.max(1) as usize).min(grid.h - 1);
+        let c = colour(gy * grid.w + gx);
         let a = 0.5;
-        px.0 = [
-            (px.0[0] as f32 * (1.0 - a) + r * a) as u8,
-            (px.0[1] as f32 * (1.0 - a) + g * a) as u8,
-            (px.0[2] as f32 * (1.0 - a) + b * a) as u8,
-        ];
+        for (p, c) in px.0.iter_mut().zip(c) {
+            *p = (*p as f32 * (1.0 - a) + c as f32 * a) as u8;
+        }
     }
     out
+}
+
+/// The frame with the heat map (min–max normalised, [`jet`] colours) blended on top.
+pub fn blend_heat(frame: &RgbImage, heat: &Grid) -> RgbImage {
+    let norm = normalised(&heat.values);
+    blend(frame, heat, |i| jet(norm[i]))
+}
+
+/// The frame with each position coloured by its bottleneck group.
+pub fn blend_groups(frame: &RgbImage, groups: &Grid) -> RgbImage {
+    blend(frame, groups, |i| {
+        GROUP_RGB[groups.values[i] as usize % GROUP_RGB.len()]
+    })
 }
 
 /// Rows original / masked / reconstruction, one column per frame, 2-pixel gaps.

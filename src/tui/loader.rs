@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::session::SessionDir;
+use crate::session::cv_scan::{CvResult, read_cv};
 use crate::session::log_window::{LogPosition, LogWindow};
 use crate::session::metrics::{MetricRecord, MetricsTail};
 use crate::session::scan::{RunSummary, ScanCache, read_run_cached};
@@ -116,6 +117,17 @@ impl Loader {
         }
         self.order = ids;
         runs
+    }
+
+    /// The session's cross-validations, read on each rescan (small files; pooled
+    /// evaluations through the scan cache).
+    pub fn rescan_cvs(&mut self) -> Vec<CvResult> {
+        let cache = &mut self.cache;
+        self.session
+            .list_cvs()
+            .iter()
+            .map(|cv| read_cv(cv, cache))
+            .collect()
     }
 
     /// True when a changed path needs a rescan (anything but metrics or log lines, which are

@@ -6,272 +6,41 @@ use std::path::PathBuf;
 
 use ratatui::layout::Rect;
 
+use super::gpu::GpuReadings;
+use super::host::HostReadings;
+use super::imager::{AttnReady, ReconReady};
 use super::keymap::KeyMap;
 use super::loader::RunLog;
+use super::run_data::RunData;
 use super::theme::Theme;
+use super::view::View;
+use super::view_state::{AttnSel, CompareSel, MonitorOpts, ReconSel};
+use crate::session::SessionDir;
+use crate::session::cv_scan::CvResult;
 use crate::session::log_window::LogPosition;
-use crate::session::metrics::MetricRecord;
-use crate::session::scan::RunSummary;
-use crate::session::{RunState, SessionDir};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum View {
-    #[default]
-    Runs,
-    Monitor,
-    Recon,
-    Attention,
-    Compare,
-}
-
-impl View {
-    pub const ALL: [View; 5] = [
-        View::Runs,
-        View::Monitor,
-        View::Recon,
-        View::Attention,
-        View::Compare,
-    ];
-    pub fn name(self) -> &'static str {
-        match self {
-            View::Runs => "runs",
-            View::Monitor => "monitor",
-            View::Recon => "recon",
-            View::Attention => "attention",
-            View::Compare => "compare",
-        }
-    }
-    pub fn title(self) -> &'static str {
-        match self {
-            View::Runs => "Runs",
-            View::Monitor => "Monitor",
-            View::Recon => "Reconstructions",
-            View::Attention => "Attention",
-            View::Compare => "Compare",
-        }
-    }
-    pub fn from_name(s: &str) -> Option<View> {
-        View::ALL.into_iter().find(|v| v.name() == s)
-    }
-    pub fn index(self) -> usize {
-        View::ALL.iter().position(|v| *v == self).unwrap_or(0)
-    }
-}
-
-/// Most points a series keeps; beyond it every other point is dropped and the stride doubles
-/// (min/max/last stay exact), so a 1 GB metrics file needs bounded memory.
-pub const SERIES_CAP: usize = 20_000;
-
-#[derive(Debug, Clone, Default)]
-pub struct Series {
-    /// (step, value), steps increasing as written.
-    pub points: Vec<(f64, f64)>,
-    stride: u64,
-    seen: u64,
-    pub last: Option<(f64, f64)>,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
-}
-
-impl Series {
-    pub fn push(&mut self, x: f64, y: f64) {
-        if !y.is_finite() {
-            return;
-        }
-        self.last = Some((x, y));
-        self.min = Some(self.min.map_or(y, |m| m.min(y)));
-        self.max = Some(self.max.map_or(y, |m| m.max(y)));
-        let stride = self.stride.max(1);
-        if self.seen.is_multiple_of(stride) {
-            self.points.push((x, y));
-            if self.points.len() > SERIES_CAP {
-                let kept: Vec<(f64, f64)> = self.points.iter().copied().step_by(2).collect();
-                self.points = kept;
-                self.stride = stride * 2;
-            }
-        }
-        self.seen += 1;
-    }
-    /// Points plus the exact last point when decimation skipped it.
-    pub fn points_with_last(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
-        let extra = match (self.points.last(), self.last) {
-            (Some(p), Some(l)) if *p != l => Some(l),
-            _ => None,
-        };
-        self.points.iter().copied().chain(extra)
-    }
-    pub fn count(&self) -> u64 {
-        self.seen
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct RunMetrics {
-    /// ((split, name), series), sorted by key; a run has a handful of series, so a sorted
-    /// vector searched without allocating beats a map keyed by owned strings.
-    pub series: Vec<((String, String), Series)>,
-    pub bytes_read: u64,
-    pub file_len: u64,
-    pub bad_lines: usize,
-}
-
-impl RunMetrics {
-    fn position(&self, split: &str, name: &str) -> Result<usize, usize> {
-        self.series
-            .binary_search_by(|((sp, n), _)| (sp.as_str(), n.as_str()).cmp(&(split, name)))
-    }
-    pub fn apply(&mut self, records: &[MetricRecord]) {
-        let mut last: Option<usize> = None;
-        for r in records {
-            // Consecutive records often share a series: check the last one first.
-            let i = match last {
-                Some(i) if self.series[i].0.0 == r.split && self.series[i].0.1 == r.name => i,
-                _ => match self.position(&r.split, &r.name) {
-                    Ok(i) => i,
-                    Err(i) => {
-                        self.series
-                            .insert(i, ((r.split.clone(), r.name.clone()), Series::default()));
-                        i
-                    }
-                },
-            };
-            self.series[i].1.push(r.step as f64, r.value);
-            last = Some(i);
-        }
-    }
-    pub fn get(&self, split: &str, name: &str) -> Option<&Series> {
-        self.position(split, name).ok().map(|i| &self.series[i].1)
-    }
-    /// Metric names in display order: loss first, then the rest alphabetically.
-    pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.series.iter().map(|((_, n), _)| n.clone()).collect();
-        names.sort();
-        names.dedup();
-        names.sort_by_key(|n| (n != "loss", n.clone()));
-        names
-    }
-    pub fn loading(&self) -> bool {
-        self.bytes_read < self.file_len
-    }
-}
-
-/// A metric where larger is better (accuracy-like) or smaller is better (loss-like).
-pub fn higher_is_better(name: &str) -> bool {
-    !matches!(name, "loss" | "mae" | "mse" | "grad_norm" | "rmse")
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct RunData {
-    pub summary: RunSummary,
-    pub metrics: RunMetrics,
-}
-
-/// How a run is shown: its state, or `lost` when a running run's heartbeat stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShownState {
-    NoStatus,
-    Queued,
-    Running,
-    Lost,
-    Finished,
-    Failed,
-    Stopped,
-}
-
-impl ShownState {
-    pub fn label(self) -> &'static str {
-        match self {
-            ShownState::NoStatus => "new",
-            ShownState::Queued => "queued",
-            ShownState::Running => "running",
-            ShownState::Lost => "lost",
-            ShownState::Finished => "finished",
-            ShownState::Failed => "failed",
-            ShownState::Stopped => "stopped",
-        }
-    }
-}
-
-impl RunData {
-    pub fn id(&self) -> &str {
-        &self.summary.id
-    }
-    pub fn shown_state(&self, now: f64) -> ShownState {
-        match &self.summary.status {
-            None => ShownState::NoStatus,
-            Some(s) if s.is_stale(now) => ShownState::Lost,
-            Some(s) => match s.state {
-                RunState::Queued => ShownState::Queued,
-                RunState::Running => ShownState::Running,
-                RunState::Finished => ShownState::Finished,
-                RunState::Failed => ShownState::Failed,
-                RunState::Stopped => ShownState::Stopped,
-            },
-        }
-    }
-    /// The run's headline number: an evaluation metric, else the best validation metric,
-    /// else the lowest loss.
-    pub fn best_metric(&self) -> Option<(String, f64)> {
-        for e in &self.summary.evals {
-            for k in ["uar", "ccc", "weighted_f1", "acc", "war"] {
-                if let Some(v) = e.metrics.get(k) {
-                    return Some((k.to_string(), *v));
-                }
-            }
-        }
-        for split in ["val", "test"] {
-            for k in ["uar", "ccc", "weighted_f1", "acc", "war"] {
-                if let Some(s) = self.metrics.get(split, k) {
-                    return s.max.map(|v| (k.to_string(), v));
-                }
-            }
-        }
-        for split in ["val", "train"] {
-            if let Some(s) = self.metrics.get(split, "loss") {
-                return s.min.map(|v| ("loss".to_string(), v));
-            }
-        }
-        None
-    }
-}
-
-/// An example run config (`assets/*.toml`) offered by the launch dialog.
+/// A run config the launch dialog offers: built into the binary (`path` none) or a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExampleConfig {
-    pub path: PathBuf,
+    pub path: Option<PathBuf>,
     pub name: String,
     pub kind: String,
+    pub text: String,
     pub value: Option<toml::Table>,
     pub problem: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct GpuDevice {
-    pub name: String,
-    pub util_percent: u32,
-    pub mem_used: u64,
-    pub mem_total: u64,
-    pub power_w: Option<f64>,
-}
-
-/// What the GPU panel shows: plain data, whichever source it came from.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub enum GpuReadings {
-    /// Before the first reading.
-    #[default]
-    NotYet,
-    /// Why there is nothing (no NVML library, no driver, no GPU).
-    Unavailable(String),
-    Devices(Vec<GpuDevice>),
 }
 
 #[derive(Debug, Default)]
 pub struct AppData {
     pub runs: Vec<RunData>,
+    /// Cross-validations (`cv/`), pooled over their fold runs.
+    pub cvs: Vec<CvResult>,
     /// True once the first scan came back.
     pub scanned: bool,
     pub examples: Vec<ExampleConfig>,
     pub gpu: GpuReadings,
+    /// CPU and memory of this machine, read every couple of seconds.
+    pub host: Option<HostReadings>,
     /// The window of the selected run's log read last (maybe of another run, briefly).
     pub log: Option<RunLog>,
 }
@@ -322,58 +91,6 @@ pub enum Dialog {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct MonitorOpts {
-    pub metric: usize,
-    /// Index into [`SMOOTHING`].
-    pub smoothing: usize,
-    pub log_scale: bool,
-    /// Show only the most recent [`RECENT_WINDOW`] steps.
-    pub recent: bool,
-    /// Overlay validation on training curves.
-    pub overlay: bool,
-}
-
-pub const SMOOTHING: [f64; 4] = [0.0, 0.6, 0.9, 0.99];
-pub const RECENT_WINDOW: f64 = 1000.0;
-
-impl Default for MonitorOpts {
-    fn default() -> Self {
-        Self {
-            metric: 0,
-            smoothing: 0,
-            log_scale: false,
-            recent: false,
-            overlay: true,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReconSel {
-    pub step: usize,
-    pub sample: usize,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AttnSel {
-    pub step: usize,
-    pub map: usize,
-    pub head: usize,
-    pub frame: usize,
-    /// Query token (the bottleneck token for cross-attention).
-    pub token: usize,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CompareSel {
-    pub cursor: usize,
-    pub sort_col: usize,
-    pub reverse: bool,
-    pub marked: BTreeSet<String>,
-    pub eval: usize,
-}
-
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GuiState {
     pub view: View,
@@ -383,12 +100,16 @@ pub struct GuiState {
     pub filter: String,
     pub filtering: bool,
     pub help: bool,
+    /// First line of the help shown (it scrolls when taller than the terminal).
+    pub help_scroll: u16,
     pub dialog: Option<Dialog>,
     pub status: Option<(String, Level)>,
     pub monitor: MonitorOpts,
     pub recon: ReconSel,
     pub attn: AttnSel,
     pub compare: CompareSel,
+    /// Runs marked (space in Runs and Compare): overlaid in the Monitor, diffed in Compare.
+    pub marked: BTreeSet<String>,
     /// Where the Monitor view's log pane is: following the end, or scrolled back.
     pub log_position: LogPosition,
     /// Commands started by the workbench and not yet finished (launch, demo, …).
@@ -399,10 +120,12 @@ pub struct GuiState {
 /// Images prepared off the UI thread.
 #[derive(Default)]
 pub struct Images {
-    pub recon: Option<super::imager::ReconReady>,
-    pub attn: Option<super::imager::AttnReady>,
+    pub recon: Option<ReconReady>,
+    pub attn: Option<AttnReady>,
     /// Image protocol in use (halfblocks, sixel, kitty, iterm2).
     pub protocol: String,
+    /// Draw image areas blank this frame (see `image_redraw`).
+    pub blanking: bool,
 }
 
 /// Everything `draw` needs.
@@ -421,6 +144,27 @@ pub struct State {
 }
 
 impl State {
+    /// True while a text field takes the keys (run filter, picker, launch field).
+    pub fn typing(&self) -> bool {
+        self.gui.filtering
+            || self.gui.monitor.picker.is_some()
+            || matches!(&self.gui.dialog, Some(Dialog::Launch(d)) if d.editing)
+    }
+
+    /// The runs the Monitor overlays: the selected run, then the marked ones in id order.
+    pub fn overlay_runs(&self) -> Vec<&RunData> {
+        let selected = self.selected_run();
+        let mut out: Vec<&RunData> = selected.into_iter().collect();
+        for id in &self.gui.marked {
+            if let Some(r) = self.data.run(id)
+                && selected.is_none_or(|s| s.summary.id != *id)
+            {
+                out.push(r);
+            }
+        }
+        out
+    }
+
     /// Indices into `data.runs` that pass the filter, in display order.
     pub fn visible_runs(&self) -> Vec<usize> {
         let f = self.gui.filter.to_lowercase();

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 use svfap_tui::session::fixtures;
-use svfap_tui::tui::app::{Headless, Options};
 use svfap_tui::tui::{App, View};
+use svfap_tui::tui::{Headless, Options};
 
 pub const W: u16 = 120;
 pub const H: u16 = 36;
@@ -23,7 +23,7 @@ pub fn options(session: &Path, assets: &Path) -> Options {
     let mut o = Options::new(session);
     o.keymap_file = None;
     o.theme_dirs = vec![];
-    o.assets_dir = assets.to_path_buf();
+    o.config_dirs = vec![assets.to_path_buf()];
     o.launcher = svfap_tui::session::Launcher::new("/nonexistent/svfap-tui");
     o
 }

@@ -7,20 +7,22 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph};
+use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph};
 use ratatui_image::Image;
+use ratatui_image::protocol::Protocol;
 
 use crate::session::artifacts::AttnMeta;
 use crate::session::layout::step_dir_name;
 use crate::tui::draw_helpers::{block, note, split};
-use crate::tui::imager::{Grid, normalised};
+use crate::tui::imager::{GROUP_RGB, Grid, jet, normalised};
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
+use crate::tui::view_state::step_back;
 
 pub fn current_meta(state: &State) -> Option<(PathBuf, AttnMeta)> {
     let run = state.selected_run()?;
     let steps = &run.summary.attn_steps;
-    let step = *steps.get(state.gui.attn.step.min(steps.len().checked_sub(1)?))?;
+    let (_, step) = step_back(steps, state.gui.attn.back)?;
     let dir = run.summary.root.join("attn").join(step_dir_name(step));
     AttnMeta::read(&dir).ok().map(|m| (dir, m))
 }
@@ -38,10 +40,20 @@ fn areas(body: Rect) -> [Rect; 5] {
     [head, list, heat, assign, cross]
 }
 
-/// Where the heat-over-frame image goes for a terminal of `size`.
-pub fn overlay_area(size: Rect) -> Rect {
+/// Where the heat map, the assignment and the cross-attention are drawn (inside their
+/// borders, above the legend row) for a terminal of `size`.
+pub fn overlay_areas(size: Rect) -> [Rect; 3] {
     let [_, body, _, _] = split(size);
-    Block::bordered().inner(areas(body)[2])
+    let [_, _, heat, assign, cross] = areas(body);
+    [heat, assign, cross].map(|r| picture_area(Block::bordered().inner(r)))
+}
+
+/// A panel's inside without its last row (the legend).
+fn picture_area(inner: Rect) -> Rect {
+    Rect {
+        height: inner.height.saturating_sub(1),
+        ..inner
+    }
 }
 
 pub fn draw(state: &State, f: &mut Frame, area: Rect) {
@@ -75,34 +87,25 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     let (frames, heads, tokens) = ready
         .map(|a| (a.frames, a.heads, a.tokens))
         .unwrap_or((0, 0, 0));
-    let steps = state
+    let all_steps = state
         .selected_run()
-        .map(|r| r.summary.attn_steps.len())
-        .unwrap_or(0);
+        .map(|r| r.summary.attn_steps.clone())
+        .unwrap_or_default();
+    let steps = all_steps.len();
+    let step_i = step_back(&all_steps, sel.back).map_or(0, |(i, _)| i);
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(
                 format!(" step {} ", meta.step),
                 Style::default().fg(t.title).add_modifier(Modifier::BOLD),
             ),
-            Span::styled(
-                format!("({}/{})", sel.step.min(steps.saturating_sub(1)) + 1, steps),
-                muted,
-            ),
+            Span::styled(format!("({})", one_based(step_i, steps)), muted),
             Span::styled("  head ", muted),
-            Span::raw(format!("{}/{}", sel.head % heads.max(1), heads)),
+            Span::raw(one_based(sel.head, heads)),
             Span::styled("  frame ", muted),
-            Span::raw(format!(
-                "{}/{}",
-                sel.frame.min(frames.saturating_sub(1)),
-                frames
-            )),
+            Span::raw(one_based(sel.frame.min(frames.saturating_sub(1)), frames)),
             Span::styled("  token ", muted),
-            Span::raw(format!(
-                "{}/{}",
-                if tokens > 0 { sel.token % tokens } else { 0 },
-                tokens
-            )),
+            Span::raw(one_based(sel.token, tokens)),
         ])),
         head,
     );
@@ -140,59 +143,91 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
         let inner = b.inner(heat);
         f.render_widget(b, heat);
         note(f, inner, e, t);
-    } else {
-        let title = a
-            .heat
-            .as_ref()
-            .map(|g| format!(" {} ", g.label))
-            .unwrap_or_default();
-        let b = block(title, t);
-        let inner = b.inner(heat);
-        f.render_widget(b, heat);
-        match (&a.overlay, &a.heat) {
-            (Some(p), _) => f.render_widget(Image::new(p), inner),
-            (None, Some(g)) => grid(f, inner, g, t),
-            _ => note(f, inner, "no heat map", t),
-        }
+        return;
     }
-    panel(
-        f,
-        assign,
-        a.assign.as_ref(),
-        "no spatial-bottleneck assignment at this step",
-        t,
-    );
-    panel(
-        f,
-        cross,
-        a.cross.as_ref(),
-        "no cross-attention at this step",
-        t,
-    );
+    let panels = [
+        (heat, a.heat.as_ref(), &a.overlays[0], "no heat map"),
+        (
+            assign,
+            a.assign.as_ref(),
+            &a.overlays[1],
+            "no spatial-bottleneck assignment at this step",
+        ),
+        (
+            cross,
+            a.cross.as_ref(),
+            &a.overlays[2],
+            "no cross-attention at this step",
+        ),
+    ];
+    for (area, g, overlay, empty) in panels {
+        panel(state, f, area, g, overlay.as_ref(), empty);
+    }
 }
 
-fn panel(f: &mut Frame, area: Rect, g: Option<&Grid>, empty: &str, t: &Theme) {
+/// One map: over the frame through the image protocol when there is a frame, else as
+/// coloured cells; its colour scale (or group colours) on the last row.
+fn panel(
+    state: &State,
+    f: &mut Frame,
+    area: Rect,
+    g: Option<&Grid>,
+    overlay: Option<&Protocol>,
+    empty: &str,
+) {
+    let t = &state.theme;
     let title = g.map(|g| format!(" {} ", g.label)).unwrap_or_default();
     let b = block(title, t);
     let inner = b.inner(area);
     f.render_widget(b, area);
-    match g {
-        Some(g) => grid(f, inner, g, t),
-        None => note(f, inner, empty, t),
+    let Some(g) = g else {
+        return note(f, inner, empty, t);
+    };
+    let picture = picture_area(inner);
+    match overlay {
+        Some(_) if state.images.blanking => f.render_widget(Clear, picture),
+        Some(p) => f.render_widget(Image::new(p), picture),
+        None => grid(f, picture, g, t),
     }
+    let legend = Rect {
+        y: inner.y + inner.height.saturating_sub(1),
+        height: inner.height.min(1),
+        ..inner
+    };
+    f.render_widget(Paragraph::new(legend_line(g, overlay.is_some(), t)), legend);
 }
 
-/// Distinct colours for assignment groups.
-pub const GROUP_COLORS: [Color; 8] = [
-    Color::Rgb(230, 25, 75),
-    Color::Rgb(60, 180, 75),
-    Color::Rgb(255, 225, 25),
-    Color::Rgb(0, 130, 200),
-    Color::Rgb(245, 130, 48),
-    Color::Rgb(145, 30, 180),
-    Color::Rgb(70, 240, 240),
-    Color::Rgb(240, 50, 230),
-];
+/// The colour scale of a heat map (low → high with the values' range), or the colour of
+/// each bottleneck group.
+fn legend_line(g: &Grid, over_frame: bool, t: &Theme) -> Line<'static> {
+    let muted = Style::default().fg(t.muted);
+    if g.groups > 0 {
+        let mut spans = vec![Span::styled("groups ", muted)];
+        for grp in 0..g.groups {
+            let [r, gr, b] = GROUP_RGB[grp % GROUP_RGB.len()];
+            spans.push(Span::styled("■", Style::default().fg(Color::Rgb(r, gr, b))));
+            spans.push(Span::raw(format!("{} ", grp + 1)));
+        }
+        return Line::from(spans);
+    }
+    let (lo, hi) = g
+        .values
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let mut spans = vec![Span::styled("low ", muted)];
+    for i in 0..12 {
+        let v = i as f32 / 11.0;
+        let colour = if over_frame {
+            let [r, gr, b] = jet(v);
+            Color::Rgb(r, gr, b)
+        } else {
+            t.heat(v)
+        };
+        spans.push(Span::styled("█", Style::default().fg(colour)));
+    }
+    spans.push(Span::styled(format!(" high  {lo:.3}–{hi:.3}"), muted));
+    Line::from(spans)
+}
 
 /// Draws a grid as coloured cells: heat (theme's heat colours) or groups (palette + digit).
 pub fn grid(f: &mut Frame, area: Rect, g: &Grid, t: &Theme) {
@@ -212,9 +247,10 @@ pub fn grid(f: &mut Frame, area: Rect, g: &Grid, t: &Theme) {
             let i = gy * g.w + gx;
             let (bg, text) = if g.groups > 0 {
                 let grp = g.values[i] as usize;
+                let [r, gr, b] = GROUP_RGB[grp % GROUP_RGB.len()];
                 (
-                    GROUP_COLORS[grp % GROUP_COLORS.len()],
-                    char::from_digit((grp % 36) as u32, 36).unwrap_or('?'),
+                    Color::Rgb(r, gr, b),
+                    char::from_digit(((grp + 1) % 36) as u32, 36).unwrap_or('?'),
                 )
             } else {
                 (t.heat(norm[i]), ' ')
@@ -238,5 +274,14 @@ pub fn grid(f: &mut Frame, area: Rect, g: &Grid, t: &Theme) {
                 }
             }
         }
+    }
+}
+
+/// `i` of `n` counted from 1 (`3/8`), wrapping like the keys do; `-/0` when there is none.
+fn one_based(i: usize, n: usize) -> String {
+    if n == 0 {
+        "-/0".into()
+    } else {
+        format!("{}/{n}", i % n + 1)
     }
 }

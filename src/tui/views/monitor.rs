@@ -1,152 +1,26 @@
-//! Monitor: loss and metric curves (EMA smoothing, log scale, full vs recent window,
-//! train vs val overlay), learning rate, throughput, ETA, GPU, checkpoints, and the run's
-//! log (following its end, or scrolled back), errors highlighted.
+//! Monitor: the run's header (and its recipe against the paper's), its curves
+//! (`monitor_curves`: one metric, several runs, or a grid), learning rate, throughput, GPU,
+//! checkpoints, and the run's log (following its end, or scrolled back), errors
+//! highlighted; the metric picker over the curves.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
-use ratatui::symbols::Marker;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, List, ListItem, Paragraph, Wrap};
+use ratatui::widgets::{List, ListItem, Paragraph};
 
 use crate::session::log_window::LogPosition;
-use crate::tui::draw_helpers::{block, duration, note, num, split};
+use crate::train::recipe::{self, RecipeItem};
+use crate::tui::draw_helpers::{block, duration, note, split};
+use crate::tui::gpu::GpuReadings;
 use crate::tui::loader::RunLog;
-use crate::tui::state::{
-    GpuReadings, MonitorOpts, RECENT_WINDOW, RunData, SMOOTHING, Series, State,
-};
-use crate::tui::views::runs::state_color;
-
-/// Points ready to plot: windowed, EMA-smoothed, optionally log10, bucketed to ≤ `max_points`.
-pub fn prepare(series: &Series, opts: &MonitorOpts, max_points: usize) -> Vec<(f64, f64)> {
-    let last_x = series.last.map(|l| l.0).unwrap_or(0.0);
-    let from = if opts.recent {
-        last_x - RECENT_WINDOW
-    } else {
-        f64::MIN
-    };
-    let alpha = SMOOTHING[opts.smoothing % SMOOTHING.len()];
-    let mut ema: Option<f64> = None;
-    let mut pts: Vec<(f64, f64)> = Vec::new();
-    for (x, y) in series.points_with_last() {
-        let s = match ema {
-            Some(e) => alpha * e + (1.0 - alpha) * y,
-            None => y,
-        };
-        ema = Some(s);
-        if x < from {
-            continue;
-        }
-        let y = if opts.log_scale {
-            if s > 0.0 { s.log10() } else { continue }
-        } else {
-            s
-        };
-        pts.push((x, y));
-    }
-    bucket(&pts, max_points)
-}
-
-/// Keeps the first, min, max and last point of each of `max_points / 2` buckets (in x order).
-pub fn bucket(pts: &[(f64, f64)], max_points: usize) -> Vec<(f64, f64)> {
-    if pts.len() <= max_points || max_points < 4 {
-        return pts.to_vec();
-    }
-    let buckets = max_points / 2;
-    let size = pts.len().div_ceil(buckets);
-    let mut out = Vec::with_capacity(max_points + 2);
-    for chunk in pts.chunks(size) {
-        let (mut lo, mut hi) = (chunk[0], chunk[0]);
-        for &p in chunk {
-            if p.1 < lo.1 {
-                lo = p;
-            }
-            if p.1 > hi.1 {
-                hi = p;
-            }
-        }
-        if lo.0 <= hi.0 {
-            out.push(lo);
-            out.push(hi);
-        } else {
-            out.push(hi);
-            out.push(lo);
-        }
-    }
-    out
-}
-
-fn bounds(sets: &[&[(f64, f64)]]) -> ([f64; 2], [f64; 2]) {
-    let mut x = [f64::MAX, f64::MIN];
-    let mut y = [f64::MAX, f64::MIN];
-    for s in sets {
-        for &(a, b) in s.iter() {
-            x = [x[0].min(a), x[1].max(a)];
-            y = [y[0].min(b), y[1].max(b)];
-        }
-    }
-    if x[0] > x[1] {
-        return ([0.0, 1.0], [0.0, 1.0]);
-    }
-    if x[0] == x[1] {
-        x[1] = x[0] + 1.0;
-    }
-    if y[0] == y[1] {
-        y = [y[0] - 0.5, y[1] + 0.5];
-    }
-    let pad = (y[1] - y[0]) * 0.05;
-    let lo = if y[0] >= 0.0 {
-        (y[0] - pad).max(0.0)
-    } else {
-        y[0] - pad
-    };
-    (x, [lo, y[1] + pad])
-}
-
-/// One plotted series: label, colour, points.
-pub type Curve = (String, Color, Vec<(f64, f64)>);
-
-/// A line chart of `(label, colour, points)` series.
-pub fn chart(f: &mut Frame, area: Rect, title: String, sets: &[Curve], state: &State, log: bool) {
-    let t = &state.theme;
-    let refs: Vec<&[(f64, f64)]> = sets.iter().map(|s| s.2.as_slice()).collect();
-    if refs.iter().all(|r| r.is_empty()) {
-        let b = block(title, t);
-        let inner = b.inner(area);
-        f.render_widget(b, area);
-        note(f, inner, "no data yet", t);
-        return;
-    }
-    let (xb, yb) = bounds(&refs);
-    let ylab = |v: f64| if log { format!("1e{v:.1}") } else { num(v) };
-    let datasets: Vec<Dataset> = sets
-        .iter()
-        .filter(|s| !s.2.is_empty())
-        .map(|(name, color, pts)| {
-            Dataset::default()
-                .name(name.clone())
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(Style::default().fg(*color))
-                .data(pts)
-        })
-        .collect();
-    let axis_style = Style::default().fg(t.muted);
-    let c = Chart::new(datasets)
-        .block(block(title, t))
-        .x_axis(Axis::default().bounds(xb).style(axis_style).labels([
-            Line::from(format!("{:.0}", xb[0])),
-            Line::from(format!("{:.0}", xb[1])),
-        ]))
-        .y_axis(
-            Axis::default()
-                .bounds(yb)
-                .style(axis_style)
-                .labels([Line::from(ylab(yb[0])), Line::from(ylab(yb[1]))]),
-        )
-        .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)));
-    f.render_widget(c, area);
-}
+use crate::tui::run_data::RunData;
+use crate::tui::state::State;
+use crate::tui::view_state::MonitorOpts;
+pub use crate::tui::views::chart::prepare;
+use crate::tui::views::chart::{Curve, chart, prepare_on};
+use crate::tui::views::runs::{bar, epoch_text, state_color};
+use crate::tui::views::{metric_picker, monitor_curves};
 
 pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     let t = &state.theme;
@@ -162,8 +36,18 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
         );
         return;
     };
-    let [head, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    let recipe = (area.height >= 20)
+        .then(|| run.summary.config.as_ref().and_then(recipe::check_value))
+        .flatten();
+    let head_h = if recipe.is_some() { 2 } else { 1 };
+    let [head, rest] =
+        Layout::vertical([Constraint::Length(head_h), Constraint::Min(0)]).areas(area);
+    let [head, recipe_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(head);
     header(state, run, f, head);
+    if let Some(items) = &recipe {
+        recipe_line(state, items, f, recipe_area);
+    }
     let side_w = if rest.width >= 70 { 30 } else { 0 };
     let [main, side] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(side_w)]).areas(rest);
@@ -175,7 +59,10 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
         Constraint::Length(log_h),
     ])
     .areas(main);
-    main_chart(state, run, f, curve);
+    monitor_curves::draw(state, f, curve);
+    if let Some(p) = &state.gui.monitor.picker {
+        metric_picker::draw(state, p, f, curve);
+    }
     if small_h > 0 {
         let [lr, thr] =
             Layout::horizontal([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).areas(small);
@@ -186,38 +73,41 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
             ..Default::default()
         };
         let w = (lr.width as usize * 2).max(8);
+        let scale = monitor_curves::x_scale(run, state.gui.monitor.x_axis);
         let lr_pts = run
             .metrics
             .get("train", "lr")
-            .map(|s| prepare(s, &plain, w))
+            .map(|s| prepare_on(s, &plain, &scale, w))
             .unwrap_or_default();
         chart(
             f,
             lr,
             " learning rate ".into(),
-            &[("lr".into(), t.series_other, lr_pts)],
-            state,
+            &[Curve::new("lr", t.series_other, lr_pts)],
+            t,
             false,
+            &scale,
         );
         let thr_pts = run
             .metrics
             .get("train", "clips_per_s")
-            .map(|s| prepare(s, &plain, w))
+            .map(|s| prepare_on(s, &plain, &scale, w))
             .unwrap_or_default();
         chart(
             f,
             thr,
             " clips/s ".into(),
-            &[("clips/s".into(), t.series_other, thr_pts)],
-            state,
+            &[Curve::new("clips/s", t.series_other, thr_pts)],
+            t,
             false,
+            &scale,
         );
     }
     if log_h > 0 {
         log_tail(state, f, log);
     }
     if side_w > 0 {
-        let [gpu, ckpt] = Layout::vertical([Constraint::Length(8), Constraint::Min(0)]).areas(side);
+        let [gpu, ckpt] = Layout::vertical([Constraint::Length(9), Constraint::Min(0)]).areas(side);
         gpu_panel(state, f, gpu);
         checkpoints(state, run, f, ckpt);
     }
@@ -267,7 +157,7 @@ fn header(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
         spans.push(Span::styled("  step ", muted));
         spans.push(Span::raw(format!("{}/{}", s.step, s.total_steps)));
         spans.push(Span::styled("  epoch ", muted));
-        spans.push(Span::raw(format!("{}/{}", s.epoch, s.total_epochs)));
+        spans.push(Span::raw(epoch_text(s)));
         spans.push(Span::styled("  clips/s ", muted));
         spans.push(Span::raw(format!("{:.1}", s.throughput)));
         spans.push(Span::styled("  ETA ", muted));
@@ -294,62 +184,18 @@ fn header(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn main_chart(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
+/// The run's departures from the paper's recipe (effective batch, lr, epochs, the rest).
+fn recipe_line(state: &State, items: &[RecipeItem], f: &mut Frame, area: Rect) {
     let t = &state.theme;
-    let opts = &state.gui.monitor;
-    let names: Vec<String> = run
-        .metrics
-        .names()
-        .into_iter()
-        .filter(|n| n != "lr" && n != "clips_per_s")
-        .collect();
-    let name = if names.is_empty() {
-        "loss".to_string()
-    } else {
-        names[opts.metric % names.len()].clone()
-    };
-    let w = (area.width as usize * 2).max(8);
-    let mut sets = Vec::new();
-    for (split, color) in [
-        ("train", t.series_train),
-        ("val", t.series_val),
-        ("test", t.series_other),
-    ] {
-        if split != "train" && !opts.overlay && run.metrics.get("train", &name).is_some() {
-            continue;
-        }
-        if let Some(s) = run.metrics.get(split, &name) {
-            let last = s.last.map(|l| num(l.1)).unwrap_or_default();
-            sets.push((format!("{split} {last}"), color, prepare(s, opts, w)));
-        }
-    }
-    let mut flags = vec![];
-    if SMOOTHING[opts.smoothing % SMOOTHING.len()] > 0.0 {
-        flags.push(format!(
-            "EMA {}",
-            SMOOTHING[opts.smoothing % SMOOTHING.len()]
-        ));
-    }
-    if opts.log_scale {
-        flags.push("log".into());
-    }
-    flags.push(if opts.recent {
-        format!("last {RECENT_WINDOW:.0} steps")
-    } else {
-        "all steps".into()
-    });
-    flags.push(if opts.overlay {
-        "train+val".into()
-    } else {
-        "train".into()
-    });
-    let title = format!(
-        " {name} [{}/{}] · {} ",
-        (opts.metric % names.len().max(1)) + 1,
-        names.len().max(1),
-        flags.join(" · ")
-    );
-    chart(f, area, title, &sets, state, opts.log_scale);
+    let all_match = items.iter().all(|i| i.matches);
+    let line = Line::from(vec![
+        Span::styled(" vs paper: ", Style::default().fg(t.muted)),
+        Span::styled(
+            recipe::summary(items),
+            Style::default().fg(if all_match { t.ok } else { t.warn }),
+        ),
+    ]);
+    f.render_widget(Paragraph::new(line), area);
 }
 
 fn log_tail(state: &State, f: &mut Frame, area: Rect) {
@@ -406,44 +252,75 @@ fn log_tail(state: &State, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(text).block(block(title, t)), area);
 }
 
+/// GPUs when NVML reads them; otherwise this machine's CPU and memory, with the reason
+/// there are no GPU readings in one short line.
 fn gpu_panel(state: &State, f: &mut Frame, area: Rect) {
     let t = &state.theme;
     let muted = Style::default().fg(t.muted);
-    let lines = match &state.data.gpu {
-        GpuReadings::NotYet => vec![Line::from(Span::styled("reading…", muted))],
-        GpuReadings::Unavailable(why) => vec![
-            Line::from(Span::styled("unavailable", muted)),
-            Line::from(Span::styled(why.clone(), muted)),
-        ],
-        GpuReadings::Devices(devices) => devices
-            .iter()
-            .enumerate()
-            .flat_map(|(i, d)| {
-                let mut lines = vec![
-                    Line::from(Span::styled(
-                        format!("{i}: {}", d.name),
-                        Style::default().fg(t.accent),
-                    )),
-                    Line::from(format!(
-                        " util {}%  mem {:.1}/{:.1} GiB",
-                        d.util_percent,
-                        d.mem_used as f64 / 1073741824.0,
-                        d.mem_total as f64 / 1073741824.0
-                    )),
-                ];
-                if let Some(p) = d.power_w {
-                    lines.push(Line::from(format!(" power {p:.0} W")));
-                }
-                lines
-            })
-            .collect(),
+    let gib = |b: u64| b as f64 / 1073741824.0;
+    let bar_w = area.width.saturating_sub(4) as usize;
+    let (title, mut lines) = match &state.data.gpu {
+        GpuReadings::Devices(devices) => (
+            " GPU ",
+            devices
+                .iter()
+                .enumerate()
+                .flat_map(|(i, d)| {
+                    let mut lines = vec![
+                        Line::from(Span::styled(
+                            format!("{i}: {}", d.name),
+                            Style::default().fg(t.accent),
+                        )),
+                        Line::from(format!(
+                            " util {}%  mem {:.1}/{:.1} GiB",
+                            d.util_percent,
+                            gib(d.mem_used),
+                            gib(d.mem_total)
+                        )),
+                    ];
+                    if let Some(p) = d.power_w {
+                        lines.push(Line::from(format!(" power {p:.0} W")));
+                    }
+                    lines
+                })
+                .collect(),
+        ),
+        GpuReadings::NotYet => (" GPU ", vec![Line::from(Span::styled("reading…", muted))]),
+        GpuReadings::Unavailable(why) => {
+            let short: String = why.chars().take(bar_w.max(8)).collect();
+            (
+                " machine ",
+                vec![Line::from(Span::styled(format!("no GPU: {short}"), muted))],
+            )
+        }
     };
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block(" GPU ", t)),
-        area,
-    );
+    if !matches!(state.data.gpu, GpuReadings::Devices(_)) {
+        match &state.data.host {
+            Some(h) => {
+                let cpu = (h.cpu_percent / 100.0).clamp(0.0, 1.0) as f64;
+                lines.push(Line::from(format!("CPU · {} cores", h.cores)));
+                lines.push(Line::from(Span::styled(
+                    bar(Some(cpu), bar_w),
+                    Style::default().fg(t.running),
+                )));
+                lines.push(Line::from(format!(
+                    "RAM {:.1}/{:.1} GiB",
+                    gib(h.mem_used),
+                    gib(h.mem_total)
+                )));
+                lines.push(Line::from(Span::styled(
+                    bar(Some(h.mem_used as f64 / h.mem_total.max(1) as f64), bar_w),
+                    Style::default().fg(t.running),
+                )));
+                lines.push(Line::from(format!("load {:.2}", h.load1)));
+            }
+            None if matches!(state.data.gpu, GpuReadings::Unavailable(_)) => {
+                lines.push(Line::from(Span::styled("CPU/RAM: reading…", muted)))
+            }
+            None => {}
+        }
+    }
+    f.render_widget(Paragraph::new(lines).block(block(title, t)), area);
 }
 
 fn checkpoints(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
@@ -455,21 +332,14 @@ fn checkpoints(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
         .iter()
         .rev()
         .map(|c| {
-            let mark = if Some(c.file.as_str()) == latest {
-                "* "
-            } else {
-                "  "
-            };
-            let style = if mark == "* " {
-                Style::default().fg(t.ok)
-            } else {
-                Style::default().fg(t.fg)
-            };
+            let is_latest = Some(c.file.as_str()) == latest;
+            let style = Style::default().fg(if is_latest { t.ok } else { t.fg });
             ListItem::new(Line::from(Span::styled(
                 format!(
-                    "{mark}{} {:.1} MB",
+                    "{} {:.1} MB{}",
                     c.file.trim_end_matches(".safetensors"),
-                    c.bytes as f64 / 1e6
+                    c.bytes as f64 / 1e6,
+                    if is_latest { " latest" } else { "" }
                 ),
                 style,
             )))

@@ -8,19 +8,20 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{List, ListItem, ListState, Paragraph};
+use ratatui::widgets::{Clear, List, ListItem, ListState, Paragraph};
 use ratatui_image::Image;
 
 use crate::session::artifacts::ReconMeta;
 use crate::session::layout::step_dir_name;
 use crate::tui::draw_helpers::{block, note, split};
 use crate::tui::state::State;
+use crate::tui::view_state::step_back;
 
 /// The selected run's recon folder and meta at the selected step.
 pub fn current_meta(state: &State) -> Option<(PathBuf, ReconMeta)> {
     let run = state.selected_run()?;
     let steps = &run.summary.recon_steps;
-    let step = *steps.get(state.gui.recon.step.min(steps.len().checked_sub(1)?))?;
+    let (_, step) = step_back(steps, state.gui.recon.back)?;
     let dir = run.summary.root.join("recon").join(step_dir_name(step));
     ReconMeta::read(&dir).ok().map(|m| (dir, m))
 }
@@ -69,7 +70,7 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
         note(f, inner, msg, t);
         return;
     };
-    let idx = state.gui.recon.step.min(steps.len().saturating_sub(1));
+    let idx = step_back(&steps, state.gui.recon.back).map_or(0, |(i, _)| i);
     // Step slider.
     let width = (head.width as usize).saturating_sub(50).clamp(5, 40);
     let pos = if steps.len() > 1 {
@@ -159,6 +160,7 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
                 && r.key.run == run.map(|r| r.summary.id.clone()).unwrap_or_default() =>
         {
             match (&r.protocol, &r.error) {
+                (Some(_), _) if state.images.blanking => f.render_widget(Clear, image),
                 (Some(p), _) => f.render_widget(Image::new(p), image),
                 (None, Some(e)) => note(f, image, e, t),
                 _ => note(f, image, "encoding…", t),

@@ -9,8 +9,10 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::tui::action::Action;
 use crate::tui::draw_helpers::{block, duration, note, num};
-use crate::tui::state::{RunData, ShownState, State, View};
+use crate::tui::run_data::{RunData, ShownState};
+use crate::tui::state::State;
 use crate::tui::theme::Theme;
+use crate::tui::view::View;
 
 pub fn state_color(t: &Theme, s: ShownState) -> ratatui::style::Color {
     match s {
@@ -66,7 +68,7 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
             "reading the session…".to_string()
         } else {
             format!(
-                "No runs yet. Press {} to make demo data and launch a CPU pre-training run (assets/demo-pretrain.toml), then {} to fine-tune from it (assets/demo-finetune.toml), or {} to launch from an example config.",
+                "No runs yet. Press {} to make demo data and launch a CPU pre-training run (the demo-pretrain config), then {} to fine-tune from it (demo-finetune), or {} to launch from a run config.",
                 k(Action::DemoPretrain),
                 k(Action::DemoFinetune),
                 k(Action::Launch)
@@ -78,35 +80,23 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     let detail_h = if area.height >= 16 { 7 } else { 0 };
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(detail_h)]).areas(area);
-    let header = Row::new([
-        "run (time-name)",
-        "kind",
-        "dataset",
-        "state",
-        "progress",
-        "step",
-        "epoch",
-        "clips/s",
-        "ETA",
-        "best",
-    ])
-    .style(Style::default().fg(t.title).add_modifier(Modifier::BOLD));
+    let keep = columns_that_fit(table_area.width);
+    let header = Row::new(keep.iter().map(|&c| COLUMNS[c].0))
+        .style(Style::default().fg(t.title).add_modifier(Modifier::BOLD));
     let rows: Vec<Row> = vis
         .iter()
-        .map(|&i| row(state, &state.data.runs[i]))
+        .map(|&i| {
+            let mut cells = row(state, &state.data.runs[i]);
+            Row::new(keep.iter().map(|&c| std::mem::take(&mut cells[c])))
+        })
         .collect();
-    let widths = [
-        Constraint::Min(24),
-        Constraint::Length(8),
-        Constraint::Length(9),
-        Constraint::Length(8),
-        Constraint::Length(14),
-        Constraint::Length(13),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(13),
-    ];
+    let widths: Vec<Constraint> = keep
+        .iter()
+        .map(|&c| match c {
+            0 => Constraint::Min(COLUMNS[0].1),
+            _ => Constraint::Length(COLUMNS[c].1),
+        })
+        .collect();
     let table = Table::new(rows, widths)
         .header(header)
         .block(block(title, t))
@@ -126,7 +116,58 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     }
 }
 
-fn row<'a>(state: &State, r: &'a RunData) -> Row<'a> {
+/// The table's columns: (title, width, priority — lower is dropped later on a narrow
+/// terminal).
+const COLUMNS: [(&str, u16, u8); 10] = [
+    ("run (time-name)", 24, 0),
+    ("kind", 8, 6),
+    ("dataset", 9, 5),
+    ("state", 8, 1),
+    ("progress", 13, 3),
+    ("step", 11, 8),
+    ("epoch", 7, 4),
+    ("clips/s", 7, 7),
+    ("ETA", 7, 2),
+    ("best", 13, 1),
+];
+
+/// Indices of the columns that fit in `width` cells, dropping the lowest priorities first.
+pub fn columns_that_fit(width: u16) -> Vec<usize> {
+    // Borders, the highlight symbol, and one space between columns.
+    let room = width.saturating_sub(4) as usize;
+    let mut order: Vec<usize> = (0..COLUMNS.len()).collect();
+    order.sort_by_key(|&c| COLUMNS[c].2);
+    let mut keep: Vec<usize> = Vec::new();
+    let mut used = 0usize;
+    for c in order {
+        let need = COLUMNS[c].1 as usize + usize::from(!keep.is_empty());
+        if used + need <= room || keep.is_empty() {
+            used += need;
+            keep.push(c);
+        }
+    }
+    keep.sort();
+    keep
+}
+
+/// `4/22` for a run in its 4th of 22 epochs (the status counts epochs from 0); `22/22`
+/// once finished; `0/22` before its first step.
+pub fn epoch_text(s: &crate::session::RunStatus) -> String {
+    let shown = if s.step == 0 {
+        0
+    } else if s.total_epochs > 0 {
+        (s.epoch + 1).min(s.total_epochs)
+    } else {
+        s.epoch + 1
+    };
+    if s.total_epochs > 0 {
+        format!("{shown}/{}", s.total_epochs)
+    } else {
+        shown.to_string()
+    }
+}
+
+fn row<'a>(state: &State, r: &'a RunData) -> Vec<Cell<'a>> {
     let t = &state.theme;
     let s = &r.summary;
     let shown = r.shown_state(state.now);
@@ -140,15 +181,7 @@ fn row<'a>(state: &State, r: &'a RunData) -> Row<'a> {
             }
         })
         .unwrap_or_default();
-    let epoch = st
-        .map(|s| {
-            if s.total_epochs > 0 {
-                format!("{}/{}", s.epoch, s.total_epochs)
-            } else {
-                s.epoch.to_string()
-            }
-        })
-        .unwrap_or_default();
+    let epoch = st.map(epoch_text).unwrap_or_default();
     let thr = st
         .filter(|s| s.throughput > 0.0)
         .map(|s| format!("{:.1}", s.throughput))
@@ -166,12 +199,20 @@ fn row<'a>(state: &State, r: &'a RunData) -> Row<'a> {
         .best_metric()
         .map(|(k, v)| format!("{k} {}", num(v)))
         .unwrap_or_default();
-    Row::new(vec![
-        Cell::from(
-            s.id.strip_prefix(&format!("{}-", s.kind))
-                .unwrap_or(&s.id)
-                .to_string(),
-        ),
+    let mark = if state.gui.marked.contains(&s.id) {
+        "● "
+    } else {
+        ""
+    };
+    vec![
+        Cell::from(Line::from(vec![
+            Span::styled(mark, Style::default().fg(t.accent)),
+            Span::raw(
+                s.id.strip_prefix(&format!("{}-", s.kind))
+                    .unwrap_or(&s.id)
+                    .to_string(),
+            ),
+        ])),
         Cell::from(s.kind.clone()),
         Cell::from(s.dataset.clone()),
         Cell::from(shown.label()).style(
@@ -186,7 +227,7 @@ fn row<'a>(state: &State, r: &'a RunData) -> Row<'a> {
         Cell::from(thr),
         Cell::from(eta),
         Cell::from(best),
-    ])
+    ]
 }
 
 fn detail(state: &State, run: &RunData, f: &mut Frame, area: Rect) {

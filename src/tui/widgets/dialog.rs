@@ -1,5 +1,6 @@
 //! Dialogs: launch (pick an example config, edit its fields, launch), delete confirmation,
-//! and messages (command errors). Esc closes each.
+//! and messages (command errors). Esc closes each. The launch dialog shows how the config
+//! departs from the paper's recipe before it is launched.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -7,7 +8,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph, Wrap};
 
+use crate::train::recipe;
 use crate::tui::draw_helpers::{block, centered, clear, level_style};
+use crate::tui::launch_config::edited_table;
 use crate::tui::state::{Dialog, LaunchDialog, State};
 
 pub fn draw(state: &State, d: &Dialog, f: &mut Frame, area: Rect) {
@@ -60,6 +63,51 @@ pub fn draw(state: &State, d: &Dialog, f: &mut Frame, area: Rect) {
     }
 }
 
+/// Where a config file comes from, short: `<session>/configs`, `~/.config/svfap-tui/configs`,
+/// or the last folder of another place (`…/assets`).
+fn origin_label(path: &std::path::Path, session: &std::path::Path) -> String {
+    let dir = path.parent().unwrap_or(path);
+    if let Ok(rest) = dir.strip_prefix(session) {
+        return format!("<session>/{}", rest.display());
+    }
+    if let Some(home) = std::env::var_os("HOME")
+        && let Ok(rest) = dir.strip_prefix(&home)
+    {
+        return format!("~/{}", rest.display());
+    }
+    dir.file_name().map_or(dir.display().to_string(), |n| {
+        format!("…/{}", n.to_string_lossy())
+    })
+}
+
+/// The recipe check of the config as it will be launched (the picked one with its edited
+/// fields, or the one under the cursor): its departures from the paper's recipe.
+fn recipe_lines(state: &State, d: &LaunchDialog, f: &mut Frame, area: Rect) {
+    let t = &state.theme;
+    let table = match d.picked {
+        None => state
+            .data
+            .examples
+            .get(d.cursor)
+            .and_then(|e| e.value.clone()),
+        Some(i) => state
+            .data
+            .examples
+            .get(i)
+            .and_then(|e| edited_table(e, &d.fields).ok()),
+    };
+    let Some(items) = table.and_then(|t| recipe::check_value(&toml::Value::Table(t))) else {
+        return;
+    };
+    let all_match = items.iter().all(|i| i.matches);
+    let style = Style::default().fg(if all_match { t.ok } else { t.warn });
+    let text = Line::from(vec![
+        Span::styled("vs paper: ", Style::default().fg(t.muted)),
+        Span::styled(recipe::summary(&items), style),
+    ]);
+    f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+}
+
 fn launch(state: &State, d: &LaunchDialog, f: &mut Frame, area: Rect) {
     let t = &state.theme;
     let r = centered(area, 80, 24);
@@ -68,13 +116,15 @@ fn launch(state: &State, d: &LaunchDialog, f: &mut Frame, area: Rect) {
     let b = block(" Launch a run ", t);
     let inner = b.inner(r);
     f.render_widget(b, r);
-    let [body, err, help] = Layout::vertical([
+    let [body, recipe_area, err, help] = Layout::vertical([
         Constraint::Min(0),
+        Constraint::Length(2),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(inner);
     let muted = Style::default().fg(t.muted);
+    recipe_lines(state, d, f, recipe_area);
     match d.picked {
         None => {
             let items: Vec<ListItem> = state
@@ -87,9 +137,14 @@ fn launch(state: &State, d: &LaunchDialog, f: &mut Frame, area: Rect) {
                     } else {
                         Style::default().fg(t.fg)
                     };
+                    let origin = match &e.path {
+                        None => "built-in".to_string(),
+                        Some(p) => origin_label(p, &state.session.root),
+                    };
                     ListItem::new(Line::from(vec![
                         Span::styled(format!("{:<9}", e.kind), Style::default().fg(t.accent)),
-                        Span::styled(e.name.clone(), style),
+                        Span::styled(format!("{:<24}", e.name), style),
+                        Span::styled(format!(" {origin}"), muted),
                     ]))
                 })
                 .collect();

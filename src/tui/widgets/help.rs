@@ -1,5 +1,5 @@
 //! `?`: every view by name, the current view's keys and the global ones (two columns when
-//! the terminal is wide enough).
+//! the terminal is wide enough), scrolling when taller than the terminal.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -10,7 +10,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 use crate::tui::action::Action;
 use crate::tui::draw_helpers::{block, centered, clear};
 use crate::tui::keymap::section;
-use crate::tui::state::{State, View};
+use crate::tui::state::State;
+use crate::tui::view::View;
 
 /// (action, key labels) bound in `sec` and in effect in `view`.
 fn keys(state: &State, view: View, sec: &str) -> Vec<(Action, Vec<String>)> {
@@ -46,7 +47,7 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
             Span::raw(text.to_string()),
         ])
     };
-    let mut left = vec![Line::from(Span::styled("Views", head))];
+    let mut left: Vec<Line<'static>> = vec![Line::from(Span::styled("Views", head))];
     for v in View::ALL.iter() {
         let ks = state.keymap.keys_for(*v, &Action::for_view(*v));
         let here = if *v == view { "  (here)" } else { "" };
@@ -60,7 +61,7 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     for (a, ks) in keys(state, view, section(view)) {
         left.push(entry(&ks, a.help()));
     }
-    let mut right = vec![Line::from(Span::styled("Everywhere", head))];
+    let mut right: Vec<Line<'static>> = vec![Line::from(Span::styled("Everywhere", head))];
     for (a, ks) in keys(state, view, "global") {
         right.push(entry(&ks, a.help()));
     }
@@ -68,21 +69,53 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
         "Keys: assets/keymap.toml; yours in ~/.config/svfap-tui/keymap.toml",
         Style::default().fg(t.muted),
     ));
-    let b = block(" Help (Esc closes) ", t);
-    let inner = b.inner(r);
-    f.render_widget(b, r);
     if two {
         left.push(Line::from(""));
         left.push(note);
-        let [l, rr] =
-            Layout::horizontal([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).areas(inner);
-        f.render_widget(Paragraph::new(left).wrap(Wrap { trim: false }), l);
-        f.render_widget(Paragraph::new(right).wrap(Wrap { trim: false }), rr);
     } else {
         left.push(Line::from(""));
-        left.extend(right);
+        left.append(&mut right);
         left.push(Line::from(""));
         left.push(note);
-        f.render_widget(Paragraph::new(left).wrap(Wrap { trim: false }), inner);
     }
+    // Scrolls when taller than the terminal (80×24 shows about half of it at once).
+    let inner_w = r.width.saturating_sub(2) / if two { 2 } else { 1 };
+    let tallest = rows_of(&left, inner_w).max(rows_of(&right, inner_w));
+    let visible = r.height.saturating_sub(2);
+    let max_scroll = tallest.saturating_sub(visible);
+    let scroll = state.gui.help_scroll.min(max_scroll);
+    let title = if max_scroll == 0 {
+        " Help (Esc closes) ".to_string()
+    } else {
+        format!(
+            " Help (Esc closes · ↑↓ PgUp PgDn scroll · {}/{}) ",
+            scroll + 1,
+            max_scroll + 1
+        )
+    };
+    let b = block(title, t);
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    let para = |lines: Vec<Line<'static>>| {
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0))
+    };
+    if two {
+        let [l, rr] =
+            Layout::horizontal([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).areas(inner);
+        f.render_widget(para(left), l);
+        f.render_widget(para(right), rr);
+    } else {
+        f.render_widget(para(left), inner);
+    }
+}
+
+/// Rows `lines` take wrapped at `width` columns.
+fn rows_of(lines: &[Line], width: u16) -> u16 {
+    let width = width.max(1) as usize;
+    lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(width) as u16)
+        .sum()
 }

@@ -1,0 +1,41 @@
+//! Terminal graphics (sixel, kitty, iTerm2) live outside ratatui's cell buffer: an image
+//! widget marks its cells "skip", so ratatui never writes them, and whatever the terminal
+//! showed there before (a chart, log lines, a closed dialog) stays under and around the
+//! picture — and shows wherever the picture does not cover its cells. So whenever the
+//! picture, its place, the view or an overlay changes, the frame is drawn twice: first with
+//! every image area blank (plain spaces, which the terminal writes over old text and old
+//! graphics), then with the images. Half-blocks are ordinary cells and need none of this.
+
+use super::state::State;
+
+/// What decides the graphics on screen; a change needs a blank pass first.
+pub fn frame_key(state: &State) -> String {
+    let g = &state.gui;
+    let overlay = g.help || g.dialog.is_some() || g.monitor.picker.is_some();
+    let recon = state.images.recon.as_ref().map(|r| &r.key);
+    let attn = state.images.attn.as_ref().map(|a| &a.key);
+    format!(
+        "{:?} {:?} {overlay} {recon:?} {attn:?} {:?} {:?} {:?}",
+        g.view, state.size, g.recon, g.attn, g.selected
+    )
+}
+
+/// Remembers the key of the last frame drawn.
+#[derive(Debug, Default)]
+pub struct ImageRedraw {
+    last: Option<String>,
+}
+
+impl ImageRedraw {
+    /// True when the next frame must first be drawn with its image areas blank: graphics
+    /// are in use and what they show changed since the last frame.
+    pub fn needs_blank_pass(&mut self, state: &State) -> bool {
+        if state.images.protocol == "halfblocks" {
+            return false;
+        }
+        let key = frame_key(state);
+        let changed = self.last.as_ref() != Some(&key);
+        self.last = Some(key);
+        changed
+    }
+}

@@ -1,0 +1,81 @@
+//! One run as the workbench shows it: its summary from the last scan, its metric series,
+//! the state shown (with `lost` for a stale heartbeat) and its headline number.
+
+use super::series::RunMetrics;
+use crate::session::RunState;
+use crate::session::scan::RunSummary;
+
+#[derive(Debug, Clone, Default)]
+pub struct RunData {
+    pub summary: RunSummary,
+    pub metrics: RunMetrics,
+}
+
+/// How a run is shown: its state, or `lost` when a running run's heartbeat stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShownState {
+    NoStatus,
+    Queued,
+    Running,
+    Lost,
+    Finished,
+    Failed,
+    Stopped,
+}
+
+impl ShownState {
+    pub fn label(self) -> &'static str {
+        match self {
+            ShownState::NoStatus => "new",
+            ShownState::Queued => "queued",
+            ShownState::Running => "running",
+            ShownState::Lost => "lost",
+            ShownState::Finished => "finished",
+            ShownState::Failed => "failed",
+            ShownState::Stopped => "stopped",
+        }
+    }
+}
+
+impl RunData {
+    pub fn id(&self) -> &str {
+        &self.summary.id
+    }
+    pub fn shown_state(&self, now: f64) -> ShownState {
+        match &self.summary.status {
+            None => ShownState::NoStatus,
+            Some(s) if s.is_stale(now) => ShownState::Lost,
+            Some(s) => match s.state {
+                RunState::Queued => ShownState::Queued,
+                RunState::Running => ShownState::Running,
+                RunState::Finished => ShownState::Finished,
+                RunState::Failed => ShownState::Failed,
+                RunState::Stopped => ShownState::Stopped,
+            },
+        }
+    }
+    /// The run's headline number: an evaluation metric, else the best validation metric,
+    /// else the lowest loss.
+    pub fn best_metric(&self) -> Option<(String, f64)> {
+        for e in &self.summary.evals {
+            for k in ["uar", "ccc", "weighted_f1", "acc", "war"] {
+                if let Some(v) = e.metrics.get(k) {
+                    return Some((k.to_string(), *v));
+                }
+            }
+        }
+        for split in ["val", "test"] {
+            for k in ["uar", "ccc", "weighted_f1", "acc", "war"] {
+                if let Some(s) = self.metrics.get(split, k) {
+                    return s.max.map(|v| (k.to_string(), v));
+                }
+            }
+        }
+        for split in ["val", "train"] {
+            if let Some(s) = self.metrics.get(split, "loss") {
+                return s.min.map(|v| ("loss".to_string(), v));
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,45 @@
+//! The workbench's views, by name and order (the header tabs and `1`–`5`).
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    #[default]
+    Runs,
+    Monitor,
+    Recon,
+    Attention,
+    Compare,
+}
+
+impl View {
+    pub const ALL: [View; 5] = [
+        View::Runs,
+        View::Monitor,
+        View::Recon,
+        View::Attention,
+        View::Compare,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Runs => "runs",
+            View::Monitor => "monitor",
+            View::Recon => "recon",
+            View::Attention => "attention",
+            View::Compare => "compare",
+        }
+    }
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Runs => "Runs",
+            View::Monitor => "Monitor",
+            View::Recon => "Reconstructions",
+            View::Attention => "Attention",
+            View::Compare => "Compare",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<View> {
+        View::ALL.into_iter().find(|v| v.name() == s)
+    }
+    pub fn index(self) -> usize {
+        View::ALL.iter().position(|v| *v == self).unwrap_or(0)
+    }
+}
