@@ -165,11 +165,12 @@ pub fn nice_ticks(lo: f64, hi: f64, max_ticks: usize) -> (f64, f64, Vec<f64>) {
     let max_ticks = max_ticks.max(2);
     let raw = (hi - lo) / (max_ticks - 1) as f64;
     let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|m| m * mag)
+    // The smallest round step (1, 2, 2.5, 5 × 10^k) giving at most `max_ticks` ticks; with
+    // few ticks that can take a power of ten more than the raw spacing.
+    let step = (0..4)
+        .flat_map(|k| [1.0, 2.0, 2.5, 5.0].map(|m| m * mag * 10f64.powi(k)))
         .find(|s| (((hi / s).ceil() - (lo / s).floor()) as usize) < max_ticks)
-        .unwrap_or(10.0 * mag);
+        .unwrap_or(1e4 * mag);
     let a = (lo / step).floor() * step;
     let b = (hi / step).ceil() * step;
     let n = ((b - a) / step).round() as usize;
@@ -283,8 +284,14 @@ pub fn chart(
             nice_ticks(yb[0], yb[1], max_y_ticks)
         }
     } else {
+        // A little room around the data, but never below 0 for a series that is not.
         let pad = (yb[1] - yb[0]).abs() * 0.02;
-        nice_ticks(yb[0] - pad, yb[1] + pad, max_y_ticks)
+        let lo = if yb[0] >= 0.0 {
+            (yb[0] - pad).max(0.0)
+        } else {
+            yb[0] - pad
+        };
+        nice_ticks(lo, yb[1] + pad, max_y_ticks)
     };
     // Round x ticks (0, 100, 200 … steps), the axis widened to them: labels placed evenly
     // then stand on round values.
@@ -350,6 +357,11 @@ mod tests {
         assert!(t.len() >= 2);
         let (lo, hi, _) = nice_ticks(1e-6, 2.5e-4, 4);
         assert!(lo <= 1e-6 && hi >= 2.5e-4);
+        // A small chart (2 ticks) of a learning rate up to 1.6e-3: 0 to 2e-3, not ±0.01
+        // with the curve flat on the middle line.
+        let (lo, hi, t) = nice_ticks(0.0, 1.6e-3, 2);
+        assert_eq!((lo, t.len()), (0.0, 2), "{t:?}");
+        assert!((hi - 2e-3).abs() < 1e-12, "{hi}");
     }
 
     #[test]

@@ -287,6 +287,12 @@ fn gpu_panel(state: &State, f: &mut Frame, area: Rect) {
         ),
         GpuReadings::NotYet => (" GPU ", vec![Line::from(Span::styled("reading…", muted))]),
         GpuReadings::Unavailable(why) => {
+            // The common case in a few words; other reasons as far as they fit.
+            let why = if why.contains("libnvidia-ml") || why.contains("libloading") {
+                "no NVML library".to_string()
+            } else {
+                why.clone()
+            };
             let short: String = why.chars().take(bar_w.max(8)).collect();
             (
                 " machine ",
