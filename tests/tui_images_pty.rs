@@ -6,29 +6,13 @@
 //! terminal, under and around the picture. After each change, no text of an earlier screen
 //! may be left. Skipped, saying so, when tmux is not installed.
 
-use std::process::Command;
+mod common_tmux;
+
+use common_tmux::{KillServer, tmux, tmux_missing};
 use std::time::{Duration, Instant};
 
 const COLS: u16 = 120;
 const ROWS: u16 = 36;
-
-fn tmux(socket: &str, args: &[&str]) -> String {
-    let out = Command::new("tmux")
-        .args(["-L", socket])
-        .args(args)
-        .output()
-        .expect("tmux runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-struct KillServer(String);
-impl Drop for KillServer {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.0, "kill-server"])
-            .output();
-    }
-}
 
 /// The screen the recorded bytes leave in an emulator.
 fn replay(raw: &std::path::Path) -> String {
@@ -70,10 +54,7 @@ fn assert_gone(screen: &str, earlier: &[&str], what: &str) {
 
 #[test]
 fn sixel_pictures_leave_no_text_of_earlier_screens_behind() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!(
-            "SKIPPED: tmux is not installed (apt-get install tmux); the PTY test did not run"
-        );
+    if tmux_missing("the PTY test") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -4,7 +4,9 @@
 
 mod common_tui;
 
-use std::process::Command;
+mod common_tmux;
+
+use common_tmux::{KillServer, tmux, tmux_missing};
 use std::time::{Duration, Instant};
 
 use common_tui::*;
@@ -110,29 +112,9 @@ fn the_demo_key_writes_the_built_in_config_into_the_session_and_launches_it() {
     assert_eq!(std::fs::read_to_string(&written).unwrap(), "# mine\n");
 }
 
-fn tmux(socket: &str, args: &[&str]) -> String {
-    let out = Command::new("tmux")
-        .arg("-L")
-        .arg(socket)
-        .args(args)
-        .output()
-        .expect("tmux runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-struct KillServer(String);
-impl Drop for KillServer {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.0, "kill-server"])
-            .output();
-    }
-}
-
 #[test]
 fn the_binary_copied_elsewhere_launches_the_demo_from_another_folder() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); this test did not run");
+    if tmux_missing("this test") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

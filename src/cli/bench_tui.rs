@@ -40,6 +40,22 @@ pub struct BenchTuiArgs {
     pub big_metrics_mib: u64,
 }
 
+/// (median, p99) in ms of `frames` renders; `every_tenth` runs before every tenth frame.
+fn frame_times(h: &mut Headless, frames: usize, every_tenth: impl Fn(&mut Headless)) -> (f64, f64) {
+    let mut times = Vec::with_capacity(frames);
+    for i in 0..frames {
+        if i % 10 == 9 {
+            every_tenth(h);
+        }
+        let t = Instant::now();
+        let buf = h.render();
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+        std::hint::black_box(buf);
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (percentile(&times, 0.5), percentile(&times, 0.99))
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -147,19 +163,12 @@ pub fn run(args: &BenchTuiArgs) -> Result<()> {
             h.app.state.gui.selected = pretrain.clone();
         }
         h.settle();
-        let mut times = Vec::with_capacity(args.frames);
-        for i in 0..args.frames {
-            // Move the selection now and then so caches cannot help.
-            if i % 10 == 9 && !images {
+        // Move the selection now and then so caches cannot help.
+        let (med, p99) = frame_times(&mut h, args.frames, |h| {
+            if !images {
                 h.app.handle(Action::Down);
             }
-            let t = Instant::now();
-            let buf = h.render();
-            times.push(t.elapsed().as_secs_f64() * 1e3);
-            std::hint::black_box(buf);
-        }
-        times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        let (med, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+        });
         worst = worst.max(p99);
         println!(
             "frame {:<16} median {med:6.2} ms  p99 {p99:6.2} ms",
@@ -183,15 +192,7 @@ pub fn run(args: &BenchTuiArgs) -> Result<()> {
     ] {
         h.app.state.gui.monitor.grid = grid;
         h.settle();
-        let mut times = Vec::with_capacity(args.frames);
-        for _ in 0..args.frames {
-            let t = Instant::now();
-            let buf = h.render();
-            times.push(t.elapsed().as_secs_f64() * 1e3);
-            std::hint::black_box(buf);
-        }
-        times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        let (med, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+        let (med, p99) = frame_times(&mut h, args.frames, |_| {});
         worst = worst.max(p99);
         println!("frame {label:<16} median {med:6.2} ms  p99 {p99:6.2} ms");
     }

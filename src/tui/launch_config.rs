@@ -14,15 +14,7 @@ pub fn list_examples(dirs: &[PathBuf]) -> Vec<ExampleConfig> {
         .filter_map(|(name, text)| example(name, text, None))
         .collect();
     for dir in dirs {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        files.sort();
-        for path in files {
+        for path in super::options::toml_files(dir) {
             let (Ok(text), Some(name)) = (std::fs::read_to_string(&path), path.file_stem()) else {
                 continue;
             };

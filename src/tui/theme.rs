@@ -121,15 +121,7 @@ pub fn load_themes(dirs: &[PathBuf]) -> (Vec<Theme>, Vec<String>) {
         .collect();
     let mut problems = Vec::new();
     for dir in dirs {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        files.sort();
-        for f in files {
+        for f in super::options::toml_files(dir) {
             match load_file(&f) {
                 Ok(t) => {
                     if let Some(slot) = themes.iter_mut().find(|x| x.name == t.name) {
