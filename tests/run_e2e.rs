@@ -114,9 +114,11 @@ fn sigterm_finishes_the_step_checkpoints_and_marks_the_run_stopped() {
         s.to_str().unwrap(),
         "--detach",
         "--set",
-        "optim.epochs=50",
+        // Long enough that it cannot finish before the signal lands (50 epochs of the test
+        // preset took 2 s and once finished first on a loaded CI machine).
+        "optim.epochs=5000",
         "--set",
-        "artifacts.checkpoint_every=1000",
+        "artifacts.checkpoint_every=100000",
     ]));
     let run = only_run(&s);
     wait_for("the first step", Duration::from_secs(120), || {
