@@ -2,6 +2,9 @@
 //! opens the help, quits, and checks the terminal is restored (alternate screen left).
 //! Skipped, saying so, when tmux is not installed.
 
+mod common_tmux;
+
+use common_tmux::KillServer;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -126,13 +129,4 @@ fn the_binary_switches_every_view_opens_help_and_quits_cleanly_in_tmux() {
     assert!(saved.contains("view = \"runs\""), "{saved}");
     eprintln!("first frame with runs after {first_frame:?} (includes tmux start)");
     drop(guard);
-}
-
-struct KillServer(String);
-impl Drop for KillServer {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.0, "kill-server"])
-            .output();
-    }
 }
