@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::{DataError, DataErrorKind, DataResult};
 use super::frame::Frame;
+use super::thread_clock::thread_cpu_seconds;
 
 /// The frames of a folder, listed but not yet decoded.
 #[derive(Debug, Clone)]
@@ -74,9 +75,16 @@ impl FrameFolder {
 
     /// Decodes one frame.
     pub fn read(&self, index: usize) -> DataResult<Frame> {
+        self.read_timed(index, &mut 0.0)
+    }
+
+    /// Decodes one frame, adding the CPU seconds spent reading the file to `read_s`.
+    fn read_timed(&self, index: usize, read_s: &mut f64) -> DataResult<Frame> {
         let file = &self.files[index];
+        let t0 = thread_cpu_seconds();
         let bytes = std::fs::read(file)
             .map_err(|e| DataError::new(file, DataErrorKind::Io(e.to_string())))?;
+        *read_s += thread_cpu_seconds() - t0;
         if bytes.is_empty() {
             return Err(DataError::new(file, DataErrorKind::Empty));
         }
@@ -89,11 +97,13 @@ impl FrameFolder {
 
     /// Decodes the frames at `indices` (repeats allowed). An unreadable frame is replaced by
     /// the nearest readable one and reported in `warnings`; if none of the requested frames
-    /// and none of their neighbours can be read, the first error is returned.
+    /// and none of their neighbours can be read, the first error is returned. CPU seconds
+    /// spent reading files (not decoding them) are added to `read_s`.
     pub fn read_indices(
         &self,
         indices: &[usize],
         warnings: &mut Vec<String>,
+        read_s: &mut f64,
     ) -> DataResult<Vec<Frame>> {
         let mut cache: std::collections::HashMap<usize, Frame> = Default::default();
         let mut out = Vec::with_capacity(indices.len());
@@ -102,7 +112,7 @@ impl FrameFolder {
                 out.push(f.clone());
                 continue;
             }
-            let frame = match self.read(i) {
+            let frame = match self.read_timed(i, read_s) {
                 Ok(f) => f,
                 Err(err) => {
                     let (j, f) = self.nearest_readable(i).ok_or_else(|| err.clone())?;

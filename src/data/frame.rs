@@ -1,6 +1,10 @@
 //! RGB8 frames (height × width × 3, row-major) and the geometric operations every view
 //! needs: crop, PIL-style resize, rotation by multiples of 90°, flip.
 
+use std::borrow::Borrow;
+
+use super::resample::ResizePlan;
+
 /// One decoded frame, RGB8, rows top to bottom, `data.len() == width * height * 3`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
@@ -113,79 +117,20 @@ impl Frame {
         out_w: usize,
         out_h: usize,
     ) -> Frame {
-        if x0 == 0.0
-            && y0 == 0.0
-            && w as usize == self.width
-            && h as usize == self.height
-            && out_w == self.width
-            && out_h == self.height
-        {
-            return self.clone();
-        }
-        let xs = filter_weights(x0, w, self.width, out_w);
-        let ys = filter_weights(y0, h, self.height, out_h);
-        // Horizontal pass into f32 rows (only the source rows the vertical pass needs).
-        let row_lo = ys.iter().map(|t| t.0).min().unwrap_or(0);
-        let row_hi = ys.iter().map(|t| t.0 + t.1.len()).max().unwrap_or(0);
-        let mut tmp = vec![0f32; (row_hi - row_lo) * out_w * 3];
-        for y in row_lo..row_hi {
-            let src = &self.data[y * self.width * 3..(y + 1) * self.width * 3];
-            let dst = &mut tmp[(y - row_lo) * out_w * 3..(y - row_lo + 1) * out_w * 3];
-            for (ox, (start, weights)) in xs.iter().enumerate() {
-                let mut acc = [0f32; 3];
-                for (k, &wgt) in weights.iter().enumerate() {
-                    let p = (start + k) * 3;
-                    acc[0] += wgt * src[p] as f32;
-                    acc[1] += wgt * src[p + 1] as f32;
-                    acc[2] += wgt * src[p + 2] as f32;
-                }
-                dst[ox * 3..ox * 3 + 3].copy_from_slice(&acc);
-            }
-        }
-        let mut data = vec![0u8; out_w * out_h * 3];
-        for (oy, (start, weights)) in ys.iter().enumerate() {
-            let dst = &mut data[oy * out_w * 3..(oy + 1) * out_w * 3];
-            for (i, out) in dst.iter_mut().enumerate() {
-                let mut acc = 0f32;
-                for (k, &wgt) in weights.iter().enumerate() {
-                    acc += wgt * tmp[(start + k - row_lo) * out_w * 3 + i];
-                }
-                *out = acc.round().clamp(0.0, 255.0) as u8;
-            }
-        }
-        Frame::new(out_w, out_h, data)
+        self.resized_with(&ResizePlan::new(
+            self.width,
+            self.height,
+            (x0, y0, w, h),
+            out_w,
+            out_h,
+        ))
     }
-}
 
-/// For each output sample: first source index and normalised weights (PIL's antialiased
-/// bilinear: support 1 scaled by the shrink factor; sampling at pixel centres).
-fn filter_weights(start: f32, len: f32, size: usize, out: usize) -> Vec<(usize, Vec<f32>)> {
-    let scale = len / out as f32;
-    let support = scale.max(1.0);
-    (0..out)
-        .map(|i| {
-            let centre = start + (i as f32 + 0.5) * scale;
-            let lo = ((centre - support).floor().max(0.0)) as usize;
-            let hi = ((centre + support).ceil() as usize).min(size);
-            let lo = lo.min(hi.saturating_sub(1));
-            let mut weights: Vec<f32> = (lo..hi)
-                .map(|j| {
-                    let d = (j as f32 + 0.5 - centre) / support;
-                    (1.0 - d.abs()).max(0.0)
-                })
-                .collect();
-            let sum: f32 = weights.iter().sum();
-            if sum > 0.0 {
-                weights.iter_mut().for_each(|w| *w /= sum);
-            } else {
-                // Centre outside the image: take the nearest edge pixel.
-                weights.iter_mut().for_each(|w| *w = 0.0);
-                let nearest = (centre.floor().max(0.0) as usize).clamp(lo, hi - 1) - lo;
-                weights[nearest] = 1.0;
-            }
-            (lo, weights)
-        })
-        .collect()
+    /// Resizes with a plan made for this frame's size (one plan serves a clip's frames).
+    pub fn resized_with(&self, plan: &ResizePlan) -> Frame {
+        let (w, h) = plan.out_size();
+        Frame::new(w, h, plan.apply(&self.data))
+    }
 }
 
 /// Size after resizing the shorter side to `short` keeping the aspect ratio (torchvision's
@@ -206,9 +151,13 @@ pub fn short_side_size(width: usize, height: usize, short: usize) -> (usize, usi
 
 /// Frames of a clip converted to a normalised `[3, T, H, W]` f32 tensor (C-order):
 /// `(pixel / 255 - mean) / std` per channel.
-pub fn to_normalized_tensor(frames: &[Frame], mean: [f32; 3], std: [f32; 3]) -> Vec<f32> {
+pub fn to_normalized_tensor<F: Borrow<Frame>>(
+    frames: &[F],
+    mean: [f32; 3],
+    std: [f32; 3],
+) -> Vec<f32> {
     let t = frames.len();
-    let (w, h) = (frames[0].width, frames[0].height);
+    let (w, h) = (frames[0].borrow().width, frames[0].borrow().height);
     let plane = h * w;
     let mut out = vec![0f32; 3 * t * plane];
     let mut lut = [[0f32; 256]; 3];
@@ -218,14 +167,22 @@ pub fn to_normalized_tensor(frames: &[Frame], mean: [f32; 3], std: [f32; 3]) -> 
         }
     }
     for (ti, f) in frames.iter().enumerate() {
+        let f = f.borrow();
         assert!(
             f.width == w && f.height == h,
             "frames of one clip differ in size"
         );
-        for (p, px) in f.data.chunks_exact(3).enumerate() {
-            for c in 0..3 {
-                out[(c * t + ti) * plane + p] = lut[c][px[c] as usize];
-            }
+        let (red, rest) = out.split_at_mut(t * plane);
+        let (green, blue) = rest.split_at_mut(t * plane);
+        let span = ti * plane..(ti + 1) * plane;
+        let planes = red[span.clone()]
+            .iter_mut()
+            .zip(&mut green[span.clone()])
+            .zip(&mut blue[span]);
+        for (px, ((r, g), b)) in f.data.chunks_exact(3).zip(planes) {
+            *r = lut[0][px[0] as usize];
+            *g = lut[1][px[1] as usize];
+            *b = lut[2][px[2] as usize];
         }
     }
     out

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::augment::{MixupConfig, mixup_batch};
 use super::error::DataError;
 use super::manifest::{Label, ManifestEntry};
+use super::thread_clock::thread_cpu_seconds;
 use super::view::{LoadedClips, ViewConfig, load_clips};
 use crate::model::TubeMask;
 
@@ -160,8 +161,12 @@ pub struct LoaderStats {
     pub videos_with_warnings: usize,
     pub clips: usize,
     pub frames_decoded: usize,
+    /// Worker CPU seconds reading files, decoding and transforming.
+    pub read_s: f64,
     pub decode_s: f64,
     pub transform_s: f64,
+    /// Consumer-thread CPU seconds assembling batches (copies, mixup).
+    pub collate_s: f64,
     /// The last few skip messages.
     pub last_errors: Vec<String>,
     /// Every distinct unreadable sample met (`path: reason`), at most
@@ -388,6 +393,7 @@ impl EpochIter {
             match res {
                 Ok(loaded) => {
                     stats.videos_loaded += 1;
+                    stats.read_s += loaded.read_s;
                     stats.decode_s += loaded.decode_s;
                     stats.transform_s += loaded.transform_s;
                     stats.clips += loaded.clips.len();
@@ -454,6 +460,7 @@ impl Iterator for EpochIter {
             self.order.position = self.perm.len();
             return None;
         }
+        let collate_start = thread_cpu_seconds();
         let take = bs.min(self.pending.len());
         let samples: Vec<Pending> = self.pending.drain(..take).collect();
         // Resume point: the position after the last video whose clips are all batched.
@@ -493,6 +500,7 @@ impl Iterator for EpochIter {
             })
         });
         self.batch_no += 1;
+        self.stats.lock().unwrap().collate_s += thread_cpu_seconds() - collate_start;
         Some(Batch {
             clips,
             shape,

@@ -15,9 +15,12 @@ pub mod frame;
 pub mod loader;
 pub mod manifest;
 pub mod randaugment;
+pub mod randaugment_ops;
 pub mod registry;
+pub mod resample;
 pub mod sampling;
 pub mod source;
+pub mod thread_clock;
 pub mod transforms;
 pub mod view;
 
@@ -27,6 +30,9 @@ pub mod decode;
 pub mod encode;
 #[cfg(feature = "video")]
 pub mod ffmpeg_log;
+
+#[cfg(test)]
+mod golden_tests;
 
 pub use error::{DataError, DataErrorKind, DataResult};
 pub use frame::Frame;

@@ -7,9 +7,9 @@ use rand::Rng;
 use rand_distr::{Distribution, Normal};
 
 use super::frame::Frame;
+pub use super::randaugment_ops::Op;
+use super::randaugment_ops::PreparedOp;
 
-/// Fill colour of geometric ops: the ImageNet mean in 0–255 (timm `img_mean`).
-const FILL: [u8; 3] = [124, 116, 104];
 const MAX_LEVEL: f64 = 10.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -29,26 +29,6 @@ impl Default for RandAugmentConfig {
             prob: 0.5,
         }
     }
-}
-
-/// One op with its parameter resolved.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Op {
-    AutoContrast,
-    Equalize,
-    Invert,
-    Rotate(f64),
-    Posterize(u32),
-    Solarize(u32),
-    SolarizeAdd(i32),
-    Color(f64),
-    Contrast(f64),
-    Brightness(f64),
-    Sharpness(f64),
-    ShearX(f64),
-    ShearY(f64),
-    TranslateX(f64),
-    TranslateY(f64),
 }
 
 /// Draws the ops for one clip.
@@ -88,239 +68,37 @@ pub fn sample_ops(cfg: &RandAugmentConfig, rng: &mut impl Rng) -> Vec<Op> {
     ops
 }
 
-/// Applies RandAugment to a clip: one draw of ops, the same for every frame.
-pub fn rand_augment(frames: Vec<Frame>, cfg: &RandAugmentConfig, rng: &mut impl Rng) -> Vec<Frame> {
+/// Applies RandAugment to a clip in place: one draw of ops, the same for every frame.
+pub fn rand_augment(frames: &mut [Frame], cfg: &RandAugmentConfig, rng: &mut impl Rng) {
     let ops = sample_ops(cfg, rng);
-    if ops.is_empty() {
-        return frames;
-    }
-    frames
-        .into_iter()
-        .map(|f| ops.iter().fold(f, |f, op| apply(&f, *op)))
-        .collect()
-}
-
-fn map_pixels(f: &Frame, g: impl Fn(usize, u8) -> u8) -> Frame {
-    let data = f
-        .data
+    let Some(first) = frames.first() else {
+        return;
+    };
+    let prepared: Vec<PreparedOp> = ops
         .iter()
-        .enumerate()
-        .map(|(i, &v)| g(i % 3, v))
+        .map(|&op| PreparedOp::new(op, first.width, first.height))
         .collect();
-    Frame::new(f.width, f.height, data)
-}
-
-fn blend(a: &Frame, b: &[f32], factor: f64) -> Frame {
-    let k = factor as f32;
-    let data = a
-        .data
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (y + k * (x as f32 - y)).round().clamp(0.0, 255.0) as u8)
-        .collect();
-    Frame::new(a.width, a.height, data)
-}
-
-fn luma(p: &[u8]) -> f32 {
-    // PIL "L" conversion (ITU-R 601-2).
-    (p[0] as f32 * 299.0 + p[1] as f32 * 587.0 + p[2] as f32 * 114.0) / 1000.0
-}
-
-/// Affine resampling: output pixel (x, y) takes input (a x + b y + c, d x + e y + f), bilinear,
-/// FILL outside (PIL `Image.transform` convention).
-fn affine(f: &Frame, m: [f64; 6]) -> Frame {
-    let (w, h) = (f.width, f.height);
-    let mut data = vec![0u8; w * h * 3];
-    for y in 0..h {
-        for x in 0..w {
-            let (xf, yf) = (x as f64 + 0.5, y as f64 + 0.5);
-            let sx = m[0] * xf + m[1] * yf + m[2] - 0.5;
-            let sy = m[3] * xf + m[4] * yf + m[5] - 0.5;
-            let dst = &mut data[(y * w + x) * 3..(y * w + x) * 3 + 3];
-            if sx < -0.5 || sy < -0.5 || sx > w as f64 - 0.5 || sy > h as f64 - 0.5 {
-                dst.copy_from_slice(&FILL);
-                continue;
-            }
-            let x0 = sx.floor().clamp(0.0, (w - 1) as f64) as usize;
-            let y0 = sy.floor().clamp(0.0, (h - 1) as f64) as usize;
-            let x1 = (x0 + 1).min(w - 1);
-            let y1 = (y0 + 1).min(h - 1);
-            let (ax, ay) = (
-                (sx - x0 as f64).clamp(0.0, 1.0),
-                (sy - y0 as f64).clamp(0.0, 1.0),
-            );
-            for (c, out) in dst.iter_mut().enumerate() {
-                let p = |xx: usize, yy: usize| f.data[(yy * w + xx) * 3 + c] as f64;
-                let v = (1.0 - ay) * ((1.0 - ax) * p(x0, y0) + ax * p(x1, y0))
-                    + ay * ((1.0 - ax) * p(x0, y1) + ax * p(x1, y1));
-                *out = v.round().clamp(0.0, 255.0) as u8;
-            }
+    let mut scratch = Vec::new();
+    for f in frames.iter_mut() {
+        for op in &prepared {
+            op.apply(f, &mut scratch);
         }
-    }
-    Frame::new(w, h, data)
-}
-
-pub fn apply(f: &Frame, op: Op) -> Frame {
-    let (w, h) = (f.width as f64, f.height as f64);
-    match op {
-        Op::AutoContrast => {
-            let mut lo = [255u8; 3];
-            let mut hi = [0u8; 3];
-            for p in f.data.chunks_exact(3) {
-                for c in 0..3 {
-                    lo[c] = lo[c].min(p[c]);
-                    hi[c] = hi[c].max(p[c]);
-                }
-            }
-            map_pixels(f, |c, v| {
-                if hi[c] <= lo[c] {
-                    v
-                } else {
-                    ((v as f32 - lo[c] as f32) * 255.0 / (hi[c] - lo[c]) as f32)
-                        .round()
-                        .clamp(0.0, 255.0) as u8
-                }
-            })
-        }
-        Op::Equalize => {
-            // PIL ImageOps.equalize, per channel.
-            let mut luts = [[0u8; 256]; 3];
-            for (c, lut) in luts.iter_mut().enumerate() {
-                let mut hist = [0usize; 256];
-                for p in f.data.chunks_exact(3) {
-                    hist[p[c] as usize] += 1;
-                }
-                let nonzero: Vec<usize> = hist.iter().copied().filter(|&v| v > 0).collect();
-                let step = if nonzero.len() <= 1 {
-                    0
-                } else {
-                    (nonzero.iter().sum::<usize>() - nonzero.last().unwrap()) / 255
-                };
-                if step == 0 {
-                    for (i, v) in lut.iter_mut().enumerate() {
-                        *v = i as u8;
-                    }
-                } else {
-                    let mut n = step / 2;
-                    for (i, v) in lut.iter_mut().enumerate() {
-                        *v = (n / step).min(255) as u8;
-                        n += hist[i];
-                    }
-                }
-            }
-            map_pixels(f, |c, v| luts[c][v as usize])
-        }
-        Op::Invert => map_pixels(f, |_, v| 255 - v),
-        Op::Posterize(bits) => {
-            let mask = if bits >= 8 {
-                0xFF
-            } else {
-                !((1u16 << (8 - bits)) - 1) as u8
-            };
-            map_pixels(f, |_, v| v & mask)
-        }
-        Op::Solarize(th) => map_pixels(f, |_, v| if (v as u32) < th { v } else { 255 - v }),
-        Op::SolarizeAdd(add) => map_pixels(f, |_, v| {
-            if v < 128 {
-                (v as i32 + add).clamp(0, 255) as u8
-            } else {
-                v
-            }
-        }),
-        Op::Color(k) => {
-            let grey: Vec<f32> = f.data.chunks_exact(3).flat_map(|p| [luma(p); 3]).collect();
-            blend(f, &grey, k)
-        }
-        Op::Contrast(k) => {
-            let n = (f.width * f.height) as f32;
-            let mean = (f.data.chunks_exact(3).map(luma).sum::<f32>() / n + 0.5).floor();
-            blend(f, &vec![mean; f.data.len()], k)
-        }
-        Op::Brightness(k) => blend(f, &vec![0.0; f.data.len()], k),
-        Op::Sharpness(k) => {
-            // PIL SMOOTH filter [[1,1,1],[1,5,1],[1,1,1]]/13; border pixels unchanged.
-            let (w, h) = (f.width, f.height);
-            let mut smooth: Vec<f32> = f.data.iter().map(|&v| v as f32).collect();
-            for y in 1..h.saturating_sub(1) {
-                for x in 1..w.saturating_sub(1) {
-                    for c in 0..3 {
-                        let mut acc = 0f32;
-                        for dy in 0..3 {
-                            for dx in 0..3 {
-                                let wgt = if dx == 1 && dy == 1 { 5.0 } else { 1.0 };
-                                acc += wgt * f.data[((y + dy - 1) * w + x + dx - 1) * 3 + c] as f32;
-                            }
-                        }
-                        smooth[(y * w + x) * 3 + c] = (acc / 13.0).round();
-                    }
-                }
-            }
-            blend(f, &smooth, k)
-        }
-        Op::Rotate(deg) => {
-            // Rotate about the centre (PIL rotate: counter-clockwise for positive angles).
-            let (cx, cy) = (w / 2.0, h / 2.0);
-            let a = -deg.to_radians();
-            let (cos, sin) = (a.cos(), a.sin());
-            let m = [cos, sin, 0.0, -sin, cos, 0.0];
-            let c = cx - m[0] * cx - m[1] * cy;
-            let f2 = cy - m[3] * cx - m[4] * cy;
-            affine(f, [m[0], m[1], c, m[3], m[4], f2])
-        }
-        Op::ShearX(s) => affine(f, [1.0, s, 0.0, 0.0, 1.0, 0.0]),
-        Op::ShearY(s) => affine(f, [1.0, 0.0, 0.0, s, 1.0, 0.0]),
-        Op::TranslateX(p) => affine(f, [1.0, 0.0, p * w, 0.0, 1.0, 0.0]),
-        Op::TranslateY(p) => affine(f, [1.0, 0.0, 0.0, 0.0, 1.0, p * h]),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::randaugment_ops::tests::noise_frame;
     use rand::SeedableRng;
-
-    fn noise_frame(seed: u64) -> Frame {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        Frame::new(12, 10, (0..360).map(|_| rng.random()).collect())
-    }
-
-    #[test]
-    fn every_op_keeps_the_size_and_identities_hold() {
-        let f = noise_frame(1);
-        let ops = [
-            Op::AutoContrast,
-            Op::Equalize,
-            Op::Invert,
-            Op::Rotate(20.0),
-            Op::Posterize(2),
-            Op::Solarize(77),
-            Op::SolarizeAdd(77),
-            Op::Color(1.5),
-            Op::Contrast(0.4),
-            Op::Brightness(1.6),
-            Op::Sharpness(1.6),
-            Op::ShearX(0.2),
-            Op::ShearY(-0.2),
-            Op::TranslateX(0.3),
-            Op::TranslateY(-0.3),
-        ];
-        for op in ops {
-            let g = apply(&f, op);
-            assert_eq!((g.width, g.height), (12, 10), "{op:?}");
-        }
-        assert_eq!(apply(&apply(&f, Op::Invert), Op::Invert), f);
-        assert_eq!(apply(&f, Op::Brightness(1.0)), f);
-        assert_eq!(apply(&f, Op::Rotate(0.0)), f);
-        assert_eq!(apply(&f, Op::TranslateX(0.0)), f);
-    }
 
     #[test]
     fn every_frame_of_a_clip_gets_the_same_ops() {
         let f = noise_frame(2);
-        let clip = vec![f.clone(), f.clone(), f];
         for seed in 0..20 {
-            let out = rand_augment(
-                clip.clone(),
+            let mut out = vec![f.clone(), f.clone(), f.clone()];
+            rand_augment(
+                &mut out,
                 &RandAugmentConfig::default(),
                 &mut rand::rngs::StdRng::seed_from_u64(seed),
             );

@@ -18,6 +18,9 @@ pub struct Decoded {
     /// Frames that went through the decoder (video: every frame from the keyframe on;
     /// folder: each distinct image once).
     pub frames_decoded: usize,
+    /// Seconds spent reading files before decoding them (frame folders; a video's reads
+    /// happen inside its decoder and count as decoding).
+    pub read_s: f64,
 }
 
 pub enum ClipSource {
@@ -76,7 +79,8 @@ impl ClipSource {
         match self {
             ClipSource::Folder(folder) => {
                 let mut warnings = Vec::new();
-                let frames = folder.read_indices(indices, &mut warnings)?;
+                let mut read_s = 0.0;
+                let frames = folder.read_indices(indices, &mut warnings, &mut read_s)?;
                 let frames = match opts.resize {
                     Resize::Native => frames,
                     r => {
@@ -104,6 +108,7 @@ impl ClipSource {
                     frames,
                     warnings,
                     frames_decoded: distinct.len(),
+                    read_s,
                 })
             }
             #[cfg(feature = "video")]
@@ -113,6 +118,7 @@ impl ClipSource {
                     frames,
                     warnings,
                     frames_decoded: v.frames_decoded,
+                    read_s: 0.0,
                 })
             }
         }

@@ -4,6 +4,7 @@
 use rand::Rng;
 
 use super::frame::Frame;
+use super::resample::ResizePlan;
 
 /// Centre crop of `size × size` (frames must be at least that large; smaller frames are
 /// scaled up first so the crop always fits).
@@ -88,9 +89,10 @@ pub fn multi_scale_crop(
         (3 * ws, 3 * hs),
     ];
     let (x, y) = offsets[rng.random_range(0..offsets.len())];
+    let plan = ResizePlan::new(cw, ch, (0.0, 0.0, cw as f32, ch as f32), size, size);
     frames
         .iter()
-        .map(|f| f.crop(x, y, cw, ch).resize(size, size))
+        .map(|f| f.crop(x, y, cw, ch).resized_with(&plan))
         .collect()
 }
 
@@ -136,12 +138,10 @@ pub fn random_resized_crop(
     ratio: (f64, f64),
     rng: &mut impl Rng,
 ) -> Vec<Frame> {
-    let (x, y, cw, ch) =
-        random_resized_crop_params(frames[0].width, frames[0].height, scale, ratio, rng);
-    frames
-        .iter()
-        .map(|f| f.resize_region(x as f32, y as f32, cw as f32, ch as f32, size, size))
-        .collect()
+    let (w, h) = (frames[0].width, frames[0].height);
+    let (x, y, cw, ch) = random_resized_crop_params(w, h, scale, ratio, rng);
+    let plan = ResizePlan::new(w, h, (x as f32, y as f32, cw as f32, ch as f32), size, size);
+    frames.iter().map(|f| f.resized_with(&plan)).collect()
 }
 
 /// Horizontal flip of every frame with probability `p`.

@@ -13,6 +13,7 @@ use super::frame::{Frame, to_normalized_tensor};
 use super::randaugment::{RandAugmentConfig, rand_augment};
 use super::sampling::ClipSpec;
 use super::source::{ClipSource, DecodeOptions, Resize};
+use super::thread_clock::thread_cpu_seconds;
 use super::transforms::{
     center_crop, fixed_crop, multi_scale_crop, random_flip, random_resized_crop,
 };
@@ -137,7 +138,9 @@ pub struct LoadedClips {
     /// Frames that went through the decoder.
     pub frames_decoded: usize,
     pub warnings: Vec<String>,
-    /// Seconds spent decoding (incl. resize in the decoder) and transforming.
+    /// CPU seconds spent reading files, decoding (incl. resize in the decoder) and
+    /// transforming.
+    pub read_s: f64,
     pub decode_s: f64,
     pub transform_s: f64,
 }
@@ -150,7 +153,7 @@ pub fn load_clips(
     threads: usize,
     rng: &mut impl Rng,
 ) -> DataResult<LoadedClips> {
-    let t0 = std::time::Instant::now();
+    let t0 = thread_cpu_seconds();
     let mut opts = DecodeOptions {
         threads,
         ..Default::default()
@@ -174,8 +177,8 @@ pub fn load_clips(
     union.sort_unstable();
     union.dedup();
     let decoded = src.read(&union, &opts)?;
-    let decode_s = t0.elapsed().as_secs_f64();
-    let t1 = std::time::Instant::now();
+    let decode_s = thread_cpu_seconds() - t0 - decoded.read_s;
+    let t1 = thread_cpu_seconds();
     let pick = |idx: &[usize]| -> Vec<Frame> {
         idx.iter()
             .map(|i| decoded.frames[union.binary_search(i).unwrap()].clone())
@@ -183,15 +186,20 @@ pub fn load_clips(
     };
     let mut clips = Vec::with_capacity(index_sets.len());
     for idx in &index_sets {
-        let frames = pick(idx);
+        // Each distinct frame is transformed once: every transform draws its parameters once
+        // per clip, so a repeated index (a short video) gives a repeated output.
+        let mut distinct = idx.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let frames = pick(&distinct);
         let (frames, erase) = match cfg.kind {
             ViewKind::Test => (center_crop(&frames, cfg.size, cfg.size), false),
             ViewKind::Finetune => {
                 let a = &cfg.finetune;
-                let frames = match &a.rand_augment {
-                    Some(ra) => rand_augment(frames, ra, rng),
-                    None => frames,
-                };
+                let mut frames = frames;
+                if let Some(ra) = &a.rand_augment {
+                    rand_augment(&mut frames, ra, rng);
+                }
                 let frames = random_resized_crop(&frames, cfg.size, a.scale, a.ratio, rng);
                 (random_flip(frames, a.flip_prob, rng), a.erasing.is_some())
             }
@@ -204,7 +212,11 @@ pub fn load_clips(
                 (multi_scale_crop(&frames, cfg.size, &a.scales, rng), false)
             }
         };
-        let mut data = to_normalized_tensor(&frames, cfg.mean, cfg.std);
+        let slots: Vec<&Frame> = idx
+            .iter()
+            .map(|i| &frames[distinct.binary_search(i).unwrap()])
+            .collect();
+        let mut data = to_normalized_tensor(&slots, cfg.mean, cfg.std);
         if erase && let Some(er) = &cfg.finetune.erasing {
             er.apply(&mut data, cfg.clip.frames, cfg.size, cfg.size, rng);
         }
@@ -219,7 +231,8 @@ pub fn load_clips(
         frames_in_file: len,
         frames_decoded: decoded.frames_decoded,
         warnings: decoded.warnings,
+        read_s: decoded.read_s,
         decode_s,
-        transform_s: t1.elapsed().as_secs_f64(),
+        transform_s: thread_cpu_seconds() - t1,
     })
 }

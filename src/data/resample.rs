@@ -1,0 +1,163 @@
+//! PIL's antialiased bilinear resize (`Image.resize(..., BILINEAR)`, what torchvision's
+//! Resize uses on images) as a plan: the filter taps of a source region and an output size,
+//! computed once and applied to every frame of a clip.
+//!
+//! Two separable passes: horizontal into f32 rows (only the source rows the vertical pass
+//! reads), then vertical, accumulating whole rows so the compiler vectorises it. Taps are
+//! padded with zero weights to one width per axis; adding `0 · x` leaves every sum as it was.
+
+/// The taps of one axis: output `i` reads `starts[i] .. starts[i] + taps` with
+/// `weights[i * taps ..]`.
+#[derive(Debug, Clone)]
+struct Taps {
+    starts: Vec<usize>,
+    taps: usize,
+    weights: Vec<f32>,
+}
+
+impl Taps {
+    /// PIL's triangle filter, support 1 widened by the shrink factor, sampling at pixel centres.
+    fn new(start: f32, len: f32, size: usize, out: usize) -> Self {
+        let scale = len / out as f32;
+        let support = scale.max(1.0);
+        let rows: Vec<(usize, Vec<f32>)> = (0..out)
+            .map(|i| {
+                let centre = start + (i as f32 + 0.5) * scale;
+                let lo = ((centre - support).floor().max(0.0)) as usize;
+                let hi = ((centre + support).ceil() as usize).min(size);
+                let lo = lo.min(hi.saturating_sub(1));
+                let mut weights: Vec<f32> = (lo..hi)
+                    .map(|j| {
+                        let d = (j as f32 + 0.5 - centre) / support;
+                        (1.0 - d.abs()).max(0.0)
+                    })
+                    .collect();
+                let sum: f32 = weights.iter().sum();
+                if sum > 0.0 {
+                    weights.iter_mut().for_each(|w| *w /= sum);
+                } else {
+                    // Centre outside the image: take the nearest edge pixel.
+                    weights.iter_mut().for_each(|w| *w = 0.0);
+                    let nearest = (centre.floor().max(0.0) as usize).clamp(lo, hi - 1) - lo;
+                    weights[nearest] = 1.0;
+                }
+                (lo, weights)
+            })
+            .collect();
+        let taps = rows.iter().map(|r| r.1.len()).max().unwrap_or(1).min(size);
+        let mut starts = Vec::with_capacity(out);
+        let mut weights = vec![0f32; out * taps];
+        for (i, (lo, w)) in rows.iter().enumerate() {
+            // Shift the window left where it would run past the end; the extra taps weigh 0.
+            let s = (*lo).min(size - taps);
+            starts.push(s);
+            let off = lo - s;
+            weights[i * taps + off..i * taps + off + w.len()].copy_from_slice(w);
+        }
+        Self {
+            starts,
+            taps,
+            weights,
+        }
+    }
+
+    fn weights(&self, i: usize) -> &[f32] {
+        &self.weights[i * self.taps..(i + 1) * self.taps]
+    }
+}
+
+/// A resize of the region `[x0, x0 + w) × [y0, y0 + h)` of `src_w × src_h` frames to
+/// `out_w × out_h`.
+#[derive(Debug, Clone)]
+pub struct ResizePlan {
+    src: (usize, usize),
+    out: (usize, usize),
+    xs: Taps,
+    ys: Taps,
+    identity: bool,
+}
+
+impl ResizePlan {
+    pub fn new(
+        src_w: usize,
+        src_h: usize,
+        region: (f32, f32, f32, f32),
+        out_w: usize,
+        out_h: usize,
+    ) -> Self {
+        let (x0, y0, w, h) = region;
+        let identity = x0 == 0.0
+            && y0 == 0.0
+            && w as usize == src_w
+            && h as usize == src_h
+            && out_w == src_w
+            && out_h == src_h;
+        Self {
+            src: (src_w, src_h),
+            out: (out_w, out_h),
+            xs: Taps::new(x0, w, src_w, out_w),
+            ys: Taps::new(y0, h, src_h, out_h),
+            identity,
+        }
+    }
+
+    /// Output width and height.
+    pub fn out_size(&self) -> (usize, usize) {
+        self.out
+    }
+
+    /// Resizes one RGB8 image of the size the plan was made for.
+    pub fn apply(&self, rgb: &[u8]) -> Vec<u8> {
+        let (src_w, src_h) = self.src;
+        assert_eq!(
+            rgb.len(),
+            src_w * src_h * 3,
+            "image size differs from the resize plan's"
+        );
+        if self.identity {
+            return rgb.to_vec();
+        }
+        let (out_w, out_h) = self.out;
+        let stride = out_w * 3;
+        let row_lo = self.ys.starts.iter().copied().min().unwrap_or(0);
+        let row_hi = self
+            .ys
+            .starts
+            .iter()
+            .map(|s| s + self.ys.taps)
+            .max()
+            .unwrap_or(0);
+        let mut tmp = vec![0f32; (row_hi - row_lo) * stride];
+        for y in row_lo..row_hi {
+            let src = &rgb[y * src_w * 3..(y + 1) * src_w * 3];
+            let dst = &mut tmp[(y - row_lo) * stride..(y - row_lo + 1) * stride];
+            for (ox, px) in dst.chunks_exact_mut(3).enumerate() {
+                let start = self.xs.starts[ox] * 3;
+                let mut acc = [0f32; 3];
+                for (k, &wgt) in self.xs.weights(ox).iter().enumerate() {
+                    let p = start + k * 3;
+                    acc[0] += wgt * src[p] as f32;
+                    acc[1] += wgt * src[p + 1] as f32;
+                    acc[2] += wgt * src[p + 2] as f32;
+                }
+                px.copy_from_slice(&acc);
+            }
+        }
+        let mut data = vec![0u8; out_h * stride];
+        let mut acc = vec![0f32; stride];
+        for (oy, out) in data.chunks_exact_mut(stride).enumerate() {
+            acc.iter_mut().for_each(|a| *a = 0.0);
+            let start = self.ys.starts[oy] - row_lo;
+            for (k, &wgt) in self.ys.weights(oy).iter().enumerate() {
+                let row = &tmp[(start + k) * stride..(start + k + 1) * stride];
+                for (a, &v) in acc.iter_mut().zip(row) {
+                    *a += wgt * v;
+                }
+            }
+            for (o, &a) in out.iter_mut().zip(&acc) {
+                *o = (a.clamp(0.0, 255.0) + 0.5) as u8;
+            }
+        }
+        data
+    }
+}
