@@ -1,8 +1,11 @@
 //! Frame folders (the DFEW layout): numeric order, an unreadable JPEG replaced by its
-//! neighbour with a warning naming it, an empty folder reported. Needs no FFmpeg.
+//! neighbour with a warning naming it, an empty folder reported, `data probe` naming each
+//! corrupt frame. Needs no FFmpeg.
 
+mod common_cli;
 mod data_common;
 
+use common_cli::{ok, svfap};
 use data_common::*;
 use svfap_tui::data::{ClipSource, DataErrorKind, DecodeOptions, Resize};
 
@@ -64,4 +67,27 @@ fn empty_folder_is_an_error() {
         .unwrap();
     assert!(matches!(e.kind, DataErrorKind::EmptyFolder));
     assert!(e.to_string().contains("folder-empty"));
+}
+
+#[test]
+fn probe_decodes_every_frame_and_names_the_corrupt_ones() {
+    let dir = temp_dir("folder-probe");
+    for i in 0..5usize {
+        let f = coded_frame(i, 64, 48);
+        image::RgbImage::from_raw(64, 48, f.data)
+            .unwrap()
+            .save(dir.join(format!("{i:05}.jpg")))
+            .unwrap();
+    }
+    std::fs::write(dir.join("00001.jpg"), b"\xff\xd8\xff garbage, not a jpeg").unwrap();
+    let out = ok(svfap(&["data", "probe", dir.to_str().unwrap()]));
+    assert!(out.contains("decodable:  4 of 5"), "{out}");
+    assert!(out.contains("size:       64x48"), "{out}");
+    let warnings: Vec<&str> = out.lines().filter(|l| l.starts_with("warning:")).collect();
+    assert_eq!(warnings.len(), 1, "{out}");
+    assert!(warnings[0].contains("00001.jpg"), "{out}");
+    // Without decoding, only the count and the first frame's size.
+    let out = ok(svfap(&["data", "probe", "--no-decode", dir.to_str().unwrap()]));
+    assert!(out.contains("frames:     5 (counted)"), "{out}");
+    assert!(!out.contains("warning:"), "{out}");
 }

@@ -197,3 +197,35 @@ fn test_view_is_identical_for_a_video_and_its_frames_as_pngs() {
         "folder and video views differ by {mean_abs}"
     );
 }
+
+#[test]
+fn videos_shorter_than_the_clip_window_are_counted_and_named_once() {
+    let (_dir, m) = demo("loader-short");
+    let logged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let count_short = |view: ViewConfig| {
+        let sink = logged.clone();
+        let cfg = LoaderConfig {
+            batch_size: 4,
+            workers: 2,
+            ..Default::default()
+        };
+        let loader = Loader::new(&m.entries, view, cfg).with_log(Arc::new(move |m: &str| {
+            sink.lock().unwrap().push(m.to_string())
+        }));
+        for _ in 0..2 {
+            let _ = run_epoch(&loader, DataOrder::new(3));
+        }
+        loader.stats().videos_short
+    };
+    // The demo videos have 40 frames: a window of 8 × 2 fits them.
+    assert_eq!(count_short(small_view(ViewKind::Finetune)), 0);
+    assert!(logged.lock().unwrap().is_empty());
+    // 8 frames × stride 8 = 64 does not: every video of both epochs counts, one note says why.
+    let mut long = small_view(ViewKind::Finetune);
+    long.clip.stride = 8;
+    assert_eq!(count_short(long), 2 * m.entries.len());
+    let log = logged.lock().unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert!(log[0].contains("40 frames"), "{}", log[0]);
+    assert!(log[0].contains("8 frames × stride 8 = 64"), "{}", log[0]);
+}

@@ -146,6 +146,44 @@ fn a_full_disk_fails_the_run_naming_the_file_leaves_no_orphans_and_resume_contin
 }
 
 #[test]
+fn resuming_a_run_on_a_read_only_folder_names_the_folder_and_changes_nothing() {
+    let base = session("readonly");
+    let config = write_config(&base, "finetune", "");
+    let Some(disk) = Tmpfs::mount(&base.join("disk"), "64m") else {
+        eprintln!("tmpfs cannot be mounted here (not root?): no read-only folder to test on");
+        return;
+    };
+    // A run that failed at its second checkpoint, so that there is something to resume.
+    let s = disk.0.join("s");
+    let out = Command::new(env!("CARGO_BIN_EXE_svfap-tui"))
+        .args(["launch", config.to_str().unwrap(), "--session"])
+        .arg(&s)
+        .env(svfap_tui::session::fault::VARIABLE, "step-000002.safetensors")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let run = only_run(&s);
+    let before = std::fs::read(run.status_json()).unwrap();
+    disk.writable(false);
+    let out = svfap(&["resume", run.root.to_str().unwrap()]);
+    let refusal = stderr(&out);
+    disk.writable(true);
+    assert_eq!(out.status.code(), Some(1), "{refusal}");
+    assert!(out.status.signal().is_none(), "crashed: {refusal}");
+    assert!(
+        refusal.contains(&run.root.display().to_string()) && refusal.contains("not writable"),
+        "the refusal must name the run folder: {refusal}"
+    );
+    assert_eq!(std::fs::read(run.status_json()).unwrap(), before);
+    // Writable again, the same run resumes and finishes.
+    ok(svfap(&["resume", run.root.to_str().unwrap()]));
+    assert_eq!(
+        RunStatus::read(&run.status_json()).unwrap().state,
+        RunState::Finished
+    );
+}
+
+#[test]
 fn a_write_failing_at_any_site_fails_the_run_naming_that_file() {
     let base = session("faults");
     let config = write_config(&base, "finetune", "");

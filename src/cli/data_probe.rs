@@ -11,27 +11,45 @@ use svfap_tui::data::folder::FrameFolder;
 pub struct ProbeArgs {
     /// A video file or a folder of frames.
     pub path: PathBuf,
-    /// Only scan packets; do not decode every frame to count the decodable ones.
+    /// Do not decode every frame (video: only scan packets; folder: only the first frame).
     #[arg(long)]
     pub no_decode: bool,
 }
 
 pub fn run(args: &ProbeArgs) -> Result<()> {
     if args.path.is_dir() {
-        let folder = FrameFolder::open(&args.path)?;
-        let first = folder.read(0)?;
-        println!("path:       {}", args.path.display());
-        println!("kind:       frame folder");
-        println!("frames:     {} (counted)", folder.len());
-        println!("size:       {}x{}", first.width, first.height);
-        println!(
-            "first/last: {} / {}",
-            folder.files[0].display(),
-            folder.files[folder.len() - 1].display()
-        );
-        return Ok(());
+        return probe_folder(args);
     }
     probe_video(args)
+}
+
+/// A frame folder: counted, and unless `--no-decode` every frame decoded, naming each file
+/// that cannot be read or has another size than the first (a loader would stop on those).
+fn probe_folder(args: &ProbeArgs) -> Result<()> {
+    let folder = FrameFolder::open(&args.path)?;
+    println!("path:       {}", args.path.display());
+    println!("kind:       frame folder");
+    println!("frames:     {} (counted)", folder.len());
+    println!(
+        "first/last: {} / {}",
+        folder.files[0].display(),
+        folder.files[folder.len() - 1].display()
+    );
+    if args.no_decode {
+        let first = folder.read(0)?;
+        println!("size:       {}x{} (first frame)", first.width, first.height);
+        return Ok(());
+    }
+    let check = folder.check();
+    match check.size {
+        Some((w, h)) => println!("size:       {w}x{h}"),
+        None => println!("size:       unknown (no frame decodes)"),
+    }
+    println!("decodable:  {} of {}", check.decodable, folder.len());
+    for p in &check.problems {
+        println!("warning:    {p}");
+    }
+    Ok(())
 }
 
 #[cfg(feature = "video")]

@@ -41,6 +41,17 @@ fn frame_key(p: &Path) -> (u64, String) {
     (num, stem.to_string())
 }
 
+/// What [`FrameFolder::check`] found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FolderCheck {
+    /// Frames that decode, at the size of the first readable one.
+    pub decodable: usize,
+    /// Width and height of the first readable frame.
+    pub size: Option<(usize, usize)>,
+    /// One line per bad frame, naming its file.
+    pub problems: Vec<String>,
+}
+
 impl FrameFolder {
     pub fn open(path: &Path) -> DataResult<Self> {
         let entries = std::fs::read_dir(path).map_err(|e| {
@@ -139,6 +150,33 @@ impl FrameFolder {
         Ok(out)
     }
 
+    /// Decodes every frame and reports what a loader would trip over: files that cannot be
+    /// read or decoded, and frames whose size differs from the first readable one.
+    pub fn check(&self) -> FolderCheck {
+        let mut check = FolderCheck::default();
+        for (i, file) in self.files.iter().enumerate() {
+            match self.read(i) {
+                Ok(f) => match check.size {
+                    None => {
+                        check.size = Some((f.width, f.height));
+                        check.decodable += 1;
+                    }
+                    Some((w, h)) if (f.width, f.height) != (w, h) => {
+                        check.problems.push(format!(
+                            "{}: frame is {}x{}, the first frame is {w}x{h}",
+                            file.display(),
+                            f.width,
+                            f.height
+                        ));
+                    }
+                    Some(_) => check.decodable += 1,
+                },
+                Err(e) => check.problems.push(e.to_string()),
+            }
+        }
+        check
+    }
+
     fn nearest_readable(&self, i: usize) -> Option<(usize, Frame)> {
         (1..self.len())
             .flat_map(|d| [i.checked_sub(d), Some(i + d)])
@@ -152,6 +190,26 @@ impl FrameFolder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_names_each_unreadable_or_odd_sized_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        for (i, (w, h)) in [(8, 6), (8, 6), (8, 6), (6, 8)].iter().enumerate() {
+            image::RgbImage::new(*w, *h)
+                .save(dir.path().join(format!("{}.png", i + 1)))
+                .unwrap();
+        }
+        std::fs::write(dir.path().join("3.png"), b"not an image").unwrap();
+        std::fs::write(dir.path().join("5.jpg"), b"").unwrap();
+        let check = FrameFolder::open(dir.path()).unwrap().check();
+        assert_eq!(check.decodable, 2);
+        assert_eq!(check.size, Some((8, 6)));
+        assert_eq!(check.problems.len(), 3, "{:?}", check.problems);
+        for (line, name) in check.problems.iter().zip(["3.png", "4.png", "5.jpg"]) {
+            assert!(line.contains(name), "{line}");
+        }
+        assert!(check.problems[1].contains("6x8"), "{}", check.problems[1]);
+    }
 
     #[test]
     fn frames_sort_by_number_not_by_name() {

@@ -97,14 +97,19 @@ impl Frame {
     /// Resizes with a triangle (bilinear) filter whose support widens when shrinking, as
     /// PIL's `Image.resize(..., BILINEAR)` does (what torchvision's Resize uses on images).
     pub fn resize(&self, out_w: usize, out_h: usize) -> Frame {
-        self.resize_region(
-            0.0,
-            0.0,
-            self.width as f32,
-            self.height as f32,
-            out_w,
-            out_h,
-        )
+        self.resized_with(&ResizePlan::whole(self.width, self.height, out_w, out_h))
+    }
+
+    /// [`Frame::resize`] with the plan kept in `plan` and made anew only when this frame's
+    /// size or the output size differs from the last one (a video's frames share one).
+    pub fn resize_reusing(&self, out_w: usize, out_h: usize, plan: &mut Option<ResizePlan>) -> Frame {
+        let fits = plan.as_ref().is_some_and(|p| {
+            p.src_size() == (self.width, self.height) && p.out_size() == (out_w, out_h)
+        });
+        if !fits {
+            *plan = Some(ResizePlan::whole(self.width, self.height, out_w, out_h));
+        }
+        self.resized_with(plan.as_ref().expect("made above"))
     }
 
     /// Resizes the region `[x0, x0+w) × [y0, y0+h)` (fractional allowed) to `out_w × out_h`.
@@ -219,6 +224,17 @@ mod tests {
         assert!(r.data.chunks(3).all(|p| p == [10, 200, 33]));
         let g = gradient(8, 8);
         assert_eq!(g.resize(8, 8), g);
+    }
+
+    #[test]
+    fn a_kept_plan_serves_frames_of_its_size_and_is_remade_for_another() {
+        let (a, b) = (gradient(12, 10), gradient(9, 7));
+        let mut plan = None;
+        assert_eq!(a.resize_reusing(5, 4, &mut plan), a.resize(5, 4));
+        assert_eq!(a.resize_reusing(5, 4, &mut plan), a.resize(5, 4));
+        assert_eq!(b.resize_reusing(5, 4, &mut plan), b.resize(5, 4));
+        assert_eq!(plan.as_ref().map(|p| p.src_size()), Some((9, 7)));
+        assert_eq!(b.resize_reusing(3, 3, &mut plan), b.resize(3, 3));
     }
 
     #[test]

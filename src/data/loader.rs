@@ -159,6 +159,9 @@ pub struct LoaderStats {
     pub videos_loaded: usize,
     pub videos_skipped: usize,
     pub videos_with_warnings: usize,
+    /// Videos shorter than one clip window (frames × stride): their clips repeat frames, as
+    /// the released code's loaders do. The first one met is logged once.
+    pub videos_short: usize,
     pub clips: usize,
     pub frames_decoded: usize,
     /// Worker CPU seconds reading files, decoding and transforming.
@@ -398,9 +401,23 @@ impl EpochIter {
                     stats.transform_s += loaded.transform_s;
                     stats.clips += loaded.clips.len();
                     stats.frames_decoded += loaded.frames_decoded;
-                    if !loaded.warnings.is_empty() {
-                        stats.videos_with_warnings += 1;
-                        drop(stats);
+                    let window = self.view.clip.window();
+                    let short = loaded.frames_in_file < window;
+                    stats.videos_short += short as usize;
+                    let first_short = short && stats.videos_short == 1;
+                    let warned = !loaded.warnings.is_empty();
+                    stats.videos_with_warnings += warned as usize;
+                    drop(stats);
+                    if first_short {
+                        (self.log)(&format!(
+                            "note: {}: {} frames, fewer than one clip window ({} frames × stride {} = {window}): its clips repeat frames, as the released code's loaders do (later short videos are only counted)",
+                            self.items[video].0.display(),
+                            loaded.frames_in_file,
+                            self.view.clip.frames,
+                            self.view.clip.stride,
+                        ));
+                    }
+                    if warned {
                         (self.log)(&format!(
                             "warning: {}: {}",
                             self.items[video].0.display(),

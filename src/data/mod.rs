@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod folder;
 pub mod frame;
+pub mod level;
 pub mod loader;
 pub mod manifest;
 pub mod randaugment;

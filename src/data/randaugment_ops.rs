@@ -3,11 +3,10 @@
 //! the mean or a smoothed copy, and affine resampling with a fill colour. Tables and warps
 //! are prepared once per clip ([`PreparedOp`]) and applied to each of its frames.
 //!
-//! Rounding is `f32::round` semantics (half away from zero) without the libm call that
-//! `round()` compiles to on baseline x86-64: values are clamped to 0–255 first, so adding ½
-//! and truncating is the same.
+//! Filtered values become levels with [`to_level`] (clamp, round half away from zero).
 
 use super::frame::Frame;
+use super::level::{to_level, to_level_f64};
 
 /// One op with its parameter resolved.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -31,11 +30,6 @@ pub enum Op {
 
 /// Fill colour of geometric ops: the ImageNet mean in 0–255 (timm `img_mean`).
 const FILL: [u8; 3] = [124, 116, 104];
-
-#[inline(always)]
-fn to_u8(v: f32) -> u8 {
-    (v.clamp(0.0, 255.0) + 0.5) as u8
-}
 
 /// PIL "L" conversion (ITU-R 601-2), as f32 like the blend that uses it.
 #[inline(always)]
@@ -64,7 +58,7 @@ fn apply_luts(data: &mut [u8], luts: &[[u8; 256]; 3]) {
 
 /// `x → round(y + k (x − y))` for a constant `y`, as a table.
 fn blend_lut(y: f32, k: f32) -> [u8; 256] {
-    lut(|x| to_u8(y + k * (x as f32 - y)))
+    lut(|x| to_level(y + k * (x as f32 - y)))
 }
 
 fn histograms(data: &[u8]) -> [[u32; 256]; 3] {
@@ -85,7 +79,7 @@ fn autocontrast_luts(hist: &[[u32; 256]; 3]) -> [[u8; 256]; 3] {
             lut(|v| v)
         } else {
             let span = (hi - lo) as f32;
-            lut(|v| to_u8((v as f32 - lo as f32) * 255.0 / span))
+            lut(|v| to_level((v as f32 - lo as f32) * 255.0 / span))
         }
     })
 }
@@ -119,7 +113,7 @@ fn color(data: &mut [u8], k: f32) {
     for p in data.chunks_exact_mut(3) {
         let y = luma(p);
         for v in p.iter_mut() {
-            *v = to_u8(y + k * (*v as f32 - y));
+            *v = to_level(y + k * (*v as f32 - y));
         }
     }
 }
@@ -159,7 +153,7 @@ fn sharpness(f: &mut Frame, k: f32, scratch: &mut Vec<u8>) {
         for i in 3..stride - 3 {
             let acc = col[i - 3] + col[i] + col[i + 3] + 4 * mid[i] as u16;
             let smooth = (acc as f32 / 13.0 + 0.5) as u8 as f32;
-            out[i] = to_u8(smooth + k * (mid[i] as f32 - smooth));
+            out[i] = to_level(smooth + k * (mid[i] as f32 - smooth));
         }
     }
 }
@@ -248,7 +242,7 @@ impl Warp {
             for c in 0..3 {
                 let v = (1.0 - ay) * ((1.0 - ax) * p00[c] as f64 + ax * p01[c] as f64)
                     + ay * ((1.0 - ax) * p10[c] as f64 + ax * p11[c] as f64);
-                dst[c] = (v.clamp(0.0, 255.0) + 0.5) as u8;
+                dst[c] = to_level_f64(v);
             }
         }
     }

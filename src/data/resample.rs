@@ -6,6 +6,8 @@
 //! reads), then vertical, accumulating whole rows so the compiler vectorises it. Taps are
 //! padded with zero weights to one width per axis; adding `0 · x` leaves every sum as it was.
 
+use super::level::to_level;
+
 /// The taps of one axis: output `i` reads `starts[i] .. starts[i] + taps` with
 /// `weights[i * taps ..]`.
 #[derive(Debug, Clone)]
@@ -20,39 +22,42 @@ impl Taps {
     fn new(start: f32, len: f32, size: usize, out: usize) -> Self {
         let scale = len / out as f32;
         let support = scale.max(1.0);
-        let rows: Vec<(usize, Vec<f32>)> = (0..out)
+        let centre = |i: usize| start + (i as f32 + 0.5) * scale;
+        // Each output's source window `lo..hi`; the padded width is the widest window.
+        let windows: Vec<(usize, usize)> = (0..out)
             .map(|i| {
-                let centre = start + (i as f32 + 0.5) * scale;
-                let lo = ((centre - support).floor().max(0.0)) as usize;
-                let hi = ((centre + support).ceil() as usize).min(size);
-                let lo = lo.min(hi.saturating_sub(1));
-                let mut weights: Vec<f32> = (lo..hi)
-                    .map(|j| {
-                        let d = (j as f32 + 0.5 - centre) / support;
-                        (1.0 - d.abs()).max(0.0)
-                    })
-                    .collect();
-                let sum: f32 = weights.iter().sum();
-                if sum > 0.0 {
-                    weights.iter_mut().for_each(|w| *w /= sum);
-                } else {
-                    // Centre outside the image: take the nearest edge pixel.
-                    weights.iter_mut().for_each(|w| *w = 0.0);
-                    let nearest = (centre.floor().max(0.0) as usize).clamp(lo, hi - 1) - lo;
-                    weights[nearest] = 1.0;
-                }
-                (lo, weights)
+                let c = centre(i);
+                let lo = ((c - support).floor().max(0.0)) as usize;
+                let hi = ((c + support).ceil() as usize).min(size);
+                (lo.min(hi.saturating_sub(1)), hi)
             })
             .collect();
-        let taps = rows.iter().map(|r| r.1.len()).max().unwrap_or(1).min(size);
+        let taps = windows
+            .iter()
+            .map(|(lo, hi)| hi - lo)
+            .max()
+            .unwrap_or(1)
+            .min(size);
         let mut starts = Vec::with_capacity(out);
         let mut weights = vec![0f32; out * taps];
-        for (i, (lo, w)) in rows.iter().enumerate() {
+        for (i, &(lo, hi)) in windows.iter().enumerate() {
+            let c = centre(i);
             // Shift the window left where it would run past the end; the extra taps weigh 0.
-            let s = (*lo).min(size - taps);
+            let s = lo.min(size - taps);
             starts.push(s);
-            let off = lo - s;
-            weights[i * taps + off..i * taps + off + w.len()].copy_from_slice(w);
+            let row = &mut weights[i * taps + (lo - s)..i * taps + (lo - s) + (hi - lo)];
+            for (w, j) in row.iter_mut().zip(lo..hi) {
+                let d = (j as f32 + 0.5 - c) / support;
+                *w = (1.0 - d.abs()).max(0.0);
+            }
+            let sum: f32 = row.iter().sum();
+            if sum > 0.0 {
+                row.iter_mut().for_each(|w| *w /= sum);
+            } else {
+                // Centre outside the image: take the nearest edge pixel.
+                let nearest = (c.floor().max(0.0) as usize).clamp(lo, hi - 1) - lo;
+                row[nearest] = 1.0;
+            }
         }
         Self {
             starts,
@@ -101,9 +106,19 @@ impl ResizePlan {
         }
     }
 
+    /// A plan for resizing whole `src_w × src_h` frames to `out_w × out_h`.
+    pub fn whole(src_w: usize, src_h: usize, out_w: usize, out_h: usize) -> Self {
+        Self::new(src_w, src_h, (0.0, 0.0, src_w as f32, src_h as f32), out_w, out_h)
+    }
+
     /// Output width and height.
     pub fn out_size(&self) -> (usize, usize) {
         self.out
+    }
+
+    /// Source width and height the plan was made for.
+    pub fn src_size(&self) -> (usize, usize) {
+        self.src
     }
 
     /// Resizes one RGB8 image of the size the plan was made for.
@@ -155,7 +170,7 @@ impl ResizePlan {
                 }
             }
             for (o, &a) in out.iter_mut().zip(&acc) {
-                *o = (a.clamp(0.0, 255.0) + 0.5) as u8;
+                *o = to_level(a);
             }
         }
         data

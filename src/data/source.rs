@@ -84,8 +84,9 @@ impl ClipSource {
                 let frames = match opts.resize {
                     Resize::Native => frames,
                     r => {
-                        // Resize each distinct frame once.
+                        // Resize each distinct frame once, with one plan per frame size.
                         let mut done: Vec<(usize, Frame)> = Vec::new();
+                        let mut plan = None;
                         indices
                             .iter()
                             .zip(frames)
@@ -94,7 +95,7 @@ impl ClipSource {
                                     return r.clone();
                                 }
                                 let (w, h) = r.apply(f.width, f.height);
-                                let out = f.resize(w, h);
+                                let out = f.resize_reusing(w, h, &mut plan);
                                 done.push((i, out.clone()));
                                 out
                             })

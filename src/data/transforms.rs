@@ -9,14 +9,16 @@ use super::resample::ResizePlan;
 /// Centre crop of `size × size` (frames must be at least that large; smaller frames are
 /// scaled up first so the crop always fits).
 pub fn center_crop(frames: &[Frame], w: usize, h: usize) -> Vec<Frame> {
+    let mut plan = None;
     frames
         .iter()
         .map(|f| {
             let f = if f.width < w || f.height < h {
                 let s = (w as f64 / f.width as f64).max(h as f64 / f.height as f64);
-                f.resize(
+                f.resize_reusing(
                     ((f.width as f64 * s).ceil() as usize).max(w),
                     ((f.height as f64 * s).ceil() as usize).max(h),
+                    &mut plan,
                 )
             } else {
                 f.clone()

@@ -23,6 +23,42 @@ pub const PALETTE: [(u8, u8, u8); 8] = [
     (23, 190, 207),
 ];
 
+/// Columns a dense series is reduced to before drawing (about the plot's width in pixels).
+const PLOT_COLUMNS: usize = 900;
+
+/// M4 reduction: per column of the x range, the first, lowest, highest and last point in
+/// x order. The line drawn through them covers the same pixels as the full series.
+fn envelope(points: &[(f64, f64)], x0: f64, x1: f64, columns: usize) -> Vec<(f64, f64)> {
+    if points.len() <= 4 * columns {
+        return points.to_vec();
+    }
+    let column = |x: f64| (((x - x0) / (x1 - x0) * columns as f64) as usize).min(columns - 1);
+    let mut out = Vec::with_capacity(4 * columns);
+    let mut start = 0;
+    while start < points.len() {
+        let c = column(points[start].0);
+        let end = start
+            + points[start..]
+                .iter()
+                .position(|p| column(p.0) != c)
+                .unwrap_or(points.len() - start);
+        let run = &points[start..end];
+        let lowest = (0..run.len()).min_by(|&a, &b| run[a].1.total_cmp(&run[b].1));
+        let highest = (0..run.len()).max_by(|&a, &b| run[a].1.total_cmp(&run[b].1));
+        let mut keep = [Some(0), lowest, highest, Some(run.len() - 1)];
+        keep.sort();
+        let mut last = None;
+        for i in keep.into_iter().flatten() {
+            if last != Some(i) {
+                out.push(run[i]);
+                last = Some(i);
+            }
+        }
+        start = end;
+    }
+    out
+}
+
 /// What a curve figure shows.
 pub struct CurveFigure<'a> {
     pub title: &'a str,
@@ -149,10 +185,13 @@ pub fn curves(stem: &Path, fig: &CurveFigure) -> Result<Vec<PathBuf>, String> {
                             .copied()
                             .filter(|p| p.0.is_finite() && p.1.is_finite() && (!log_y || p.1 > 0.0))
                             .collect();
-                        chart.draw_series(LineSeries::new(
-                            points.iter().copied(),
-                            c.stroke_width(2),
-                        ))?;
+                        // Segment by segment: plotters joins a thick polyline with
+                        // uncapped inner corners, which on a sharp spike reach far past
+                        // the data (below the x axis). Lone segments have no joins.
+                        let line = envelope(&points, x0, x1, PLOT_COLUMNS);
+                        chart.draw_series(line.windows(2).map(|w| {
+                            PathElement::new(vec![w[0], w[1]], c.stroke_width(2))
+                        }))?;
                         if points.len() <= SPARSE {
                             chart.draw_series(
                                 points.iter().map(|p| Circle::new(*p, 4, c.filled())),
@@ -212,6 +251,72 @@ mod tests {
         assert_eq!(tick(0.6123, 0.05), "0.612");
         assert_eq!(log_tick(1e-3), "1e-3");
         assert_eq!(log_tick(1.0), "1e0");
+    }
+
+    /// Rows of `png` below its x axis (the lowest row that is mostly black in the plot's
+    /// columns) holding pixels of the first series' colour, left of the legend column.
+    fn series_pixels_below_the_x_axis(png: &Path, plot_w: u32) -> usize {
+        let img = image::open(png).unwrap().into_rgb8();
+        let (r, g, b) = PALETTE[0];
+        let axis = (0..img.height())
+            .rev()
+            .find(|&y| {
+                (0..plot_w)
+                    .filter(|&x| img.get_pixel(x, y).0 == [0, 0, 0])
+                    .count()
+                    > plot_w as usize / 2
+            })
+            .expect("an x axis line");
+        (axis + 2..img.height())
+            .flat_map(|y| (0..plot_w).map(move |x| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == [r, g, b])
+            .count()
+    }
+
+    #[test]
+    fn the_envelope_keeps_each_columns_first_lowest_highest_and_last_point() {
+        let pts: Vec<(f64, f64)> = (0..100).map(|i| (i as f64, ((i * 37) % 11) as f64)).collect();
+        assert_eq!(envelope(&pts, 0.0, 100.0, 50), pts, "sparse enough: untouched");
+        let reduced = envelope(&pts, 0.0, 100.0, 5);
+        assert!(reduced.len() <= 20, "{}", reduced.len());
+        for c in 0..5 {
+            let column: Vec<_> = pts[c * 20..(c + 1) * 20].to_vec();
+            let kept: Vec<_> = reduced
+                .iter()
+                .filter(|p| p.0 >= (c * 20) as f64 && p.0 < ((c + 1) * 20) as f64)
+                .collect();
+            let lo = column.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+            let hi = column.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+            assert_eq!(kept.first().unwrap().0, column[0].0);
+            assert_eq!(kept.last().unwrap().0, column[19].0);
+            assert!(kept.iter().any(|p| p.1 == lo) && kept.iter().any(|p| p.1 == hi));
+            assert!(kept.windows(2).all(|w| w[0].0 < w[1].0), "x order kept");
+        }
+    }
+
+    #[test]
+    fn sharp_spikes_of_a_dense_series_stay_above_the_x_axis() {
+        // A loss curve as the exporter gets it: thousands of steps on a flat floor with
+        // narrow spikes (points a fraction of a pixel apart), the floor on the range's bottom.
+        let series = vec![(
+            "train".to_string(),
+            (0..6000)
+                .map(|i| {
+                    let spike = (i * 7919) % 23 == 0 || (i * 104_729) % 31 == 0;
+                    (i as f64, if spike { 1.0 + (i % 7) as f64 * 0.3 } else { 0.0 })
+                })
+                .collect::<Vec<_>>(),
+        )];
+        let dir = tempfile::tempdir().unwrap();
+        let fig = CurveFigure {
+            title: "loss",
+            x_label: "step",
+            y_label: "loss",
+            series: &series,
+            log_y: false,
+        };
+        let files = curves(&dir.path().join("spikes"), &fig).unwrap();
+        assert_eq!(series_pixels_below_the_x_axis(&files[0], 900), 0);
     }
 
     #[test]

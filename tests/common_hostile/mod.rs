@@ -107,6 +107,17 @@ impl Tmpfs {
             .is_ok_and(|s| s.success());
         ok.then(|| Tmpfs(dir.to_path_buf()))
     }
+    /// Remounts it read-only (`false`) or writable again (`true`).
+    pub fn writable(&self, writable: bool) {
+        let mode = if writable { "remount,rw" } else { "remount,ro" };
+        let ok = Command::new("mount")
+            .args(["-o", mode])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
     pub fn resize(&self, size: &str) {
         let ok = Command::new("mount")
             .args(["-o", &format!("remount,size={size}")])
