@@ -87,7 +87,12 @@ fn probe_decodes_every_frame_and_names_the_corrupt_ones() {
     assert_eq!(warnings.len(), 1, "{out}");
     assert!(warnings[0].contains("00001.jpg"), "{out}");
     // Without decoding, only the count and the first frame's size.
-    let out = ok(svfap(&["data", "probe", "--no-decode", dir.to_str().unwrap()]));
+    let out = ok(svfap(&[
+        "data",
+        "probe",
+        "--no-decode",
+        dir.to_str().unwrap(),
+    ]));
     assert!(out.contains("frames:     5 (counted)"), "{out}");
     assert!(!out.contains("warning:"), "{out}");
 }

@@ -631,15 +631,26 @@ fn pretrain_demo<B: AutodiffBackend>(
     (tail.iter().sum::<f64>() / 20.0, skipped)
 }
 
+/// Steps of the mixed-precision pre-training run: 200 on a GPU (seconds). Lavapipe runs every
+/// kernel on the CPU: there two runs of 200 demo steps took 20 minutes of a 2-core CI
+/// machine, so it runs 50, which still span the fall of the loss from random weights, where
+/// f16 underflow and a wrong loss scale show; the last 20 steps' mean is compared.
+fn half_training_steps(choice: BackendChoice) -> u64 {
+    match choice {
+        BackendChoice::Wgpu => 50,
+        _ => 200,
+    }
+}
+
 fn check_half_training<G: AutodiffBackend>(
     device: &G::Device,
     _: Tolerances,
     choice: BackendChoice,
 ) {
-    const STEPS: u64 = 200;
-    let (reference, _) = pretrain_demo::<G>(device, Precision::F32, STEPS);
+    let steps = half_training_steps(choice);
+    let (reference, _) = pretrain_demo::<G>(device, Precision::F32, steps);
     for precision in half_precisions(choice) {
-        let (half, skipped) = pretrain_demo::<G>(device, precision, STEPS);
+        let (half, skipped) = pretrain_demo::<G>(device, precision, steps);
         let gap = (half - reference).abs() / reference;
         eprintln!(
             "{precision}: final loss {half:.4} vs f32 {reference:.4} ({:.1}% apart)",
@@ -650,13 +661,13 @@ fn check_half_training<G: AutodiffBackend>(
             "{precision} pre-training drifted from f32: {half} vs {reference}"
         );
         assert!(
-            skipped < STEPS / 10,
-            "{precision}: {skipped} of {STEPS} steps overflowed"
+            skipped < steps / 10,
+            "{precision}: {skipped} of {steps} steps overflowed"
         );
     }
 }
 
 #[test]
-fn half_precision_pretraining_tracks_f32_for_200_steps() {
+fn half_precision_pretraining_tracks_f32() {
     on_gpu!(check_half_training);
 }

@@ -153,12 +153,16 @@ fn resuming_a_run_on_a_read_only_folder_names_the_folder_and_changes_nothing() {
         eprintln!("tmpfs cannot be mounted here (not root?): no read-only folder to test on");
         return;
     };
-    // A run that failed at its second checkpoint, so that there is something to resume.
+    // A run that failed writing its second checkpoint, after a complete first one: there
+    // is something to resume.
     let s = disk.0.join("s");
     let out = Command::new(env!("CARGO_BIN_EXE_svfap-tui"))
         .args(["launch", config.to_str().unwrap(), "--session"])
         .arg(&s)
-        .env(svfap_tui::session::fault::VARIABLE, "step-000002.safetensors")
+        .env(
+            svfap_tui::session::fault::VARIABLE,
+            "step-000004.state.json",
+        )
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));

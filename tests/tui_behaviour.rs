@@ -551,6 +551,13 @@ fn export_writes_png_svg_and_csv_from_every_view() {
             .any(|f| f.starts_with("compare-") && f.contains("confusion") && f.ends_with(".png")),
         "{files:?}"
     );
+    // The attention maps also as a researcher shows them: over the frame they were computed on.
+    let over = files
+        .iter()
+        .find(|f| f.starts_with("attention-") && f.ends_with("-heat-over-frame.png"))
+        .unwrap_or_else(|| panic!("no heat map over the frame: {files:?}"));
+    let (w, h) = image::image_dimensions(root.join("exports").join(over)).unwrap();
+    assert!(w >= 480 && h >= 480, "{w}x{h}: enlarged for print");
     let png = files
         .iter()
         .find(|f| f.starts_with("monitor-") && f.ends_with(".png"))

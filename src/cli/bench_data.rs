@@ -158,10 +158,12 @@ fn loader_row(entries: &[ManifestEntry], which: BenchView, args: &BenchDataArgs)
         per_clip(st.decode_s),
         per_clip(st.transform_s),
         1000.0 * st.collate_s / batches.max(1) as f64,
+        // The counters add up every epoch's loads; each epoch loads every video once.
         [
             (st.videos_skipped, "unreadable videos skipped"),
             (st.videos_short, "videos shorter than a clip window"),
         ]
+        .map(|(n, what)| (n / args.epochs.max(1), what))
         .iter()
         .filter(|(n, _)| *n > 0)
         .map(|(n, what)| format!("  ({n} {what})"))

@@ -58,7 +58,10 @@ pub fn table(session: &std::path::Path, now: f64) -> String {
                 break;
             }
         }
-        let data = RunData { summary, metrics };
+        let data = RunData {
+            metrics,
+            ..RunData::new(summary, None)
+        };
         let s = data.summary.status.clone().unwrap_or_default();
         let frac = |a: u64, b: u64| {
             if b > 0 {

@@ -102,7 +102,12 @@ impl Frame {
 
     /// [`Frame::resize`] with the plan kept in `plan` and made anew only when this frame's
     /// size or the output size differs from the last one (a video's frames share one).
-    pub fn resize_reusing(&self, out_w: usize, out_h: usize, plan: &mut Option<ResizePlan>) -> Frame {
+    pub fn resize_reusing(
+        &self,
+        out_w: usize,
+        out_h: usize,
+        plan: &mut Option<ResizePlan>,
+    ) -> Frame {
         let fits = plan.as_ref().is_some_and(|p| {
             p.src_size() == (self.width, self.height) && p.out_size() == (out_w, out_h)
         });

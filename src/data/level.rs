@@ -21,7 +21,14 @@ mod tests {
 
     #[test]
     fn levels_clamp_and_round_half_away_from_zero() {
-        for (v, want) in [(-3.0, 0), (0.49, 0), (0.5, 1), (1.5, 2), (254.5, 255), (300.0, 255)] {
+        for (v, want) in [
+            (-3.0, 0),
+            (0.49, 0),
+            (0.5, 1),
+            (1.5, 2),
+            (254.5, 255),
+            (300.0, 255),
+        ] {
             assert_eq!(to_level(v), want, "{v}");
             assert_eq!(to_level_f64(v as f64), want, "{v}");
             assert_eq!(to_level(v), (v as f32).clamp(0.0, 255.0).round() as u8);

@@ -159,8 +159,9 @@ pub struct LoaderStats {
     pub videos_loaded: usize,
     pub videos_skipped: usize,
     pub videos_with_warnings: usize,
-    /// Videos shorter than one clip window (frames × stride): their clips repeat frames, as
-    /// the released code's loaders do. The first one met is logged once.
+    /// Loads of videos shorter than one clip window (frames × stride; every epoch counts
+    /// them again): their clips repeat frames, as the released code's loaders do. The first
+    /// one met is logged once.
     pub videos_short: usize,
     pub clips: usize,
     pub frames_decoded: usize,

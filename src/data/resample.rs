@@ -108,7 +108,13 @@ impl ResizePlan {
 
     /// A plan for resizing whole `src_w × src_h` frames to `out_w × out_h`.
     pub fn whole(src_w: usize, src_h: usize, out_w: usize, out_h: usize) -> Self {
-        Self::new(src_w, src_h, (0.0, 0.0, src_w as f32, src_h as f32), out_w, out_h)
+        Self::new(
+            src_w,
+            src_h,
+            (0.0, 0.0, src_w as f32, src_h as f32),
+            out_w,
+            out_h,
+        )
     }
 
     /// Output width and height.

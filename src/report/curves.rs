@@ -189,9 +189,10 @@ pub fn curves(stem: &Path, fig: &CurveFigure) -> Result<Vec<PathBuf>, String> {
                         // uncapped inner corners, which on a sharp spike reach far past
                         // the data (below the x axis). Lone segments have no joins.
                         let line = envelope(&points, x0, x1, PLOT_COLUMNS);
-                        chart.draw_series(line.windows(2).map(|w| {
-                            PathElement::new(vec![w[0], w[1]], c.stroke_width(2))
-                        }))?;
+                        chart.draw_series(
+                            line.windows(2)
+                                .map(|w| PathElement::new(vec![w[0], w[1]], c.stroke_width(2))),
+                        )?;
                         if points.len() <= SPARSE {
                             chart.draw_series(
                                 points.iter().map(|p| Circle::new(*p, 4, c.filled())),
@@ -275,8 +276,14 @@ mod tests {
 
     #[test]
     fn the_envelope_keeps_each_columns_first_lowest_highest_and_last_point() {
-        let pts: Vec<(f64, f64)> = (0..100).map(|i| (i as f64, ((i * 37) % 11) as f64)).collect();
-        assert_eq!(envelope(&pts, 0.0, 100.0, 50), pts, "sparse enough: untouched");
+        let pts: Vec<(f64, f64)> = (0..100)
+            .map(|i| (i as f64, ((i * 37) % 11) as f64))
+            .collect();
+        assert_eq!(
+            envelope(&pts, 0.0, 100.0, 50),
+            pts,
+            "sparse enough: untouched"
+        );
         let reduced = envelope(&pts, 0.0, 100.0, 5);
         assert!(reduced.len() <= 20, "{}", reduced.len());
         for c in 0..5 {
@@ -303,7 +310,14 @@ mod tests {
             (0..6000)
                 .map(|i| {
                     let spike = (i * 7919) % 23 == 0 || (i * 104_729) % 31 == 0;
-                    (i as f64, if spike { 1.0 + (i % 7) as f64 * 0.3 } else { 0.0 })
+                    (
+                        i as f64,
+                        if spike {
+                            1.0 + (i % 7) as f64 * 0.3
+                        } else {
+                            0.0
+                        },
+                    )
                 })
                 .collect::<Vec<_>>(),
         )];

@@ -5,11 +5,11 @@
 pub mod confusion;
 pub mod contact_sheet;
 pub mod curves;
-pub mod recon_figure;
+pub mod raster_figure;
 
 pub use confusion::confusion;
 pub use curves::{CurveFigure, curves};
-pub use recon_figure::recon_grid;
+pub use raster_figure::{raster_figure, recon_grid};
 
 use std::path::{Path, PathBuf};
 

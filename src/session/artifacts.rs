@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SessionError;
 use super::error::check_format;
+use super::listing::files_with_extension;
 
 fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, SessionError> {
     let text = std::fs::read_to_string(path).map_err(SessionError::io(path))?;
@@ -210,22 +211,9 @@ impl CvSummary {
     }
 }
 
-/// Every `eval/*.json` of a run, sorted by file name.
-pub fn eval_files(eval_dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(eval_dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
-}
-
 /// Every `eval/*.json` of a run, sorted by file name; unreadable ones are returned as errors.
 pub fn read_evals(eval_dir: &Path) -> Vec<Result<EvalReport, SessionError>> {
-    eval_files(eval_dir)
+    files_with_extension(eval_dir, "json")
         .iter()
         .map(|p| EvalReport::read(p))
         .collect()

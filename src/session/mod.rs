@@ -30,6 +30,7 @@ pub mod file;
 pub mod fixtures;
 pub mod launcher;
 pub mod layout;
+pub mod listing;
 pub mod log_window;
 pub mod metrics;
 pub mod partial_dir;

@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::artifacts::{EvalReport, eval_files};
+use super::artifacts::EvalReport;
 use super::layout::{RunDir, list_step_dirs, parse_step_name};
+use super::listing::files_with_extension;
 use super::status::RunStatus;
 
 /// Everything about a run except its metrics (which are tailed separately).
@@ -128,7 +129,10 @@ pub fn read_run_cached(run: &RunDir, cache: &mut ScanCache) -> RunSummary {
         });
     s.recon_steps = list_step_dirs(&run.recon());
     s.attn_steps = list_step_dirs(&run.attn());
-    for r in eval_files(&run.eval()).iter().map(|p| cache.eval(p)) {
+    for r in files_with_extension(&run.eval(), "json")
+        .iter()
+        .map(|p| cache.eval(p))
+    {
         match r {
             // An evaluation of no video (written by older versions) is not a score.
             Ok(e) if e.predictions.is_empty() => s.problems.push(format!(

@@ -326,11 +326,8 @@ impl App {
         self.state.data.runs = summaries
             .into_iter()
             .map(|s| {
-                let metrics = old.remove(&s.id).map(|r| r.metrics).unwrap_or_default();
-                RunData {
-                    summary: s,
-                    metrics,
-                }
+                let previous = old.remove(&s.id);
+                RunData::new(s, previous)
             })
             .collect();
         self.state.data.scanned = true;

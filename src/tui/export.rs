@@ -8,7 +8,10 @@ use super::view::View;
 use super::view_state::MonitorOpts;
 use super::views;
 use crate::session::artifacts::EvalReport;
-use crate::tui::imager::{Grid, compose_recon_grid};
+use crate::tui::imager::{Grid, compose_over_frame, compose_recon_grid};
+
+/// Shorter side of an exported map-over-frame picture, in pixels (frames are 64–224).
+const OVER_FRAME_SIDE: u32 = 480;
 
 pub enum Plot {
     Curves {
@@ -33,6 +36,12 @@ pub enum Plot {
     Heat {
         title: String,
         grid: Grid,
+    },
+    /// A map blended over the frame it was computed on.
+    OverFrame {
+        title: String,
+        grid: Grid,
+        frame_png: PathBuf,
     },
 }
 
@@ -106,6 +115,14 @@ impl ExportJob {
                 }
                 Plot::Heat { title, grid } => {
                     crate::report::heatmap(&stem, &title, grid.w, grid.h, &grid.values)?
+                }
+                Plot::OverFrame {
+                    title,
+                    grid,
+                    frame_png,
+                } => {
+                    let picture = compose_over_frame(&frame_png, &grid, OVER_FRAME_SIDE)?;
+                    crate::report::raster_figure(&stem, &title, &picture, &[])?
                 }
             };
             out.extend(files);
@@ -329,6 +346,21 @@ pub fn job_for(state: &State) -> Result<ExportJob, String> {
                             grid: g.clone(),
                         },
                     ));
+                    if let Some(frame_png) = &a.frame_png {
+                        let scale = if g.groups > 0 {
+                            "colour: bottleneck group"
+                        } else {
+                            "colour: blue lowest → red highest"
+                        };
+                        job.plots.push((
+                            format!("{suffix}-over-frame"),
+                            Plot::OverFrame {
+                                title: format!("{} · {scale}", g.label),
+                                grid: g.clone(),
+                                frame_png: frame_png.clone(),
+                            },
+                        ));
+                    }
                 }
             }
             if job.plots.is_empty() {

@@ -71,6 +71,8 @@ pub struct AttnReady {
     pub cross: Option<Grid>,
     /// Heat map, assignment and cross-attention blended over the frame (image protocol).
     pub overlays: [Option<Protocol>; 3],
+    /// The frame they are blended over (exports draw the same picture at print size).
+    pub frame_png: Option<PathBuf>,
     /// Frames (time slices) of the selected map's grid.
     pub frames: usize,
     pub heads: usize,
@@ -154,6 +156,7 @@ impl Imager {
             assign: None,
             cross: None,
             overlays: [None, None, None],
+            frame_png: None,
             frames: 0,
             heads: 0,
             tokens: 0,
@@ -246,7 +249,8 @@ impl Imager {
             let i = frame * job.frame_pngs.len() / t.max(1);
             &job.frame_pngs[i.min(job.frame_pngs.len() - 1)]
         });
-        if let Some(frame_img) = png.and_then(|p| image::open(p).ok()) {
+        if let Some((path, frame_img)) = png.and_then(|p| Some((p, image::open(p).ok()?))) {
+            out.frame_png = Some(path.clone());
             let frame_img = frame_img.to_rgb8();
             let grids = [&out.heat, &out.assign, &out.cross];
             for (i, (grid, area)) in grids.into_iter().zip(job.key.areas).enumerate() {
@@ -444,6 +448,46 @@ pub fn blend_groups(frame: &RgbImage, groups: &Grid) -> RgbImage {
     })
 }
 
+/// `grid` blended over the frame in `frame_png`, enlarged (bilinear) to at least
+/// `min_side` pixels on its shorter side; under a heat map, its colour scale from the lowest
+/// (left) to the highest value (right).
+pub fn compose_over_frame(
+    frame_png: &Path,
+    grid: &Grid,
+    min_side: u32,
+) -> Result<RgbImage, String> {
+    let frame = image::open(frame_png)
+        .map_err(|e| format!("{}: {e}", frame_png.display()))?
+        .to_rgb8();
+    let (w, h) = frame.dimensions();
+    let scale = min_side.div_ceil(w.min(h).max(1)).max(1);
+    let frame = image::imageops::resize(
+        &frame,
+        w * scale,
+        h * scale,
+        image::imageops::FilterType::Triangle,
+    );
+    let blended = if grid.groups > 0 {
+        blend_groups(&frame, grid)
+    } else {
+        blend_heat(&frame, grid)
+    };
+    if grid.groups > 0 {
+        return Ok(blended);
+    }
+    let (bw, bh) = blended.dimensions();
+    let (gap, strip) = (6, 14);
+    let mut out = RgbImage::from_pixel(bw, bh + gap + strip, image::Rgb([255, 255, 255]));
+    image::imageops::replace(&mut out, &blended, 0, 0);
+    for x in 0..bw {
+        let colour = image::Rgb(jet(x as f32 / (bw - 1).max(1) as f32));
+        for y in bh + gap..bh + gap + strip {
+            out.put_pixel(x, y, colour);
+        }
+    }
+    Ok(out)
+}
+
 /// Rows original / masked / reconstruction, one column per frame, 2-pixel gaps.
 pub fn compose_recon_grid(dir: &Path, sample: usize, frames: usize) -> Result<RgbImage, String> {
     let first = ReconMeta::frame_file(dir, sample, ReconKind::Original, 0);
@@ -477,4 +521,56 @@ pub fn compose_recon_grid(dir: &Path, sample: usize, frames: usize) -> Result<Rg
         }
     }
     Ok(grid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_heat_map_over_a_frame_is_enlarged_blended_and_has_its_colour_scale_below() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join("frame.png");
+        RgbImage::from_pixel(64, 64, image::Rgb([128, 128, 128]))
+            .save(&png)
+            .unwrap();
+        // Low everywhere but the bottom-right cell.
+        let heat = Grid {
+            w: 2,
+            h: 2,
+            values: vec![0.0, 0.0, 0.0, 1.0],
+            groups: 0,
+            label: "heat".into(),
+        };
+        let out = compose_over_frame(&png, &heat, 200).unwrap();
+        let (w, h) = out.dimensions();
+        assert_eq!(w, 256, "64 px × 4, the first scale reaching 200");
+        assert!(h > 256 + 6, "a colour scale under the picture: {h}");
+        let [r, g, b] = out.get_pixel(200, 200).0;
+        assert!(
+            r > 180 && r > b + 100 && g < 100,
+            "hot cell is red over grey: {r} {g} {b}"
+        );
+        let [r, _, b] = out.get_pixel(40, 40).0;
+        assert!(
+            b > 180 && b > r + 100,
+            "cold cell is blue over grey: {r} {b}"
+        );
+        assert_eq!(
+            out.get_pixel(0, h - 1).0,
+            jet(0.0),
+            "scale starts at the lowest"
+        );
+        assert_eq!(
+            out.get_pixel(w - 1, h - 1).0,
+            jet(1.0),
+            "and ends at the highest"
+        );
+        // Groups: no scale, the picture alone.
+        let groups = Grid { groups: 4, ..heat };
+        assert_eq!(
+            compose_over_frame(&png, &groups, 200).unwrap().dimensions(),
+            (256, 256)
+        );
+    }
 }

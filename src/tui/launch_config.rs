@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::state::{ExampleConfig, Field};
+use crate::session::listing::files_with_extension;
 
 /// Where the launch dialog's configs come from: built into the binary, then each folder in
 /// increasing priority (`~/.config/svfap-tui/configs/`, `<session>/configs/`). A config in
@@ -14,7 +15,7 @@ pub fn list_examples(dirs: &[PathBuf]) -> Vec<ExampleConfig> {
         .filter_map(|(name, text)| example(name, text, None))
         .collect();
     for dir in dirs {
-        for path in super::options::toml_files(dir) {
+        for path in files_with_extension(dir, "toml") {
             let (Ok(text), Some(name)) = (std::fs::read_to_string(&path), path.file_stem()) else {
                 continue;
             };

@@ -1,7 +1,7 @@
 //! Where the app finds its files (session, keymap, themes, example configs) and how it
 //! starts commands.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::session::launcher::Launcher;
 
@@ -51,18 +51,4 @@ pub fn config_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(x).join("svfap-tui"));
     }
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config/svfap-tui"))
-}
-
-/// The `*.toml` files directly in `dir`, sorted by name (themes, example configs); none when
-/// the folder is missing or unreadable.
-pub fn toml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    files
 }

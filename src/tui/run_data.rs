@@ -4,11 +4,16 @@
 use super::series::RunMetrics;
 use crate::session::RunState;
 use crate::session::scan::RunSummary;
+use crate::train::recipe::{self, RecipeItem};
 
 #[derive(Debug, Clone, Default)]
 pub struct RunData {
     pub summary: RunSummary,
     pub metrics: RunMetrics,
+    /// The recipe check of `summary.config` (its departures from the paper's recipe),
+    /// worked out once per scan, not per drawn frame; `None` when it trains nothing or
+    /// does not parse.
+    pub recipe: Option<Vec<RecipeItem>>,
 }
 
 /// How a run is shown: its state, or `lost` when a running run's heartbeat stopped.
@@ -38,6 +43,20 @@ impl ShownState {
 }
 
 impl RunData {
+    /// `previous` is this run's data before the scan: its metrics carry over, and its
+    /// recipe check when the config did not change.
+    pub fn new(summary: RunSummary, previous: Option<RunData>) -> Self {
+        let (metrics, recipe) = match previous {
+            Some(p) if p.summary.config == summary.config => (p.metrics, p.recipe),
+            Some(p) => (p.metrics, recipe_of(&summary)),
+            None => (RunMetrics::default(), recipe_of(&summary)),
+        };
+        Self {
+            summary,
+            metrics,
+            recipe,
+        }
+    }
     pub fn id(&self) -> &str {
         &self.summary.id
     }
@@ -78,4 +97,8 @@ impl RunData {
         }
         None
     }
+}
+
+fn recipe_of(summary: &RunSummary) -> Option<Vec<RecipeItem>> {
+    summary.config.as_ref().and_then(recipe::check_value)
 }

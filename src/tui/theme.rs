@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use ratatui::style::Color;
 
+use crate::session::listing::files_with_extension;
+
 const BUILTIN: &[(&str, &str)] = &[
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
@@ -121,7 +123,7 @@ pub fn load_themes(dirs: &[PathBuf]) -> (Vec<Theme>, Vec<String>) {
         .collect();
     let mut problems = Vec::new();
     for dir in dirs {
-        for f in super::options::toml_files(dir) {
+        for f in files_with_extension(dir, "toml") {
             match load_file(&f) {
                 Ok(t) => {
                     if let Some(slot) = themes.iter_mut().find(|x| x.name == t.name) {

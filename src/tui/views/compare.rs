@@ -136,7 +136,7 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     let [diff, conf] =
         Layout::horizontal([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).areas(bottom);
     compare_diff::draw(state, f, diff);
-    confusion::draw(state, f, conf);
+    confusion::draw(state, rows.get(cursor), f, conf);
 }
 
 /// A run's (or a cross-validation's pooled) row.

@@ -12,12 +12,16 @@ use ratatui::widgets::Paragraph;
 use crate::session::artifacts::EvalReport;
 use crate::tui::draw_helpers::{block, note};
 use crate::tui::state::State;
-use crate::tui::views::compare_rows::{selected_row, short};
+use crate::tui::views::compare_rows::{CompareRow, selected_row, short};
 use crate::tui::views::scoreboard::shown;
 
 /// The evaluation shown, and what it belongs to (`run-name · step 1200`, `cv-… pooled`).
 pub fn selected_eval(state: &State) -> Option<(&EvalReport, String)> {
-    let row = selected_row(state)?;
+    eval_of_row(state, &selected_row(state)?)
+}
+
+/// The evaluation shown for `row` of the Compare table.
+pub fn eval_of_row<'s>(state: &'s State, row: &CompareRow) -> Option<(&'s EvalReport, String)> {
     if let Some(cv) = row.cv.and_then(|i| state.data.cvs.get(i)) {
         let e = cv.pooled.as_ref().filter(|e| !e.confusion.is_empty())?;
         let folds = cv.summary.as_ref().map_or(0, |s| s.folds.len());
@@ -65,9 +69,11 @@ fn contrast_fg(bg: Color, fallback: Color) -> Color {
     }
 }
 
-pub fn draw(state: &State, f: &mut Frame, area: Rect) {
+/// The confusion matrix of the Compare table's selected `row` (the caller has the sorted
+/// rows at hand: sorting them again per drawn frame is what this spares).
+pub fn draw(state: &State, row: Option<&CompareRow>, f: &mut Frame, area: Rect) {
     let t = &state.theme;
-    let Some((e, owner)) = selected_eval(state) else {
+    let Some((e, owner)) = row.and_then(|r| eval_of_row(state, r)) else {
         let b = block(" confusion matrix ", t);
         let inner = b.inner(area);
         f.render_widget(b, area);

@@ -36,16 +36,14 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
         );
         return;
     };
-    let recipe = (area.height >= 20)
-        .then(|| run.summary.config.as_ref().and_then(recipe::check_value))
-        .flatten();
+    let recipe = run.recipe.as_ref().filter(|_| area.height >= 20);
     let head_h = if recipe.is_some() { 2 } else { 1 };
     let [head, rest] =
         Layout::vertical([Constraint::Length(head_h), Constraint::Min(0)]).areas(area);
     let [head, recipe_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(head);
     header(state, run, f, head);
-    if let Some(items) = &recipe {
+    if let Some(items) = recipe {
         recipe_line(state, items, f, recipe_area);
     }
     let side_w = if rest.width >= 70 { 30 } else { 0 };

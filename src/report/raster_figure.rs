@@ -1,5 +1,6 @@
-//! The reconstruction figure: rows original / masked / reconstruction, one column per
-//! frame. The PNG holds the pixels under a title; the SVG holds the same pixels as one
+//! Figures that are pictures: the reconstruction grid (rows original / masked /
+//! reconstruction, one column per frame) and attention blended over a frame. The PNG holds
+//! the pixels under a title, row names on the left; the SVG holds the same pixels as one
 //! embedded PNG (a few hundred KB at most, where a rectangle per pixel made megabytes) with
 //! the title and row names as text.
 
@@ -12,9 +13,10 @@ use plotters::prelude::*;
 
 use super::{DynErr, ensure_font, err};
 
+/// Width of the row-name column (none without row names) and height of the title bar.
 const LEFT: u32 = 100;
 const TOP: u32 = 40;
-const ROWS: [&str; 3] = ["original", "masked", "recon"];
+const RECON_ROWS: [&str; 3] = ["original", "masked", "recon"];
 
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -28,13 +30,25 @@ pub fn recon_grid(
     title: &str,
     grid: &image::RgbImage,
 ) -> Result<Vec<PathBuf>, String> {
+    raster_figure(stem, title, grid, &RECON_ROWS)
+}
+
+/// `grid` under `title`, with `rows` (equal bands, top to bottom) named on the left.
+pub fn raster_figure(
+    stem: &Path,
+    title: &str,
+    grid: &image::RgbImage,
+    rows: &[&str],
+) -> Result<Vec<PathBuf>, String> {
     ensure_font();
+    let left = if rows.is_empty() { 0 } else { LEFT };
+    let n = rows.len().max(1);
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
     let (gw, gh) = grid.dimensions();
     // PNG: the composed pixels under a title bar, row names on the left.
-    let mut canvas = image::RgbImage::from_pixel(gw + LEFT, gh + TOP, image::Rgb([255, 255, 255]));
-    image::imageops::replace(&mut canvas, grid, LEFT as i64, TOP as i64);
+    let mut canvas = image::RgbImage::from_pixel(gw + left, gh + TOP, image::Rgb([255, 255, 255]));
+    image::imageops::replace(&mut canvas, grid, left as i64, TOP as i64);
     let (cw, chh) = canvas.dimensions();
     let mut buf = canvas.into_raw();
     {
@@ -45,8 +59,9 @@ pub fn recon_grid(
                 (6, 10),
                 ("sans-serif", 18).into_font(),
             ))?;
-            for (i, l) in ROWS.iter().enumerate() {
-                let y = TOP as i32 + (i as i32 * gh as i32) / 3 + gh as i32 / 6 - 7;
+            for (i, l) in rows.iter().enumerate() {
+                let y =
+                    TOP as i32 + (i as i32 * gh as i32) / n as i32 + gh as i32 / (2 * n as i32) - 7;
                 root.draw(&Text::new(
                     l.to_string(),
                     (6, y),
@@ -67,21 +82,21 @@ pub fn recon_grid(
     grid.write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
         .map_err(err(&svg))?;
     let data = base64::engine::general_purpose::STANDARD.encode(&bytes);
-    let (w, h) = (gw + LEFT, gh + TOP);
+    let (w, h) = (gw + left, gh + TOP);
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\n\
          <rect width=\"{w}\" height=\"{h}\" fill=\"white\"/>\n\
          <text x=\"6\" y=\"26\" font-family=\"DejaVu Sans Mono, monospace\" font-size=\"18\">{}</text>\n",
         xml_escape(title)
     );
-    for (i, l) in ROWS.iter().enumerate() {
-        let y = TOP + (i as u32 * gh) / 3 + gh / 6 + 5;
+    for (i, l) in rows.iter().enumerate() {
+        let y = TOP + (i as u32 * gh) / n as u32 + gh / (2 * n as u32) + 5;
         out.push_str(&format!(
             "<text x=\"6\" y=\"{y}\" font-family=\"DejaVu Sans Mono, monospace\" font-size=\"14\">{l}</text>\n"
         ));
     }
     out.push_str(&format!(
-        "<image x=\"{LEFT}\" y=\"{TOP}\" width=\"{gw}\" height=\"{gh}\" style=\"image-rendering:pixelated\" href=\"data:image/png;base64,{data}\"/>\n</svg>\n"
+        "<image x=\"{left}\" y=\"{TOP}\" width=\"{gw}\" height=\"{gh}\" style=\"image-rendering:pixelated\" href=\"data:image/png;base64,{data}\"/>\n</svg>\n"
     ));
     std::fs::write(&svg, out).map_err(err(&svg))?;
     Ok(vec![png, svg])
