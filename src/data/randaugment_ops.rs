@@ -253,6 +253,9 @@ impl Warp {
 #[derive(Debug, Clone)]
 pub struct PreparedOp(Prepared);
 
+// At most four per clip (RandAugment n = 4), made once and read for every frame: the
+// 256-byte table inline spares a pointer chase per pixel.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 enum Prepared {
     Lut([u8; 256]),
