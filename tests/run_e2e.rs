@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common_cli::{ok, svfap};
-use common_runs::{final_checkpoint, only_run, session, wait_for, write_config};
+use common_runs::{demo_data, final_checkpoint, only_run, session, wait_for, write_config};
 use svfap_tui::session::artifacts::{AttnMeta, ReconKind, ReconMeta};
 use svfap_tui::session::{EvalReport, MetricsTail, RunDir, RunState, RunStatus};
 
@@ -286,4 +286,47 @@ fn a_bad_config_is_refused_before_a_run_starts() {
         !s.join("runs").exists() || std::fs::read_dir(s.join("runs")).unwrap().count() == 0,
         "no run folder for a refused config"
     );
+}
+
+/// The README's `svfap-tui demo --headless` takes its session as a path relative to where
+/// it is run (`sessions/demo` by default): fine-tuning from the pre-training run must find
+/// that run wherever its config is written.
+#[test]
+fn the_headless_demo_runs_end_to_end_with_a_session_path_relative_to_the_cwd() {
+    let cwd = session("demo-cwd");
+    let demo = cwd.join("sessions/demo");
+    std::fs::create_dir_all(&demo).unwrap();
+    std::os::unix::fs::symlink(demo_data(), demo.join("data")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_svfap-tui"))
+        .current_dir(&cwd)
+        .args(["demo", "--headless", "--session", "sessions/demo"])
+        .args(["--set", "model.preset=test", "--set", "optim.epochs=1"])
+        .args([
+            "--set",
+            "optim.warmup_epochs=0",
+            "--set",
+            "optim.batch_size=4",
+        ])
+        .args(["--set", "data.stride=2"])
+        .output()
+        .unwrap();
+    let summary = ok(out);
+    let runs: Vec<RunDir> = std::fs::read_dir(demo.join("runs"))
+        .unwrap()
+        .map(|e| RunDir::new(e.unwrap().path()))
+        .collect();
+    assert_eq!(
+        runs.len(),
+        3,
+        "pre-training and two fine-tunings: {summary}"
+    );
+    for run in &runs {
+        let status = RunStatus::read(&run.status_json()).unwrap();
+        assert_eq!(
+            status.state,
+            RunState::Finished,
+            "{}: {status:?}",
+            run.root.display()
+        );
+    }
 }

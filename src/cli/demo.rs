@@ -17,8 +17,8 @@ pub const FINETUNE: &str = svfap_tui::example_configs::BUILT_IN[1].1;
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Run without the workbench (the only mode for now; the workbench offers the demo on
-    /// its Runs view).
+    /// Run without the workbench, one summary line per run (in the workbench the Runs view
+    /// offers the demo: `p` pre-trains, `f` fine-tunes from it).
     #[arg(long)]
     pub headless: bool,
     /// Session folder for the demo's data and runs.
@@ -76,7 +76,10 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             "use `svfap-tui demo --headless`, or open the workbench (`svfap-tui`) and start the demo from its Runs view"
         );
     }
-    let session = &args.session;
+    // Absolute: the fine-tuning config written under `<session>/configs` names the
+    // pre-training run, and a config's relative paths are read from the config's folder.
+    let session = &std::path::absolute(&args.session)
+        .with_context(|| format!("{}: not a usable path", args.session.display()))?;
     ensure_demo_session(session)?;
     let started = std::time::Instant::now();
     let pre = launch(session, "demo-pretrain", PRETRAIN, &args.overrides)?;
