@@ -46,8 +46,10 @@ pub fn raster_figure(
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
     let (gw, gh) = grid.dimensions();
+    // Wide enough for the whole title (18 px DejaVu Sans Mono advances ~11 px a character).
+    let width = (gw + left).max(12 + 11 * title.chars().count() as u32);
     // PNG: the composed pixels under a title bar, row names on the left.
-    let mut canvas = image::RgbImage::from_pixel(gw + left, gh + TOP, image::Rgb([255, 255, 255]));
+    let mut canvas = image::RgbImage::from_pixel(width, gh + TOP, image::Rgb([255, 255, 255]));
     image::imageops::replace(&mut canvas, grid, left as i64, TOP as i64);
     let (cw, chh) = canvas.dimensions();
     let mut buf = canvas.into_raw();
@@ -82,7 +84,7 @@ pub fn raster_figure(
     grid.write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
         .map_err(err(&svg))?;
     let data = base64::engine::general_purpose::STANDARD.encode(&bytes);
-    let (w, h) = (gw + left, gh + TOP);
+    let (w, h) = (width, gh + TOP);
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\n\
          <rect width=\"{w}\" height=\"{h}\" fill=\"white\"/>\n\
@@ -105,6 +107,22 @@ pub fn raster_figure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_title_wider_than_the_picture_widens_the_figure() {
+        let dir = tempfile::tempdir().unwrap();
+        let picture = image::RgbImage::from_pixel(100, 100, image::Rgb([9, 9, 9]));
+        let title = "b0 self · mean of queries · h1 · f1 · colour: blue lowest → red highest";
+        let files = raster_figure(&dir.path().join("t"), title, &picture, &[]).unwrap();
+        let (w, h) = image::image_dimensions(&files[0]).unwrap();
+        assert!(w >= 11 * title.chars().count() as u32, "{w}");
+        assert_eq!(h, 100 + TOP);
+        let svg = std::fs::read_to_string(&files[1]).unwrap();
+        assert!(
+            svg.contains(&format!("width=\"{w}\"")),
+            "the SVG as wide as the PNG"
+        );
+    }
 
     #[test]
     fn the_svg_embeds_one_png_and_stays_small() {
