@@ -328,5 +328,11 @@ fn the_headless_demo_runs_end_to_end_with_a_session_path_relative_to_the_cwd() {
             "{}: {status:?}",
             run.root.display()
         );
+        let log = std::fs::read_to_string(run.log_txt()).unwrap_or_default();
+        assert!(
+            log.contains("step "),
+            "{}: log.txt holds the run's output",
+            run.root.display()
+        );
     }
 }

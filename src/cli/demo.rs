@@ -12,6 +12,8 @@ use svfap_tui::train::launch::{create_run, ensure_session, prepare_config};
 use svfap_tui::train::run_main::run_worker;
 use svfap_tui::train::worker::Outcome;
 
+use super::log_tee::LogTee;
+
 pub const PRETRAIN: &str = svfap_tui::example_configs::BUILT_IN[0].1;
 pub const FINETUNE: &str = svfap_tui::example_configs::BUILT_IN[1].1;
 
@@ -38,7 +40,20 @@ pub fn launch(session: &Path, name: &str, text: &str, overrides: &[String]) -> R
     let config = prepare_config(&path, session, overrides)?;
     let run = create_run(&config, session)?;
     eprintln!("== {name}: {}", run.root.display());
-    if run_worker(&run.root, false, &open_source)? == Outcome::Stopped {
+    // log.txt as `launch` writes it in the foreground; the terminal still sees everything.
+    let tee = LogTee::start(&run.log_txt())
+        .map_err(|e| eprintln!("warning: no log.txt for this run: {e:#}"))
+        .ok();
+    let outcome = run_worker(&run.root, false, &open_source);
+    if let Err(e) = &outcome {
+        // main prints errors after the copy ends: put it in the log here.
+        eprintln!("error: {e:#}");
+    }
+    drop(tee);
+    let outcome = outcome.map_err(|_| {
+        anyhow::anyhow!("{name} failed (see above and {})", run.log_txt().display())
+    })?;
+    if outcome == Outcome::Stopped {
         bail!(
             "{name} was stopped; `svfap-tui resume {}` continues it",
             run.root.display()
