@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::min_max_buckets::min_max_buckets;
 use super::{DynErr, two};
 
 /// Series with at most this many points get a marker at each point.
@@ -25,39 +26,6 @@ pub const PALETTE: [(u8, u8, u8); 8] = [
 
 /// Columns a dense series is reduced to before drawing (about the plot's width in pixels).
 const PLOT_COLUMNS: usize = 900;
-
-/// M4 reduction: per column of the x range, the first, lowest, highest and last point in
-/// x order. The line drawn through them covers the same pixels as the full series.
-fn envelope(points: &[(f64, f64)], x0: f64, x1: f64, columns: usize) -> Vec<(f64, f64)> {
-    if points.len() <= 4 * columns {
-        return points.to_vec();
-    }
-    let column = |x: f64| (((x - x0) / (x1 - x0) * columns as f64) as usize).min(columns - 1);
-    let mut out = Vec::with_capacity(4 * columns);
-    let mut start = 0;
-    while start < points.len() {
-        let c = column(points[start].0);
-        let end = start
-            + points[start..]
-                .iter()
-                .position(|p| column(p.0) != c)
-                .unwrap_or(points.len() - start);
-        let run = &points[start..end];
-        let lowest = (0..run.len()).min_by(|&a, &b| run[a].1.total_cmp(&run[b].1));
-        let highest = (0..run.len()).max_by(|&a, &b| run[a].1.total_cmp(&run[b].1));
-        let mut keep = [Some(0), lowest, highest, Some(run.len() - 1)];
-        keep.sort();
-        let mut last = None;
-        for i in keep.into_iter().flatten() {
-            if last != Some(i) {
-                out.push(run[i]);
-                last = Some(i);
-            }
-        }
-        start = end;
-    }
-    out
-}
 
 /// What a curve figure shows.
 pub struct CurveFigure<'a> {
@@ -188,7 +156,7 @@ pub fn curves(stem: &Path, fig: &CurveFigure) -> Result<Vec<PathBuf>, String> {
                         // Segment by segment: plotters joins a thick polyline with
                         // uncapped inner corners, which on a sharp spike reach far past
                         // the data (below the x axis). Lone segments have no joins.
-                        let line = envelope(&points, x0, x1, PLOT_COLUMNS);
+                        let line = min_max_buckets(&points, 2 * PLOT_COLUMNS);
                         chart.draw_series(
                             line.windows(2)
                                 .map(|w| PathElement::new(vec![w[0], w[1]], c.stroke_width(2))),
@@ -272,33 +240,6 @@ mod tests {
             .flat_map(|y| (0..plot_w).map(move |x| (x, y)))
             .filter(|&(x, y)| img.get_pixel(x, y).0 == [r, g, b])
             .count()
-    }
-
-    #[test]
-    fn the_envelope_keeps_each_columns_first_lowest_highest_and_last_point() {
-        let pts: Vec<(f64, f64)> = (0..100)
-            .map(|i| (i as f64, ((i * 37) % 11) as f64))
-            .collect();
-        assert_eq!(
-            envelope(&pts, 0.0, 100.0, 50),
-            pts,
-            "sparse enough: untouched"
-        );
-        let reduced = envelope(&pts, 0.0, 100.0, 5);
-        assert!(reduced.len() <= 20, "{}", reduced.len());
-        for c in 0..5 {
-            let column: Vec<_> = pts[c * 20..(c + 1) * 20].to_vec();
-            let kept: Vec<_> = reduced
-                .iter()
-                .filter(|p| p.0 >= (c * 20) as f64 && p.0 < ((c + 1) * 20) as f64)
-                .collect();
-            let lo = column.iter().map(|p| p.1).fold(f64::MAX, f64::min);
-            let hi = column.iter().map(|p| p.1).fold(f64::MIN, f64::max);
-            assert_eq!(kept.first().unwrap().0, column[0].0);
-            assert_eq!(kept.last().unwrap().0, column[19].0);
-            assert!(kept.iter().any(|p| p.1 == lo) && kept.iter().any(|p| p.1 == hi));
-            assert!(kept.windows(2).all(|w| w[0].0 < w[1].0), "x order kept");
-        }
     }
 
     #[test]

@@ -5,10 +5,12 @@
 pub mod confusion;
 pub mod contact_sheet;
 pub mod curves;
+pub mod min_max_buckets;
 pub mod raster_figure;
 
 pub use confusion::confusion;
 pub use curves::{CurveFigure, curves};
+pub use min_max_buckets::min_max_buckets;
 pub use raster_figure::{raster_figure, recon_grid};
 
 use std::path::{Path, PathBuf};

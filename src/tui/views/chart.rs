@@ -9,6 +9,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Wrap};
 
+use crate::report::min_max_buckets;
 use crate::tui::draw_helpers::{block, duration, note, num};
 use crate::tui::series::Series;
 use crate::tui::theme::Theme;
@@ -100,36 +101,7 @@ pub fn prepare_on(
         };
         pts.push((scale.x(step, when), y));
     }
-    bucket(&pts, max_points)
-}
-
-/// Keeps the first, min, max and last point of each of `max_points / 2` buckets (in x order).
-pub fn bucket(pts: &[(f64, f64)], max_points: usize) -> Vec<(f64, f64)> {
-    if pts.len() <= max_points || max_points < 4 {
-        return pts.to_vec();
-    }
-    let buckets = max_points / 2;
-    let size = pts.len().div_ceil(buckets);
-    let mut out = Vec::with_capacity(max_points + 2);
-    for chunk in pts.chunks(size) {
-        let (mut lo, mut hi) = (chunk[0], chunk[0]);
-        for &p in chunk {
-            if p.1 < lo.1 {
-                lo = p;
-            }
-            if p.1 > hi.1 {
-                hi = p;
-            }
-        }
-        if lo.0 <= hi.0 {
-            out.push(lo);
-            out.push(hi);
-        } else {
-            out.push(hi);
-            out.push(lo);
-        }
-    }
-    out
+    min_max_buckets(&pts, max_points)
 }
 
 /// One plotted series.
