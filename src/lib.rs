@@ -3,6 +3,7 @@
 pub mod backend;
 pub mod cpu_kernels;
 pub mod data;
+pub mod distributed;
 pub mod example_configs;
 pub mod faces;
 pub mod inference;

@@ -442,7 +442,7 @@ fn trainer<B: AutodiffBackend, M: AutodiffModule<B> + Sync>(
     };
     Trainer::new(
         model,
-        vec![device.clone()],
+        device.clone(),
         AdamW::new(0.9, 0.999, 1e-8),
         schedule,
         rules,

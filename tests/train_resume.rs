@@ -44,7 +44,7 @@ fn trainer(model: SvfapPretrainer<CpuTrain>, step: u64) -> PreTrainer {
     };
     Trainer::new(
         model,
-        vec![Default::default()],
+        Default::default(),
         AdamW::new(0.9, 0.95, 1e-8),
         schedule,
         rules,
@@ -72,8 +72,7 @@ fn run_steps(t: &mut PreTrainer, until: u64) -> Vec<f64> {
     let mut losses = vec![];
     while t.step < until {
         let (video, masks) = batch(t.step);
-        let stats = t.step(2, |m, shard| {
-            let i = shard.micro;
+        let stats = t.step(2, |m, i| {
             let half = video.clone().narrow(0, i, 1);
             m.loss(half, &masks[i..i + 1]).loss
         });
@@ -146,7 +145,7 @@ fn resuming_from_a_checkpoint_is_bit_for_bit() {
         position: 3,
         seed: 3,
         skipped_samples: 0,
-        loss_scale: None,
+        ..TrainingState::fresh(3)
     };
     let model = first.model().clone();
     write_checkpoint(

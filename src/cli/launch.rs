@@ -7,6 +7,7 @@ use anyhow::Result;
 use clap::Args;
 use svfap_tui::train::data_adapter::open_source;
 use svfap_tui::train::launch::{create_run, ensure_session, prepare_config, spawn_worker};
+use svfap_tui::train::run_main::run_processes;
 use svfap_tui::train::run_main::run_worker;
 
 use super::log_tee::LogTee;
@@ -32,7 +33,7 @@ pub fn run(args: &LaunchArgs) -> Result<()> {
     let config = prepare_config(&args.config, &args.session, &args.overrides)?;
     let run = create_run(&config, &args.session)?;
     if args.detach {
-        let pid = spawn_worker(&run, false)?;
+        let pid = spawn_worker(&run, false, config.devices.len())?;
         println!("{}", run.root.display());
         eprintln!(
             "started run {} (pid {pid}); log: {}",
@@ -50,13 +51,15 @@ pub fn run(args: &LaunchArgs) -> Result<()> {
             None
         }
     };
-    let result = run_worker(&run.root, false, &open_source);
+    let result = if config.devices.len() > 1 {
+        run_processes(&run, false, config.devices.len())
+    } else {
+        run_worker(&run.root, false, &open_source).map(drop)
+    };
     if let Err(e) = &result {
         // main prints the error after the copy ends: put it in the log here.
         eprintln!("error: {e:#}");
     }
     drop(tee);
-    result
-        .map(drop)
-        .map_err(|_| anyhow::anyhow!("the run failed (see above and {})", run.log_txt().display()))
+    result.map_err(|_| anyhow::anyhow!("the run failed (see above and {})", run.log_txt().display()))
 }

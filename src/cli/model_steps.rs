@@ -227,7 +227,7 @@ fn trainer<B: AutodiffBackend, M: AutodiffModule<B> + Sync>(
     loss_scale: Option<LossScale>,
 ) -> Trainer<B, M> {
     let optim = AdamW::new(beta1, beta2, 1e-8);
-    let mut trainer = Trainer::new(model, vec![device.clone()], optim, schedule, rules, 0);
+    let mut trainer = Trainer::new(model, device.clone(), optim, schedule, rules, 0);
     trainer.loss_scale = loss_scale;
     trainer
 }

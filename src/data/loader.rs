@@ -24,6 +24,7 @@ use super::error::DataError;
 use super::manifest::{Label, ManifestEntry};
 use super::thread_clock::thread_cpu_seconds;
 use super::view::{LoadedClips, ViewConfig, load_clips};
+use crate::distributed::DataShard;
 use crate::model::TubeMask;
 
 /// Where a run is in its data: enough to continue the exact same sequence after a restart.
@@ -247,6 +248,15 @@ impl Loader {
         self.stats.lock().unwrap().clone()
     }
 
+    /// This rank's batches per epoch (whole steps of `shard`), assuming no sample is skipped.
+    pub fn share_batches_per_epoch(&self, shard: DataShard) -> usize {
+        if shard.world == 1 {
+            return self.batches_per_epoch();
+        }
+        let clips = self.items.len() * self.view.clips_per_video();
+        shard.steps_per_epoch(clips, self.cfg.batch_size.max(1)) * shard.accumulation
+    }
+
     /// Batches per epoch, assuming no sample is skipped.
     pub fn batches_per_epoch(&self) -> usize {
         let clips = self.items.len() * self.view.clips_per_video();
@@ -268,14 +278,24 @@ impl Loader {
 
     /// Iterates the batches of `order.epoch` from `order.position` on.
     pub fn epoch(&self, order: DataOrder) -> EpochIter {
-        let perm = Arc::new(self.epoch_order(order.seed, order.epoch));
+        self.epoch_share(order, DataShard::whole(1))
+    }
+
+    /// Iterates this rank's share of `order.epoch` (`DataShard::positions` of the epoch's
+    /// order), from index `order.position` of that share on. Each sample is seeded by its
+    /// position in the whole epoch, so it is augmented alike whatever the world size.
+    pub fn epoch_share(&self, order: DataOrder, shard: DataShard) -> EpochIter {
+        let whole = self.epoch_order(order.seed, order.epoch);
+        let positions = shard.positions(whole.len(), self.cfg.batch_size.max(1));
+        let seeds = Arc::new(positions.clone());
+        let perm = Arc::new(positions.iter().map(|&p| whole[p]).collect::<Vec<_>>());
         let in_flight =
             (self.cfg.prefetch_batches.max(1) * self.cfg.batch_size).max(self.cfg.workers);
         let (credit_tx, credit_rx) = bounded::<()>(in_flight);
         for _ in 0..in_flight {
             credit_tx.send(()).unwrap();
         }
-        let (job_tx, job_rx) = bounded::<(usize, usize)>(self.cfg.workers.max(1));
+        let (job_tx, job_rx) = bounded::<(usize, usize, usize)>(self.cfg.workers.max(1));
         let (res_tx, res_rx) = unbounded::<WorkResult>();
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
@@ -288,7 +308,7 @@ impl Loader {
                     if stop.load(Ordering::Relaxed) || credit_rx.recv().is_err() {
                         return;
                     }
-                    if job_tx.send((pos, perm[pos])).is_err() {
+                    if job_tx.send((pos, seeds[pos], perm[pos])).is_err() {
                         return;
                     }
                 }
@@ -304,11 +324,12 @@ impl Loader {
             let mask = self.cfg.mask;
             let (seed, epoch) = (order.seed, order.epoch);
             threads.push(std::thread::spawn(move || {
-                while let Ok((pos, video)) = job_rx.recv() {
+                while let Ok((pos, seed_pos, video)) = job_rx.recv() {
                     if stop.load(Ordering::Relaxed) {
                         return;
                     }
-                    let mut rng = StdRng::seed_from_u64(derive_seed(seed, epoch, pos as u64, 2));
+                    let mut rng =
+                        StdRng::seed_from_u64(derive_seed(seed, epoch, seed_pos as u64, 2));
                     let result = load_clips(&items[video].0, &view, threads_per, &mut rng);
                     let masks = mask.map(|m| {
                         let side = view.size / m.patch.max(1);

@@ -25,7 +25,8 @@ pub struct MetricRecord {
 /// Appends records as whole lines (one `write` per line, flushed), so a reader sees either
 /// the line or nothing (or a torn tail it skips until complete).
 pub struct MetricsWriter {
-    file: File,
+    /// None: records are dropped (a run's ranks other than 0, which write nothing).
+    file: Option<File>,
     path: PathBuf,
 }
 
@@ -79,19 +80,30 @@ impl MetricsWriter {
             .map_err(SessionError::io(path))?;
         Ok((
             Self {
-                file,
+                file: Some(file),
                 path: path.to_path_buf(),
             },
             repair,
         ))
     }
 
+    /// A writer that keeps nothing (the metrics of a run are rank 0's to write).
+    pub fn discard(path: &Path) -> Self {
+        Self {
+            file: None,
+            path: path.to_path_buf(),
+        }
+    }
+
     pub fn append(&mut self, record: &MetricRecord) -> Result<(), SessionError> {
+        let Some(file) = &mut self.file else {
+            return Ok(());
+        };
         let mut line =
             serde_json::to_string(record).map_err(|e| SessionError::parse(&self.path, e))?;
         line.push('\n');
         super::fault::check(&self.path)
-            .and_then(|()| self.file.write_all(line.as_bytes()))
+            .and_then(|()| file.write_all(line.as_bytes()))
             .map_err(SessionError::io(&self.path))
     }
 

@@ -46,7 +46,7 @@ pub use launcher::Launcher;
 pub use layout::{CvDir, RunDir, SessionDir};
 pub use metrics::{MetricRecord, MetricsTail, MetricsWriter, ResumePoint};
 pub use run_lock::{LockHolder, RunLock};
-pub use status::{RunState, RunStatus};
+pub use status::{RankStatus, RunState, RunStatus};
 
 /// The contract version written into every top-level file.
 pub const FORMAT: u32 = 1;

@@ -59,6 +59,36 @@ pub struct RunStatus {
     /// run's first step); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity: Option<String>,
+    /// Processes of the run (an MPI job's ranks; 1 for one process).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub world_size: u64,
+    /// Each rank's heartbeat (several processes only), by rank; `throughput` above is the
+    /// whole job's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranks: Vec<RankStatus>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(v: &u64) -> bool {
+    *v == 1
+}
+
+/// One rank of a run of several processes, as its own heartbeat last said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct RankStatus {
+    pub rank: u64,
+    pub host: String,
+    pub pid: u32,
+    /// Steps this rank finished.
+    pub step: u64,
+    /// Clips per second through this rank.
+    pub throughput: f64,
+    /// RFC 3339; this rank's heartbeat.
+    pub updated: Option<String>,
 }
 
 impl Default for RunStatus {
@@ -78,6 +108,8 @@ impl Default for RunStatus {
             eta_seconds: None,
             last_error: None,
             activity: None,
+            world_size: 1,
+            ranks: Vec::new(),
         }
     }
 }

@@ -32,6 +32,51 @@ pub struct TrainingState {
     /// as the uninterrupted one would.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss_scale: Option<LossScale>,
+    /// Processes the run had when this was written (1 when absent: older runs had one).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub world_size: u64,
+    /// Micro-batches per rank per step in effect (a run resumed on another world size
+    /// changes it to keep the effective batch); 0 when absent: the config's.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub accumulation: u64,
+    /// Each rank's index into its share of the epoch (`DataShard::positions`), several
+    /// processes only; `position` is rank 0's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rank_positions: Vec<u64>,
+    /// Steps done in `epoch`: where ranks of another world size continue it.
+    #[serde(default)]
+    pub epoch_steps: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(v: &u64) -> bool {
+    *v == 1
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+impl TrainingState {
+    /// The start of a run.
+    pub fn fresh(seed: u64) -> Self {
+        Self {
+            format: 1,
+            step: 0,
+            epoch: 0,
+            position: 0,
+            seed,
+            skipped_samples: 0,
+            loss_scale: None,
+            world_size: 1,
+            accumulation: 0,
+            rank_positions: Vec::new(),
+            epoch_steps: 0,
+        }
+    }
 }
 
 pub fn checkpoint_stem(step: u64) -> String {
@@ -305,8 +350,7 @@ mod tests {
             epoch: 1,
             position: 3,
             seed: 7,
-            skipped_samples: 0,
-            loss_scale: None,
+            ..TrainingState::fresh(7)
         }
     }
 

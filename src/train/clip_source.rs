@@ -5,6 +5,7 @@
 use anyhow::Result;
 
 pub use crate::data::manifest::Label;
+use crate::distributed::DataShard;
 use crate::data::registry::Task;
 
 /// What the model predicts for a run's data: the task and the name of each output (classes
@@ -40,9 +41,12 @@ pub struct TestVideo {
 pub trait ClipSource {
     /// Clip shape [3, T, H, W].
     fn clip_shape(&self) -> [usize; 4];
-    /// Training batches per epoch (incomplete last batch dropped).
+    /// Training batches per epoch of this rank's share (incomplete last batch dropped).
     fn batches_per_epoch(&self) -> usize;
-    /// Batches of `epoch` from video `position` on; the order depends only on (seed, epoch).
+    /// Reads only this rank's share of each training epoch from now on.
+    fn set_shard(&mut self, shard: DataShard);
+    /// Batches of `epoch` from index `position` of this rank's share on; the order depends
+    /// only on (seed, epoch) and the share.
     fn epoch_batches(
         &mut self,
         epoch: u64,

@@ -14,6 +14,7 @@ use crate::data::loader::{DataOrder, Loader, LoaderConfig};
 use crate::data::manifest::{LabelKind, Manifest, PathMapping};
 use crate::data::registry::{Task, dataset};
 use crate::data::view::{ViewConfig, ViewKind, load_clips};
+use crate::distributed::DataShard;
 
 pub struct LoaderSource {
     seed: u64,
@@ -25,6 +26,8 @@ pub struct LoaderSource {
     test_view: ViewConfig,
     /// The loader's skip count already reported.
     reported_skips: usize,
+    /// This rank's share of the training data.
+    shard: DataShard,
 }
 
 fn view(kind: ViewKind, config: &RunConfig) -> ViewConfig {
@@ -169,6 +172,7 @@ pub fn open_source(config: &RunConfig) -> Result<(Box<dyn ClipSource>, LabelSpac
         held_out_entries,
         test_view,
         reported_skips: 0,
+        shard: DataShard::whole(config.optim.accumulation),
     };
     Ok((Box::new(source), labels))
 }
@@ -184,7 +188,13 @@ impl ClipSource for LoaderSource {
     }
 
     fn batches_per_epoch(&self) -> usize {
-        self.train.as_ref().map_or(0, |l| l.batches_per_epoch())
+        self.train
+            .as_ref()
+            .map_or(0, |l| l.share_batches_per_epoch(self.shard))
+    }
+
+    fn set_shard(&mut self, shard: DataShard) {
+        self.shard = shard;
     }
 
     fn epoch_batches(
@@ -201,7 +211,7 @@ impl ClipSource for LoaderSource {
             position: position as usize,
         };
         let reported = &mut self.reported_skips;
-        Box::new(loader.epoch(order).map(move |batch| {
+        Box::new(loader.epoch_share(order, self.shard).map(move |batch| {
             let skipped_now = loader.stats().videos_skipped;
             let skipped = skipped_now.saturating_sub(*reported) as u64;
             *reported = skipped_now;

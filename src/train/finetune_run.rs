@@ -16,9 +16,11 @@ use super::clip_source::{ClipBatch, ClipSource};
 use super::eval_report::EvalScope;
 use super::evaluation::evaluate;
 use super::regression_loss::{mse_loss, value_targets};
+use super::run_config::RunConfig;
 use super::trainer::{StepStats, Trainer};
 use super::worker::{
-    LoopHooks, Outcome, RunContext, optimisation_loop, resume_or_start, seed_devices, stream_seed,
+    LoopHooks, Outcome, RunContext, optimisation_loop, resume_or_start, seed_micro_batch,
+    stream_seed,
 };
 use crate::data::registry::Task;
 use crate::model::checkpoint::{
@@ -31,14 +33,14 @@ use crate::model::{ClassifierConfig, SvfapClassifier};
 
 /// The model to start from: the run's latest checkpoint, else `model.init`, else scratch.
 fn initial_model<B: Backend>(
-    ctx: &RunContext,
+    config: &RunConfig,
     cfg: &ClassifierConfig,
     device: &B::Device,
 ) -> Result<SvfapClassifier<B>> {
-    let mut model = SvfapClassifier::new(cfg, ctx.config.seed, device);
-    let init = &ctx.config.model.init;
+    let mut model = SvfapClassifier::new(cfg, config.seed, device);
+    let init = &config.model.init;
     if init.is_empty() {
-        super::say!("initialised from scratch (seed {})", ctx.config.seed);
+        super::say!("initialised from scratch (seed {})", config.seed);
         return Ok(model);
     }
     let ckpt = read_checkpoint(std::path::Path::new(init)).with_context(|| "model.init")?;
@@ -59,18 +61,18 @@ fn initial_model<B: Backend>(
 pub fn finetune<B: AutodiffBackend>(
     ctx: &mut RunContext,
     source: &mut dyn ClipSource,
-    devices: &[B::Device],
+    device: &B::Device,
 ) -> Result<Outcome> {
-    let device = &devices[0];
     let cfg = ctx.config.classifier_config(ctx.labels.names.len());
     let o = ctx.config.optim.clone();
     let seed = ctx.config.seed;
+    let config = ctx.config.clone();
     let (mut trainer, mut state) = resume_or_start::<B, _>(
         ctx,
-        &*source,
-        devices,
+        source,
+        device,
         |path| Ok(load_classifier::<B>(&cfg, &read_checkpoint(path)?, device)?),
-        || initial_model::<B>(ctx, &cfg, device),
+        || initial_model::<B>(&config, &cfg, device),
         (o.layer_decay < 1.0).then_some(o.layer_decay),
         cfg.encoder.num_blocks(),
     )?;
@@ -82,6 +84,7 @@ pub fn finetune<B: AutodiffBackend>(
                       batches: &[ClipBatch]|
      -> Result<StepStats> {
         let step = trainer.step;
+        let world = trainer.world();
         let inputs = batches
             .iter()
             .enumerate()
@@ -99,7 +102,8 @@ pub fn finetune<B: AutodiffBackend>(
                             .with_context(|| format!("label {l:?} is not a class"))
                     })
                     .collect::<Result<Vec<usize>>>()?;
-                let mut rng = StdRng::seed_from_u64(stream_seed(seed, step, i as u64 + 1));
+                let micro = world.global_micro(i) as u64;
+                let mut rng = StdRng::seed_from_u64(stream_seed(seed, step, micro + 1));
                 let mix = draw_mix(o.mixup, o.cutmix, h, w, &mut rng);
                 let (video, lambda) = mix_clips(video, mix);
                 let targets =
@@ -107,11 +111,12 @@ pub fn finetune<B: AutodiffBackend>(
                 Ok((video, targets))
             })
             .collect::<Result<Vec<_>>>()?;
-        seed_devices::<B>(devices, seed, step);
-        Ok(trainer.step(inputs.len(), |m, shard| {
-            let (video, targets) = &inputs[shard.micro];
-            let outputs = m.forward(shard.rows(video)).logits;
-            let targets = shard.rows(targets);
+        let global: Vec<usize> = (0..inputs.len()).map(|i| world.global_micro(i)).collect();
+        Ok(trainer.step(inputs.len(), |m, micro| {
+            let (video, targets) = &inputs[micro];
+            seed_micro_batch::<B>(device, seed, step, global[micro]);
+            let outputs = m.forward(video.clone()).logits;
+            let targets = targets.clone();
             match task {
                 Task::Classification => soft_cross_entropy(outputs, targets),
                 Task::Regression => mse_loss(outputs, targets),

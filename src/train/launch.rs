@@ -181,19 +181,61 @@ pub fn create_run(config: &RunConfig, session: &Path) -> Result<RunDir> {
     Ok(run)
 }
 
-/// Starts `svfap-tui run <run-dir>` in its own session with output to `log.txt`; returns its pid.
-pub fn spawn_worker(run: &RunDir, resume: bool) -> Result<u32> {
-    use std::os::unix::process::CommandExt;
+/// How many processes a run folder's worker starts as: one per listed device.
+pub fn processes_of(run: &RunDir) -> Result<usize> {
+    Ok(RunConfig::load(&run.run_toml(), &[])?.devices.len())
+}
+
+/// The command that runs `svfap-tui run|resume <run-dir>` as `processes` processes: the
+/// worker itself for one, else under Open MPI's `mpirun` (one rank per device, not pinned to
+/// a core so each rank's threads can spread; as root, with Open MPI's consent variables).
+pub fn worker_command(run: &RunDir, resume: bool, processes: usize) -> Result<Command> {
     let exe = std::env::current_exe().context("cannot find the svfap-tui executable")?;
+    let verb = if resume { "resume" } else { "run" };
+    if processes <= 1 {
+        let mut cmd = Command::new(exe);
+        cmd.arg(verb).arg(&run.root);
+        return Ok(cmd);
+    }
+    if !cfg!(feature = "mpi") {
+        bail!(
+            "{}: {processes} processes need MPI, and this svfap-tui was built without it (cargo feature `mpi`)",
+            run.root.display()
+        );
+    }
+    let mpirun = find_on_path("mpirun").with_context(|| {
+        format!("{processes} processes are started with mpirun, which is not on PATH (Debian and Ubuntu: apt install openmpi-bin)")
+    })?;
+    let mut cmd = Command::new(mpirun);
+    cmd.args(["-np", &processes.to_string(), "--oversubscribe", "--bind-to", "none"])
+        .arg(exe)
+        .arg(verb)
+        .arg(&run.root);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        cmd.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+            .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+    }
+    Ok(cmd)
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+/// Starts the run's worker (`processes` of them under mpirun when several) in its own
+/// session with output to `log.txt`; returns the pid of what it started.
+pub fn spawn_worker(run: &RunDir, resume: bool, processes: usize) -> Result<u32> {
+    use std::os::unix::process::CommandExt;
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(run.log_txt())
         .with_context(|| format!("{}: cannot open", run.log_txt().display()))?;
-    let mut cmd = Command::new(exe);
-    cmd.arg(if resume { "resume" } else { "run" })
-        .arg(&run.root)
-        .stdin(Stdio::null())
+    let mut cmd = worker_command(run, resume, processes)?;
+    cmd.stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
     // SAFETY: setsid is async-signal-safe and touches no memory of the parent.

@@ -28,7 +28,6 @@ pub mod config_locations;
 pub mod crash_point;
 pub mod cross_validation;
 pub mod data_adapter;
-pub mod data_parallel;
 pub mod eta_clock;
 pub mod eval_report;
 pub mod evaluation;

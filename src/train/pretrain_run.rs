@@ -13,7 +13,8 @@ use super::clip_source::{ClipBatch, ClipSource};
 use super::recon_artifacts::write_reconstructions;
 use super::trainer::{StepStats, Trainer};
 use super::worker::{
-    LoopHooks, Outcome, RunContext, optimisation_loop, resume_or_start, seed_devices, stream_seed,
+    LoopHooks, Outcome, RunContext, optimisation_loop, resume_or_start, seed_micro_batch,
+    stream_seed,
 };
 use crate::model::checkpoint::{load_pretrainer, read_checkpoint};
 use crate::model::checkpoint_save::save_pretrainer;
@@ -22,15 +23,14 @@ use crate::model::{SvfapPretrainer, TubeMask};
 pub fn pretrain<B: AutodiffBackend>(
     ctx: &mut RunContext,
     source: &mut dyn ClipSource,
-    devices: &[B::Device],
+    device: &B::Device,
 ) -> Result<Outcome> {
-    let device = &devices[0];
     let cfg = ctx.config.pretrainer_config();
     let seed = ctx.config.seed;
     let (mut trainer, mut state) = resume_or_start::<B, _>(
         ctx,
-        &*source,
-        devices,
+        source,
+        device,
         |path| Ok(load_pretrainer::<B>(&cfg, &read_checkpoint(path)?, device)?),
         || Ok(SvfapPretrainer::new(&cfg, seed, device)),
         None,
@@ -42,22 +42,26 @@ pub fn pretrain<B: AutodiffBackend>(
                       batches: &[ClipBatch]|
      -> Result<StepStats> {
         let step = trainer.step;
+        let world = trainer.world();
         let inputs: Vec<(Tensor<B, 5>, Vec<TubeMask>)> = batches
             .iter()
             .enumerate()
             .map(|(i, b)| {
-                // Masks depend only on (seed, step, micro-batch): a resumed run draws the same.
-                let mut rng = StdRng::seed_from_u64(stream_seed(seed, step, i as u64 + 1));
+                // Masks depend only on (seed, step, micro-batch of the whole step): a resumed
+                // run draws the same, and so does a run on another number of processes.
+                let micro = world.global_micro(i) as u64;
+                let mut rng = StdRng::seed_from_u64(stream_seed(seed, step, micro + 1));
                 let masks = (0..b.size)
                     .map(|_| TubeMask::random(spatial, masked, &mut rng))
                     .collect();
                 (ctx.video::<B>(&b.clips, b.size, device), masks)
             })
             .collect();
-        seed_devices::<B>(devices, seed, step);
-        Ok(trainer.step(inputs.len(), |m, shard| {
-            let (video, masks) = &inputs[shard.micro];
-            m.loss(shard.rows(video), shard.items(masks)).loss
+        let global: Vec<usize> = (0..inputs.len()).map(|i| world.global_micro(i)).collect();
+        Ok(trainer.step(inputs.len(), |m, micro| {
+            let (video, masks) = &inputs[micro];
+            seed_micro_batch::<B>(device, seed, step, global[micro]);
+            m.loss(video.clone(), masks).loss
         })?)
     };
     let save =

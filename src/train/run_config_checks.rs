@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::run_config::{BackendChoice, FORMAT, RunConfig, RunConfigError, RunKind};
+use super::run_config::{FORMAT, RunConfig, RunConfigError, RunKind};
 use crate::data::registry::{Task, dataset};
 use crate::model::HeadActivation;
 use crate::model::preset;
@@ -237,32 +237,17 @@ impl RunConfig {
         if distinct.len() < self.devices.len() {
             return Err(invalid("devices", "names a GPU twice".into()));
         }
-        if self.backend == BackendChoice::Cpu && self.devices.len() > 1 {
+        if self.devices.len() > 1 && !cfg!(feature = "mpi") {
             return Err(invalid(
                 "devices",
-                "data parallelism over several devices needs backend = \"cuda\"".into(),
-            ));
-        }
-        if self.backend == BackendChoice::Wgpu && self.devices.len() > 1 {
-            return Err(invalid(
-                "devices",
-                "data parallelism needs backend = \"cuda\" (burn-wgpu 0.21 cannot copy tensors \
-                 between devices)"
-                    .into(),
+                format!(
+                    "lists {} devices: several devices run one process each under MPI, and this svfap-tui was built without MPI (cargo feature `mpi`)",
+                    self.devices.len()
+                ),
             ));
         }
         if let Some(reason) = self.precision().unsupported_on(self.backend) {
             return Err(invalid("optim.precision", reason));
-        }
-        if self.devices.len() > 1 && !o.batch_size.is_multiple_of(self.devices.len()) {
-            return Err(invalid(
-                "optim.batch_size",
-                format!(
-                    "{} is not divisible across {} devices",
-                    o.batch_size,
-                    self.devices.len()
-                ),
-            ));
         }
         if o.warmup_epochs > o.epochs {
             return Err(invalid(

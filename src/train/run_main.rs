@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::backend::AutodiffBackend;
@@ -12,8 +13,10 @@ use burn::tensor::backend::AutodiffBackend;
 use super::clip_source::{ClipSource, LabelSpace};
 use super::finetune_run::{evaluate_only, finetune};
 use super::pretrain_run::pretrain;
-use super::run_config::{RunConfig, RunKind};
+use super::run_config::{BackendChoice, RunConfig, RunKind};
 use super::worker::{HEARTBEAT, Heartbeat, Outcome, RunContext};
+use crate::distributed::World;
+use crate::distributed::rank_heartbeat::{RankHeartbeat, describe_lost, read_ranks};
 use crate::model::precision::autocast;
 use crate::session::{
     MetricsWriter, ResumePoint, RunDir, RunLock, RunState, RunStatus, overwrite_in_place,
@@ -30,6 +33,10 @@ pub type OpenSource<'a> = &'a dyn Fn(&RunConfig) -> Result<(Box<dyn ClipSource>,
 /// this one), and records how it ended in `status.json` whatever happened: an error, a
 /// panic, or a full disk (the first I/O error is the one reported; a small reserve file is
 /// given back to make room for that last write).
+///
+/// Started by an MPI launcher, the worker is one rank of the job (`distributed`): rank 0
+/// holds the lock and writes the run folder, the others train their share and write only
+/// their heartbeat; a rank that fails ends the whole job (`MPI_Abort`), so none waits.
 pub fn run_worker(
     dir: &Path,
     require_checkpoint: bool,
@@ -39,8 +46,30 @@ pub fn run_worker(
     if !run.run_toml().is_file() {
         bail!("{}: no run.toml (not a run folder)", dir.display());
     }
-    let _lock = RunLock::acquire(&run)?;
     let config = RunConfig::load(&run.run_toml(), &[])?;
+    let world = Arc::new(World::join(Duration::from_secs(config.collective_timeout))?);
+    if world.is_root() {
+        run_as(&run, require_checkpoint, open_source, config, world)
+    } else {
+        // Rank 0 speaks for the job; the others' output would only repeat it.
+        quiet_stdout();
+        let result = run_as(&run, require_checkpoint, open_source, config, world.clone());
+        if let Err(e) = &result {
+            super::say_err!("rank {} of {}: {e:#}", world.rank, world.size);
+        }
+        result
+    }
+}
+
+fn run_as(
+    run: &RunDir,
+    require_checkpoint: bool,
+    open_source: OpenSource,
+    config: RunConfig,
+    world: Arc<World>,
+) -> Result<Outcome> {
+    let root = world.is_root();
+    let _lock = root.then(|| RunLock::acquire(run)).transpose()?;
     let latest = super::checkpoint_state::read_latest(&run.checkpoints())?;
     if require_checkpoint && latest.is_none() {
         bail!(
@@ -66,23 +95,42 @@ pub fn run_worker(
         pid: Some(std::process::id()),
         host: crate::session::launcher::hostname(),
         last_error: None,
+        world_size: world.size as u64,
+        ranks: Vec::new(),
         ..previous
     }));
-    let reserve = Reserve::create(&run);
     let background_error = Arc::new(Mutex::new(None));
-    let heartbeat = Heartbeat::start(
-        status.clone(),
-        run.status_json(),
-        HEARTBEAT,
-        background_error.clone(),
-    );
+    // Only rank 0 writes status.json (and keeps the reserve that lets it on a full disk).
+    let reserve = root.then(|| Reserve::create(run));
+    let heartbeat = root.then(|| {
+        Heartbeat::start(
+            status.clone(),
+            run.status_json(),
+            HEARTBEAT,
+            background_error.clone(),
+        )
+    });
+    let rank_heartbeat = (world.size > 1).then(|| {
+        RankHeartbeat::start(&run.root, world.rank, world.size, status.clone(), HEARTBEAT)
+    });
+    if world.size > 1 {
+        watch_for_lost_ranks(run, &world, &status)?;
+    }
     capture_panic_messages();
     let work = || -> Result<Outcome> {
-        reserve.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let (metrics, repair) = MetricsWriter::open_for_resume(&run.metrics_jsonl(), resume_from)?;
-        if let Some(line) = repair.describe(&run.metrics_jsonl()) {
-            super::say_err!("{line}");
+        if let Some(Err(e)) = &reserve {
+            bail!("{e}");
         }
+        let metrics = if root {
+            let (metrics, repair) =
+                MetricsWriter::open_for_resume(&run.metrics_jsonl(), resume_from)?;
+            if let Some(line) = repair.describe(&run.metrics_jsonl()) {
+                super::say_err!("{line}");
+            }
+            metrics
+        } else {
+            MetricsWriter::discard(&run.metrics_jsonl())
+        };
         let (mut source, labels) = open_source(&config)?;
         let mut ctx = RunContext {
             clip_shape: source.clip_shape(),
@@ -92,13 +140,24 @@ pub fn run_worker(
             stop: stop.clone(),
             status: status.clone(),
             metrics,
+            world: world.clone(),
             background_error: background_error.clone(),
         };
         dispatch(&mut ctx, source.as_mut())
     };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
         .unwrap_or_else(|payload| Err(anyhow::anyhow!("{}", panic_message(payload.as_ref()))));
+    drop(rank_heartbeat);
     drop(heartbeat);
+    if !root {
+        if let Err(e) = &result {
+            // Rank 0 and the others wait in a collective for this rank: end the job.
+            super::say_err!("rank {} of {}: {e:#}; ending the job", world.rank, world.size);
+            world.abort(1);
+        }
+        world.barrier("the end of the run", None);
+        return result;
+    }
     let (state, error) = match &result {
         Ok(Outcome::Finished) => (RunState::Finished, None),
         Ok(Outcome::Stopped) => (RunState::Stopped, None),
@@ -109,8 +168,15 @@ pub fn run_worker(
         s.state = state;
         s.last_error = error;
         s.touch();
-        record_final_status(&s, &run, reserve.ok())
+        record_final_status(&s, run, reserve.and_then(Result::ok))
     };
+    if world.size > 1 {
+        if result.is_err() {
+            super::say_err!("rank 0 failed; ending the job");
+            world.abort(1);
+        }
+        world.barrier("the end of the run", None);
+    }
     match result {
         Ok(outcome) => {
             recorded?;
@@ -124,6 +190,90 @@ pub fn run_worker(
             Err(e)
         }
     }
+}
+
+/// Runs the run as `processes` processes under mpirun in the foreground (output to this
+/// process's), and waits for them.
+pub fn run_processes(run: &RunDir, resume: bool, processes: usize) -> Result<()> {
+    let mut cmd = super::launch::worker_command(run, resume, processes)?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start mpirun for {}", run.root.display()))?;
+    if !status.success() {
+        bail!(
+            "{} processes of run {} ended with {status}",
+            processes,
+            run.id()
+        );
+    }
+    Ok(())
+}
+
+/// Sends this process's standard output to /dev/null (ranks other than 0).
+fn quiet_stdout() {
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        use std::os::fd::AsRawFd;
+        // SAFETY: dup2 onto stdout of a descriptor we own; nothing else holds fd 1's state.
+        unsafe { libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO) };
+    }
+}
+
+/// With several ranks: on a collective's timeout, and when mpirun tears the job down
+/// (SIGTERM after a rank died), the failure goes to `status.json` with the lost rank named
+/// (from the ranks' heartbeats) before the process ends. Rank 0 records it; another rank
+/// does only when rank 0 is the one lost.
+fn watch_for_lost_ranks(
+    run: &RunDir,
+    world: &Arc<World>,
+    status: &Arc<Mutex<RunStatus>>,
+) -> Result<()> {
+    let (run, status, rank, size) = (run.clone(), status.clone(), world.rank, world.size);
+    // `what` happened; `exited_only`: name only ranks gone from this host (a SIGTERM is also
+    // how the workbench asks rank 0 to stop, which is no failure).
+    let record = move |what: &str, exited_only: bool| {
+        let host = crate::session::launcher::hostname();
+        let silent_after = (3 * HEARTBEAT).as_secs_f64();
+        let ranks = read_ranks(&run.root, size);
+        let lost = describe_lost(&ranks, size, &host, crate::session::now_unix(), silent_after);
+        let lost = lost.filter(|l| !exited_only || l.contains(" exited ("));
+        if exited_only && lost.is_none() {
+            return;
+        }
+        let rank0_lost = lost.as_deref().is_some_and(|l| l.contains("rank 0 ("));
+        if rank != 0 && !rank0_lost {
+            return;
+        }
+        let message = match &lost {
+            Some(lost) => format!("{what}: {lost}"),
+            None => what.to_string(),
+        };
+        super::say_err!("{message}");
+        let write = |s: &mut RunStatus| {
+            s.state = RunState::Failed;
+            s.last_error = Some(message.clone());
+            s.touch();
+            s.write_atomic(&run.status_json()).ok();
+        };
+        if rank == 0 {
+            write(&mut status.lock().unwrap_or_else(|p| p.into_inner()));
+        } else if let Ok(mut s) = RunStatus::read(&run.status_json()) {
+            write(&mut s);
+        }
+    };
+    let record = Arc::new(record);
+    let on_timeout = record.clone();
+    world.set_timeout_hook(Box::new(move |what| on_timeout(what, false)));
+    // mpirun ends the other ranks with SIGTERM (then SIGKILL about a second later) when one
+    // dies: look for a rank that is gone, and record it while there is time.
+    let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM])
+        .context("cannot install signal handlers")?;
+    std::thread::spawn(move || {
+        for _ in signals.forever() {
+            std::thread::sleep(Duration::from_millis(200));
+            record("the job was ended by mpirun after a rank was lost", true);
+        }
+    });
+    Ok(())
 }
 
 /// Writes the final status; on a full disk gives back the reserve and tries again, then
@@ -204,17 +354,29 @@ fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "(no message)".into())
 }
 
-/// Runs the config's kind on its backend, with its precision on this thread.
+/// Runs the config's kind on its backend, with its precision on this thread, on this rank's
+/// device (`devices[local rank]`; every CPU rank runs on the CPU).
 fn dispatch(ctx: &mut RunContext, source: &mut dyn ClipSource) -> Result<Outcome> {
     let _autocast = autocast(ctx.config.precision());
-    let indices = ctx.config.devices.clone();
+    let local = ctx.world.local_rank;
+    let index = match ctx.config.devices.get(local) {
+        Some(&index) => index,
+        None if ctx.config.backend == BackendChoice::Cpu => 0,
+        None => bail!(
+            "rank {} is process {} on host {}, but `devices` lists {} device(s) for each host",
+            ctx.world.rank,
+            local + 1,
+            ctx.world.hosts[ctx.world.rank],
+            ctx.config.devices.len()
+        ),
+    };
     crate::with_backend!(ctx.config.backend, |B, device_of| {
-        let devices: Vec<_> = indices.iter().map(|&i| device_of(i)).collect();
+        let device = device_of(index);
         match ctx.config.kind {
-            RunKind::Pretrain => pretrain::<B>(ctx, source, &devices),
-            RunKind::Finetune => finetune::<B>(ctx, source, &devices),
+            RunKind::Pretrain => pretrain::<B>(ctx, source, &device),
+            RunKind::Finetune => finetune::<B>(ctx, source, &device),
             RunKind::Eval => {
-                evaluate_only::<<B as AutodiffBackend>::InnerBackend>(ctx, source, &devices[0])
+                evaluate_only::<<B as AutodiffBackend>::InnerBackend>(ctx, source, &device)
             }
         }
     })

@@ -1,17 +1,26 @@
 //! One optimisation step for any SVFAP model: micro-batch losses summed into one update
-//! (gradient accumulation), each micro-batch split across the run's devices (data
-//! parallelism, `data_parallel.rs`), global-norm clipping, per-parameter rules, the per-step cosine
-//! schedule, and a refusal to apply a non-finite loss (the weights stay at the last good
-//! step; the caller marks the run failed). Under f16 mixed precision the loss is scaled
-//! dynamically (`loss_scale.rs`): an overflowing step is skipped, not failed.
+//! (gradient accumulation), the gradients of all ranks summed by one all-reduce when the run
+//! has several processes (`distributed`), global-norm clipping, per-parameter rules, the
+//! per-step cosine schedule, and a refusal to apply a non-finite loss (the weights stay at
+//! the last good step; the caller marks the run failed). Under f16 mixed precision the loss
+//! is scaled dynamically (`loss_scale.rs`): an overflowing step is skipped, not failed.
+//!
+//! Each micro-batch's loss is its mean, scaled by 1 / (micro-batches × ranks): with equal
+//! micro-batches the summed gradient is that of the mean loss over the effective batch. A
+//! rank whose loss is not finite sends zeros and a flag in the same all-reduce, so every
+//! rank sees the same sums and takes the same decision (apply, skip, or fail).
+
+use std::sync::Arc;
 
 use burn::module::AutodiffModule;
+use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 
 use super::adamw::{AdamW, grad_norm};
-use super::data_parallel::{Shard, summed_gradients};
 use super::loss_scale::LossScale;
+use crate::distributed::World;
+use crate::distributed::gradient_buffer::flatten;
 use super::param_rules::{ParamRule, param_rule};
 use super::schedule::CosineSchedule;
 
@@ -47,8 +56,10 @@ pub struct UpdateRules {
 
 pub struct Trainer<B: AutodiffBackend, M: AutodiffModule<B>> {
     model: Option<M>,
-    /// Where the micro-batches' shards run; the model and optimiser live on the first.
-    devices: Vec<B::Device>,
+    /// Where the model, its gradients and the optimiser live.
+    device: B::Device,
+    /// The run's processes; their gradients are summed before every update.
+    world: Arc<World>,
     pub optim: AdamW<B>,
     pub schedule: CosineSchedule,
     pub rules: UpdateRules,
@@ -58,19 +69,28 @@ pub struct Trainer<B: AutodiffBackend, M: AutodiffModule<B>> {
     pub loss_scale: Option<LossScale>,
 }
 
-impl<B: AutodiffBackend, M: AutodiffModule<B> + Sync> Trainer<B, M> {
+/// The summed gradients of one update and its loss.
+struct Summed {
+    /// None when a loss term (of any rank) was not finite.
+    grads: Option<GradientsParams>,
+    /// Mean loss over the effective batch (NaN or infinite when a term was).
+    loss: f64,
+}
+
+impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
+    /// A trainer of one process; `with_world` makes it one rank of several.
     pub fn new(
         model: M,
-        devices: Vec<B::Device>,
+        device: B::Device,
         optim: AdamW<B>,
         schedule: CosineSchedule,
         rules: UpdateRules,
         step: u64,
     ) -> Self {
-        assert!(!devices.is_empty(), "a trainer needs a device");
         Self {
             model: Some(model),
-            devices,
+            device,
+            world: Arc::new(World::single()),
             optim,
             schedule,
             rules,
@@ -79,33 +99,93 @@ impl<B: AutodiffBackend, M: AutodiffModule<B> + Sync> Trainer<B, M> {
         }
     }
 
+    pub fn with_world(mut self, world: Arc<World>) -> Self {
+        self.world = world;
+        self
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
     pub fn model(&self) -> &M {
         self.model
             .as_ref()
             .expect("the model is only absent inside step")
     }
 
-    /// One update from `micro_batches` micro-batches, each split into one shard per device;
-    /// `loss_of(replica, shard)` computes a shard's mean loss on the shard's device.
+    /// This rank's gradients summed over its micro-batches, each term scaled by `scale`;
+    /// stops at the first non-finite term (no gradient then).
+    fn local_gradients(
+        &self,
+        model: &M,
+        micro_batches: usize,
+        scale: f64,
+        loss_of: &impl Fn(&M, usize) -> Tensor<B, 1>,
+    ) -> Summed {
+        let mut accumulator = GradientsAccumulator::<M>::new();
+        let mut loss = 0.0;
+        for micro in 0..micro_batches {
+            let term = loss_of(model, micro) * scale;
+            let value = term.clone().into_scalar().to_f64();
+            loss += value;
+            if !value.is_finite() {
+                return Summed { grads: None, loss };
+            }
+            accumulator.accumulate(model, GradientsParams::from_grads(term.backward(), model));
+        }
+        Summed {
+            grads: Some(accumulator.grads()),
+            loss,
+        }
+    }
+
+    /// Every rank's `local` summed, in one all-reduce: the gradients flattened in parameter
+    /// order, then which parameters had one, then the loss and the non-finite flag.
+    fn all_ranks(&self, model: &M, local: Summed) -> Summed {
+        if self.world.size == 1 {
+            return local;
+        }
+        let (mut buffer, layout) = flatten(model, local.grads.as_ref());
+        let finite = local.grads.is_some();
+        buffer.extend_from_slice(&layout.present);
+        buffer.push(if finite { local.loss as f32 } else { 0.0 });
+        buffer.push(if finite { 0.0 } else { 1.0 });
+        let what = format!("the gradient all-reduce of step {}", self.step + 1);
+        self.world.all_reduce_sum(&mut buffer, &what);
+        let n = layout.len;
+        let present = &buffer[n..n + layout.present.len()];
+        let (loss, non_finite) = (buffer[buffer.len() - 2], buffer[buffer.len() - 1]);
+        if non_finite > 0.0 {
+            let loss = if finite { f64::NAN } else { local.loss };
+            return Summed { grads: None, loss };
+        }
+        Summed {
+            grads: Some(layout.unflatten(model, &buffer, present, &self.device)),
+            loss: loss as f64,
+        }
+    }
+
+    /// One update from `micro_batches` micro-batches of this rank; `loss_of(model, micro)`
+    /// computes micro-batch `micro`'s mean loss.
     pub fn step(
         &mut self,
         micro_batches: usize,
-        loss_of: impl Fn(&M, &Shard<B>) -> Tensor<B, 1> + Sync,
+        loss_of: impl Fn(&M, usize) -> Tensor<B, 1>,
     ) -> Result<StepStats, NonFiniteLoss> {
         let model = self.model.take().expect("model present");
         let factor = self.loss_scale.map_or(1.0, |s| s.scale);
-        let scaled_loss_of = |m: &M, shard: &Shard<B>| {
-            let loss = loss_of(m, shard);
-            if factor == 1.0 { loss } else { loss * factor }
-        };
-        let summed = summed_gradients(&model, &self.devices, micro_batches, &scaled_loss_of);
+        let scale = factor / (micro_batches * self.world.size) as f64;
+        let local = self.local_gradients(&model, micro_batches, scale, &loss_of);
+        let summed = self.all_ranks(&model, local);
         // Loss and gradient norm of the unscaled loss.
-        let (grads, total, norm) = match summed {
-            Ok(summed) => {
-                let norm = grad_norm(&model, &summed.grads) / factor;
-                (Some(summed.grads), summed.loss / factor, norm)
+        let total = summed.loss / factor;
+        let (grads, norm) = match summed.grads {
+            Some(grads) => {
+                let norm = grad_norm(&model, &grads) / factor;
+                (Some(grads), norm)
             }
-            Err(loss) => (None, loss / factor, f64::NAN),
+            None => (None, f64::NAN),
         };
         if let Some(scale) = &mut self.loss_scale
             && !scale.update(norm.is_finite())
@@ -187,7 +267,7 @@ mod tests {
         };
         let mut t = Trainer::new(
             Net { fc },
-            vec![device],
+            device,
             AdamW::new(0.9, 0.999, 1e-8),
             schedule,
             rules,

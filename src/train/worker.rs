@@ -15,6 +15,7 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 
 use super::adamw::AdamW;
+use crate::distributed::{DataShard, World};
 use super::checkpoint_state::{TrainingState, write_checkpoint};
 use super::clip_source::{ClipBatch, ClipSource, LabelSpace, Unreadable};
 use super::crash_point::crash_point;
@@ -35,6 +36,8 @@ pub struct RunContext {
     pub stop: Arc<AtomicBool>,
     pub status: Arc<Mutex<RunStatus>>,
     pub metrics: MetricsWriter,
+    /// The run's processes (one, or the ranks of an MPI job); only rank 0 writes.
+    pub world: Arc<World>,
     /// The first error of the heartbeat thread (status.json unwritable, run folder gone):
     /// the loop fails the run with it at the next step.
     pub background_error: Arc<Mutex<Option<String>>>,
@@ -107,11 +110,10 @@ pub(crate) fn stream_seed(seed: u64, step: u64, index: u64) -> u64 {
         ^ index.wrapping_mul(0x94D0_49BB_1331_11EB)
 }
 
-/// Seeds each device's random stream (drop path) for `step`; device k gets stream k.
-pub(crate) fn seed_devices<B: Backend>(devices: &[B::Device], seed: u64, step: u64) {
-    for (k, device) in devices.iter().enumerate() {
-        B::seed(device, stream_seed(seed, step, 0).wrapping_add(k as u64));
-    }
+/// Seeds the backend's random stream (drop path) for global micro-batch `micro` of `step`
+/// (`DataShard::global_micro`): the same draws for the same samples whatever the world size.
+pub(crate) fn seed_micro_batch<B: Backend>(device: &B::Device, seed: u64, step: u64, micro: usize) {
+    B::seed(device, stream_seed(seed, step, 0).wrapping_add(micro as u64));
 }
 
 /// How the loop ended.
@@ -139,7 +141,7 @@ impl RunContext {
     pub(crate) fn schedule(&self, steps_per_epoch: u64) -> CosineSchedule {
         let o = &self.config.optim;
         CosineSchedule {
-            base: self.config.peak_lr(),
+            base: self.config.peak_lr_on(self.world.size),
             end: o.min_lr,
             warmup_start: o.warmup_lr,
             warmup_steps: o.warmup_epochs as u64 * steps_per_epoch,
@@ -159,44 +161,72 @@ impl RunContext {
 }
 
 /// The trainer continuing from the run's latest complete checkpoint (model through `load`,
-/// optimiser moments, schedule and data position), or starting afresh with `fresh`.
+/// optimiser moments, schedule and data position), or starting afresh with `fresh`. With
+/// several ranks it also fixes each rank's share of the data, keeps the effective batch of a
+/// run resumed on another world size (by its accumulation), and checks that every rank
+/// starts from the same weights.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn resume_or_start<B: AutodiffBackend, M: AutodiffModule<B> + Sync>(
-    ctx: &RunContext,
-    source: &dyn ClipSource,
-    devices: &[B::Device],
+pub(crate) fn resume_or_start<B: AutodiffBackend, M: AutodiffModule<B>>(
+    ctx: &mut RunContext,
+    source: &mut dyn ClipSource,
+    device: &B::Device,
     load: impl FnOnce(&Path) -> Result<M>,
     fresh: impl FnOnce() -> Result<M>,
     layer_decay: Option<f64>,
     num_blocks: usize,
 ) -> Result<(Trainer<B, M>, TrainingState)> {
-    let o = &ctx.config.optim;
+    let o = ctx.config.optim.clone();
+    let world = ctx.world.clone();
     let mut optim = AdamW::new(o.betas[0], o.betas[1], 1e-8);
-    let (model, state) = match super::checkpoint_state::read_latest(&ctx.dir.checkpoints())? {
+    let (model, mut state) = match super::checkpoint_state::read_latest(&ctx.dir.checkpoints())? {
         Some(latest) => {
-            super::say!(
-                "resuming from {} (step {})",
-                latest.model.display(),
-                latest.state.step
-            );
+            if world.is_root() {
+                super::say!(
+                    "resuming from {} (step {})",
+                    latest.model.display(),
+                    latest.state.step
+                );
+            }
             let model = load(&latest.model)?;
-            optim.load_state(latest.optim, &devices[0]);
+            optim.load_state(latest.optim, device);
             (model, latest.state)
         }
-        None => {
-            let state = TrainingState {
-                format: 1,
-                step: 0,
-                epoch: 0,
-                position: 0,
-                seed: ctx.config.seed,
-                skipped_samples: 0,
-                loss_scale: None,
-            };
-            (fresh()?, state)
-        }
+        None => (fresh()?, TrainingState::fresh(ctx.config.seed)),
     };
-    let steps_per_epoch = (source.batches_per_epoch() / o.accumulation) as u64;
+    let accumulation = accumulation_for(&state, o.accumulation, world.size)?;
+    ctx.config.optim.accumulation = accumulation;
+    let shard = DataShard {
+        rank: world.rank,
+        world: world.size,
+        accumulation,
+    };
+    // Where this rank continues its share of the epoch.
+    state.position = if state.world_size == world.size as u64 {
+        if world.size == 1 {
+            state.position
+        } else {
+            state.rank_positions.get(world.rank).copied().unwrap_or(0)
+        }
+    } else {
+        shard.resume_index(state.epoch_steps, o.batch_size)
+    };
+    state.world_size = world.size as u64;
+    state.accumulation = accumulation as u64;
+    source.set_shard(shard);
+    if world.size > 1 {
+        check_same_weights(&world, &model, "at the start")?;
+        if world.is_root() {
+            super::say!(
+                "{} processes on {}; effective batch = batch {} × {} ranks × accumulation {accumulation} = {}",
+                world.size,
+                distinct_hosts(&world.hosts),
+                o.batch_size,
+                world.size,
+                shard.effective_batch(o.batch_size)
+            );
+        }
+    }
+    let steps_per_epoch = (source.batches_per_epoch() / accumulation) as u64;
     let rules = UpdateRules {
         weight_decay: o.weight_decay,
         layer_decay,
@@ -205,16 +235,100 @@ pub(crate) fn resume_or_start<B: AutodiffBackend, M: AutodiffModule<B> + Sync>(
     };
     let mut trainer = Trainer::new(
         model,
-        devices.to_vec(),
+        device.clone(),
         optim,
         ctx.schedule(steps_per_epoch),
         rules,
         state.step,
-    );
+    )
+    .with_world(world);
     if ctx.config.precision() == Precision::F16 {
         trainer.loss_scale = Some(state.loss_scale.unwrap_or_default());
     }
     Ok((trainer, state))
+}
+
+/// Micro-batches per rank that keep the run's effective batch on `world` ranks: the
+/// config's on a fresh run; on a resumed one, the checkpoint's ranks × accumulation spread
+/// over the ranks now (refused when they do not divide it).
+fn accumulation_for(state: &TrainingState, configured: usize, world: usize) -> Result<usize> {
+    let (ranks, per_rank) = (state.world_size.max(1) as usize, state.accumulation as usize);
+    if per_rank == 0 {
+        return Ok(configured);
+    }
+    let micro_batches = ranks * per_rank;
+    if !micro_batches.is_multiple_of(world) {
+        bail!(
+            "the run was trained with {ranks} process(es) × optim.accumulation {per_rank} = {micro_batches} micro-batches per step; {world} processes cannot keep that effective batch (the number of processes must divide {micro_batches})"
+        );
+    }
+    if micro_batches / world != per_rank {
+        super::say!(
+            "resumed on {world} process(es) instead of {ranks}: accumulation {} per process keeps the effective batch",
+            micro_batches / world
+        );
+    }
+    Ok(micro_batches / world)
+}
+
+/// Fails unless every rank holds the same weights (at the start: the same seed or checkpoint;
+/// at each checkpoint: the same updates): a 64-bit fingerprint of every parameter's bits per
+/// rank, gathered in one all-reduce as four exact 16-bit parts.
+pub(crate) fn check_same_weights<B: AutodiffBackend, M: AutodiffModule<B>>(
+    world: &World,
+    model: &M,
+    when: &str,
+) -> Result<()> {
+    let values = crate::distributed::gradient_buffer::flatten_parameters(model);
+    // FNV-1a over the values' bits.
+    let fingerprint = values.iter().fold(0xCBF2_9CE4_8422_2325u64, |h, v| {
+        (h ^ v.to_bits() as u64).wrapping_mul(0x0100_0000_01B3)
+    });
+    let mut parts = vec![0f32; 4 * world.size];
+    for (i, part) in parts[4 * world.rank..4 * world.rank + 4].iter_mut().enumerate() {
+        *part = ((fingerprint >> (16 * i)) & 0xFFFF) as f32;
+    }
+    world.all_reduce_sum(&mut parts, &format!("the weight check {when}"));
+    let of = |rank: usize| -> u64 {
+        (0..4).fold(0, |f, i| f | ((parts[4 * rank + i] as u64) << (16 * i)))
+    };
+    if let Some(other) = (1..world.size).find(|&r| of(r) != of(0)) {
+        bail!(
+            "rank {other} holds other weights than rank 0 {when} (fingerprints {:016x} and {:016x}): every rank must start from the same seed or checkpoint and apply the same updates",
+            of(other),
+            of(0)
+        );
+    }
+    Ok(())
+}
+
+/// "host-a (2 ranks), host-b (2 ranks)".
+fn distinct_hosts(hosts: &[String]) -> String {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for h in hosts {
+        match counts.iter_mut().find(|(name, _)| name == h) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((h.clone(), 1)),
+        }
+    }
+    counts
+        .iter()
+        .map(|(h, n)| format!("{h} ({n} rank{})", if *n == 1 { "" } else { "s" }))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every rank's `position` (index into its share of the epoch), by rank: one all-reduce with
+/// a slot per rank, each position as two exact 16-bit halves.
+fn gather_positions(world: &World, position: u64, step: u64) -> Vec<u64> {
+    let mut slots = vec![0f32; 2 * world.size];
+    slots[2 * world.rank] = (position >> 16) as f32;
+    slots[2 * world.rank + 1] = (position & 0xFFFF) as f32;
+    world.all_reduce_sum(&mut slots, &format!("the checkpoint of step {step}"));
+    slots
+        .chunks(2)
+        .map(|c| ((c[0] as u64) << 16) | c[1] as u64)
+        .collect()
 }
 
 /// What an epoch's reading of the training data came to.
@@ -277,7 +391,7 @@ pub(crate) type UpdateHook<'h, B, M> =
 pub(crate) type EndOfEpochHook<'h, M> =
     dyn FnMut(&M, &mut RunContext, &mut dyn ClipSource, u64, u64) -> Result<()> + 'h;
 
-pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>(
+pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
     ctx: &mut RunContext,
     source: &mut dyn ClipSource,
     trainer: &mut Trainer<B, M>,
@@ -299,14 +413,26 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
         s.total_epochs = o.epochs as u64;
     });
     let save = hooks.save;
+    let world = ctx.world.clone();
+    // Every rank comes here at the same steps; rank 0 writes, with every rank's position.
     let checkpoint =
         |ctx: &RunContext, trainer: &Trainer<B, M>, state: &TrainingState| -> Result<()> {
+            let mut state = state.clone();
+            if world.size > 1 {
+                let when = format!("at the checkpoint of step {}", state.step);
+                check_same_weights(&world, trainer.model(), &when)?;
+                state.rank_positions = gather_positions(&world, state.position, state.step);
+                state.position = state.rank_positions[0];
+            }
+            if !world.is_root() {
+                return Ok(());
+            }
             let keep = ctx.config.artifacts.keep_last;
             write_checkpoint(
                 &ctx.dir.checkpoints(),
                 |p| save(trainer.model(), p),
                 &trainer.optim.state(),
-                state,
+                &state,
                 keep,
             )
         };
@@ -332,7 +458,9 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
                     None => break,
                 }
             }
-            if step_batches.len() < accumulation {
+            // A rank that ran out of samples (unreadable ones replaced from its share) ends
+            // the epoch for all: every rank takes the same number of steps.
+            if !world.all_agree(step_batches.len() == accumulation, "the data check") {
                 break;
             }
             let data_wait = waiting.elapsed().as_secs_f64();
@@ -347,12 +475,13 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
                 ctx.update_status(|s| s.activity = None);
             }
             let step_seconds = waiting.elapsed().as_secs_f64().max(1e-9);
-            let clips: usize = step_batches.iter().map(|b| b.size).sum();
+            let clips: usize = step_batches.iter().map(|b| b.size).sum::<usize>() * world.size;
             let skipped: u64 = step_batches.iter().map(|b| b.skipped).sum();
             state.step = trainer.step;
             state.position = step_batches.last().map_or(state.position, |b| b.position);
             state.skipped_samples += skipped;
             state.loss_scale = trainer.loss_scale;
+            state.epoch_steps += 1;
             skips_reported += skipped;
             steps_in_epoch += 1;
             let throughput = clips as f64 / step_seconds;
@@ -402,11 +531,14 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
             ctx.check_background()?;
             // A large set fails early (with the list, below) rather than after an epoch.
             let consumed = state.position.saturating_sub(epoch_start);
-            if consumed >= 1000 && skips_reported as f64 > max_unreadable * consumed as f64 {
+            let too_many = consumed >= 1000 && skips_reported as f64 > max_unreadable * consumed as f64;
+            let stop_here = ctx.stop.load(Ordering::Relaxed);
+            // A stop request reaches one rank (the signal is sent to rank 0): all stop.
+            let [too_many, stop] = world.any_of([too_many, stop_here], "the stop check");
+            if too_many {
                 cut_short = true;
                 break;
             }
-            let stop = ctx.stop.load(Ordering::Relaxed);
             if step.is_multiple_of(ctx.config.artifacts.checkpoint_every) || stop {
                 checkpoint(ctx, trainer, state)?;
             }
@@ -444,7 +576,13 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B> + Sync>
         })?;
         state.epoch += 1;
         state.position = 0;
-        (hooks.end_of_epoch)(trainer.model(), ctx, source, epoch, state.step)?;
+        state.epoch_steps = 0;
+        // Evaluation and artifacts are rank 0's; the others wait for it (however long an
+        // evaluation takes) and go on together.
+        if world.is_root() {
+            (hooks.end_of_epoch)(trainer.model(), ctx, source, epoch, state.step)?;
+        }
+        world.barrier("the end of an epoch", None);
     }
     checkpoint(ctx, trainer, state)?;
     Ok(Outcome::Finished)
