@@ -161,11 +161,18 @@ fn a_killed_rank_ends_the_job_naming_it_and_the_run_resumes_to_the_same_weights(
     );
     assert!(!out.status.success(), "{}", text(&out));
     // mpirun ends rank 0 at once; well within the 60 s collective timeout.
-    assert!(start.elapsed() < Duration::from_secs(50), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(50),
+        "{:?}",
+        start.elapsed()
+    );
     let status = RunStatus::read(&run.status_json()).unwrap();
     let error = status.last_error.clone().unwrap_or_default();
     assert_eq!(status.state, RunState::Failed, "{error}");
-    assert!(error.contains("rank 1 (host") && error.contains("exited"), "{error}");
+    assert!(
+        error.contains("rank 1 (host") && error.contains("exited"),
+        "{error}"
+    );
     ok(svfap(&["resume", run.root.to_str().unwrap()], None));
     assert!(final_checkpoint(&run) == final_checkpoint(two_ranks()));
 }
@@ -180,7 +187,11 @@ fn a_hung_rank_ends_the_job_after_the_timeout_naming_it() {
         Some("step:5:stop@1"),
     );
     assert!(!out.status.success(), "{}", text(&out));
-    assert!(start.elapsed() < Duration::from_secs(60), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        start.elapsed()
+    );
     let status = RunStatus::read(&run.status_json()).unwrap();
     let error = status.last_error.unwrap_or_default();
     assert_eq!(status.state, RunState::Failed, "{error}");

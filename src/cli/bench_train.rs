@@ -32,6 +32,10 @@ pub struct BenchTrainArgs {
     /// Override a key of the demo config, e.g. `--set data.workers=1` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
+    /// Numbers of processes to measure, one run each in this order (several: CPU ranks
+    /// under mpirun, `batch_size` per process), e.g. `--processes 1,2,1,2`.
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    pub processes: Vec<usize>,
 }
 
 /// Per-step timings summed over the measured steps.
@@ -42,6 +46,8 @@ pub struct TrainTimings {
     pub clips: f64,
     pub waiting: f64,
     pub median_step: f64,
+    /// Seconds in the gradient all-reduce (several processes).
+    pub allreduce: f64,
 }
 
 impl TrainTimings {
@@ -55,7 +61,7 @@ impl TrainTimings {
                 .insert(r.name.as_str(), r.value);
         }
         let mut step_seconds = vec![];
-        let (mut clips, mut waiting) = (0.0, 0.0);
+        let (mut clips, mut waiting, mut allreduce) = (0.0, 0.0, 0.0);
         for values in per_step.values().skip(skip) {
             let (Some(&seconds), Some(&wait), Some(&rate)) = (
                 values.get("step_seconds"),
@@ -66,6 +72,7 @@ impl TrainTimings {
             };
             step_seconds.push(seconds);
             waiting += wait;
+            allreduce += values.get("allreduce_seconds").copied().unwrap_or(0.0);
             clips += rate * seconds;
         }
         if step_seconds.is_empty() {
@@ -79,16 +86,29 @@ impl TrainTimings {
             clips,
             waiting,
             median_step: step_seconds[step_seconds.len() / 2],
+            allreduce,
         })
     }
 }
 
 pub fn run(args: &BenchTrainArgs) -> Result<()> {
     super::demo::ensure_demo_session(&args.session)?;
+    for &processes in &args.processes {
+        measure(args, processes)?;
+    }
+    Ok(())
+}
+
+/// One run of the demo config on `processes` processes, summarised in one line.
+fn measure(args: &BenchTrainArgs, processes: usize) -> Result<()> {
+    if processes == 0 {
+        bail!("--processes: 0 (at least one process runs a run)");
+    }
     let (name, text) = match args.mode {
         TrainMode::Pretrain => ("bench-pretrain", super::demo::PRETRAIN),
         TrainMode::Finetune => ("bench-finetune", super::demo::FINETUNE),
     };
+    let devices: Vec<String> = (0..processes).map(|d| d.to_string()).collect();
     let mut overrides: Vec<String> = [
         "optim.epochs=1",
         "optim.warmup_epochs=0",
@@ -100,6 +120,7 @@ pub fn run(args: &BenchTrainArgs) -> Result<()> {
     .map(|s| s.to_string())
     .collect();
     overrides.push(format!("name={name}"));
+    overrides.push(format!("devices=[{}]", devices.join(", ")));
     overrides.extend(args.overrides.iter().cloned());
     let run = super::demo::launch(&args.session, name, text, &overrides)?;
     let metrics = run.metrics_jsonl();
@@ -115,13 +136,15 @@ pub fn run(args: &BenchTrainArgs) -> Result<()> {
         );
     };
     println!(
-        "{:?} (demo preset): {} steps measured, {:.2} steps/s, {:.1} clips/s, median step {:.3} s, waiting for data {:.1}% of step time",
+        "{:?} (demo preset), {processes} process(es): {} steps measured, {:.2} steps/s, {:.1} clips/s, median step {:.3} s, waiting for data {:.1}%, gradient all-reduce {:.1}% of step time ({:.1} ms a step)",
         args.mode,
         t.steps,
         t.steps as f64 / t.seconds,
         t.clips / t.seconds,
         t.median_step,
-        100.0 * t.waiting / t.seconds
+        100.0 * t.waiting / t.seconds,
+        100.0 * t.allreduce / t.seconds,
+        1000.0 * t.allreduce / t.steps as f64
     );
     if !args.keep {
         std::fs::remove_dir_all(&run.root)

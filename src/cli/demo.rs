@@ -9,7 +9,7 @@ use clap::Args;
 use svfap_tui::session::{EvalReport, RunDir};
 use svfap_tui::train::data_adapter::open_source;
 use svfap_tui::train::launch::{create_run, ensure_session, prepare_config};
-use svfap_tui::train::run_main::run_worker;
+use svfap_tui::train::run_main::{run_processes, run_worker};
 use svfap_tui::train::worker::Outcome;
 
 use super::log_tee::LogTee;
@@ -44,7 +44,11 @@ pub fn launch(session: &Path, name: &str, text: &str, overrides: &[String]) -> R
     let tee = LogTee::start(&run.log_txt())
         .map_err(|e| eprintln!("warning: no log.txt for this run: {e:#}"))
         .ok();
-    let outcome = run_worker(&run.root, false, &open_source);
+    let outcome = if config.devices.len() > 1 {
+        run_processes(&run, false, config.devices.len()).map(|()| Outcome::Finished)
+    } else {
+        run_worker(&run.root, false, &open_source)
+    };
     if let Err(e) = &outcome {
         // main prints errors after the copy ends: put it in the log here.
         eprintln!("error: {e:#}");

@@ -61,5 +61,6 @@ pub fn run(args: &LaunchArgs) -> Result<()> {
         eprintln!("error: {e:#}");
     }
     drop(tee);
-    result.map_err(|_| anyhow::anyhow!("the run failed (see above and {})", run.log_txt().display()))
+    result
+        .map_err(|_| anyhow::anyhow!("the run failed (see above and {})", run.log_txt().display()))
 }

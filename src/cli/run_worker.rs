@@ -10,10 +10,10 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
+use svfap_tui::distributed::world::started_by_launcher;
 use svfap_tui::session::RunDir;
 use svfap_tui::session::run_lock::holder;
 use svfap_tui::train::data_adapter::open_source;
-use svfap_tui::distributed::world::started_by_launcher;
 use svfap_tui::train::launch::{processes_of, spawn_worker};
 use svfap_tui::train::run_main::{run_processes, run_worker};
 

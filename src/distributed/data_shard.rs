@@ -92,7 +92,11 @@ mod tests {
                 .flat_map(|r| shard(r, world, acc).positions(samples, batch))
                 .collect();
             all.sort();
-            assert_eq!(all, (0..samples).collect::<Vec<_>>(), "{samples} {batch} {world} {acc}");
+            assert_eq!(
+                all,
+                (0..samples).collect::<Vec<_>>(),
+                "{samples} {batch} {world} {acc}"
+            );
         }
     }
 

@@ -70,7 +70,7 @@ pub fn flatten<B: AutodiffBackend, M: AutodiffModule<B>>(
         Tensor::cat(visitor.parts, 0)
             .into_data()
             .convert::<f32>()
-            .to_vec::<f32>()
+            .into_vec::<f32>()
             .expect("gradients are floats")
     };
     let layout = GradientLayout {
@@ -112,7 +112,7 @@ impl GradientLayout {
     pub fn unflatten<B: AutodiffBackend, M: AutodiffModule<B>>(
         &self,
         module: &M,
-        values: &[f32],
+        mut values: Vec<f32>,
         present: &[f32],
         device: &burn::tensor::Device<Inner<B>>,
     ) -> GradientsParams {
@@ -134,10 +134,8 @@ impl GradientLayout {
                 self.out.register::<Inner<B>, D>(param.id, grad);
             }
         }
-        let all = Tensor::<Inner<B>, 1>::from_data(
-            TensorData::new(values[..self.len].to_vec(), [self.len]),
-            device,
-        );
+        values.truncate(self.len);
+        let all = Tensor::<Inner<B>, 1>::from_data(TensorData::new(values, [self.len]), device);
         let mut place = Place::<B> {
             slots: self
                 .slots
@@ -189,7 +187,7 @@ mod tests {
             .unwrap();
         assert_eq!(&flat[..6], &a_weight[..]);
         let doubled: Vec<f32> = flat.iter().map(|v| v * 2.0).collect();
-        let back = layout.unflatten(&net, &doubled, &[1.0, 1.0, 1.0], &device);
+        let back = layout.unflatten(&net, doubled.clone(), &[1.0, 1.0, 1.0], &device);
         let b: Vec<f32> = back
             .get::<crate::backend::Cpu, 2>(net.b.weight.id)
             .unwrap()
@@ -198,8 +196,11 @@ mod tests {
             .unwrap();
         assert_eq!(b, doubled[8..].to_vec());
         // A slot no rank had comes back without a gradient.
-        let back = layout.unflatten(&net, &doubled, &[1.0, 0.0, 1.0], &device);
-        assert!(back.get::<crate::backend::Cpu, 1>(net.a.bias.as_ref().unwrap().id).is_none());
+        let back = layout.unflatten(&net, doubled.clone(), &[1.0, 0.0, 1.0], &device);
+        assert!(
+            back.get::<crate::backend::Cpu, 1>(net.a.bias.as_ref().unwrap().id)
+                .is_none()
+        );
         // A rank without gradients sends zeros in the same layout.
         let (zeros, none) = flatten(&net, None);
         assert_eq!((zeros, none.present), (vec![0.0; 10], vec![0.0; 3]));

@@ -134,7 +134,10 @@ pub fn describe_lost(
                 r.step
             ));
         } else if r.step < furthest {
-            lost.push(format!("{who} behind at step {} (others at {furthest})", r.step));
+            lost.push(format!(
+                "{who} behind at step {} (others at {furthest})",
+                r.step
+            ));
         }
     }
     (!lost.is_empty()).then(|| lost.join("; "))
@@ -175,7 +178,10 @@ mod tests {
         );
         let silent = [rank(0, me, 5, now), rank(1, me, 5, now - 100.0)];
         let text = describe_lost(&silent, 2, "h", now, 30.0).unwrap();
-        assert!(text.contains("rank 1") && text.contains("silent for 10"), "{text}");
+        assert!(
+            text.contains("rank 1") && text.contains("silent for 10"),
+            "{text}"
+        );
         let behind = [rank(0, me, 5, now), rank(1, me, 3, now)];
         let text = describe_lost(&behind, 2, "h", now, 30.0).unwrap();
         assert!(text.contains("behind at step 3 (others at 5)"), "{text}");

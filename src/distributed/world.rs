@@ -25,6 +25,8 @@ pub struct World {
     pub size: usize,
     /// Rank among the processes of this host: the device this rank takes.
     pub local_rank: usize,
+    /// Processes of this job on this host.
+    pub local_size: usize,
     /// Host of each rank.
     pub hosts: Vec<String>,
     /// How long a training collective may wait for the slowest rank.
@@ -62,6 +64,7 @@ impl World {
             rank: 0,
             size: 1,
             local_rank: 0,
+            local_size: 1,
             hosts: vec![crate::session::launcher::hostname()],
             timeout: Duration::MAX,
             on_timeout: Mutex::new(None),
@@ -79,12 +82,14 @@ impl World {
         #[cfg(feature = "mpi")]
         {
             let comm = super::mpi_comm::MpiComm::init()?;
-            let (rank, size, local_rank) = (comm.rank(), comm.size(), comm.local_rank());
+            let (rank, size) = (comm.rank(), comm.size());
+            let (local_rank, local_size) = (comm.local_rank(), comm.local_size());
             let hosts = comm.all_hosts();
             Ok(Self {
                 rank,
                 size,
                 local_rank,
+                local_size,
                 hosts,
                 timeout,
                 on_timeout: Mutex::new(None),

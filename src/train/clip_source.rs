@@ -5,8 +5,8 @@
 use anyhow::Result;
 
 pub use crate::data::manifest::Label;
-use crate::distributed::DataShard;
 use crate::data::registry::Task;
+use crate::distributed::DataShard;
 
 /// What the model predicts for a run's data: the task and the name of each output (classes
 /// in label order, or regression targets), from the dataset registry (DESIGN §7).

@@ -207,10 +207,16 @@ pub fn worker_command(run: &RunDir, resume: bool, processes: usize) -> Result<Co
         format!("{processes} processes are started with mpirun, which is not on PATH (Debian and Ubuntu: apt install openmpi-bin)")
     })?;
     let mut cmd = Command::new(mpirun);
-    cmd.args(["-np", &processes.to_string(), "--oversubscribe", "--bind-to", "none"])
-        .arg(exe)
-        .arg(verb)
-        .arg(&run.root);
+    cmd.args([
+        "-np",
+        &processes.to_string(),
+        "--oversubscribe",
+        "--bind-to",
+        "none",
+    ])
+    .arg(exe)
+    .arg(verb)
+    .arg(&run.root);
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
         cmd.env("OMPI_ALLOW_RUN_AS_ROOT", "1")

@@ -504,14 +504,20 @@ betas = [0.9, 0.95]
             "{err}"
         );
         let err = parse(DEMO, &["devices=[]"]).unwrap_err().to_string();
-        assert!(err.contains("`devices`") && err.contains("lists no device"), "{err}");
+        assert!(
+            err.contains("`devices`") && err.contains("lists no device"),
+            "{err}"
+        );
         // Several devices are several processes: MPI's to start, whatever the backend.
         let several = parse(DEMO, &["devices=[0, 1, 2]"]);
         if cfg!(feature = "mpi") {
             assert_eq!(several.unwrap().effective_batch(), 3 * 4);
         } else {
             let err = several.unwrap_err().to_string();
-            assert!(err.contains("`devices`") && err.contains("feature `mpi`"), "{err}");
+            assert!(
+                err.contains("`devices`") && err.contains("feature `mpi`"),
+                "{err}"
+            );
         }
         let err = parse(DEMO, &["backend=cuda", "devices=[1, 1]"])
             .unwrap_err()

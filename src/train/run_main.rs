@@ -48,6 +48,7 @@ pub fn run_worker(
     }
     let config = RunConfig::load(&run.run_toml(), &[])?;
     let world = Arc::new(World::join(Duration::from_secs(config.collective_timeout))?);
+    share_cores(&world);
     if world.is_root() {
         run_as(&run, require_checkpoint, open_source, config, world)
     } else {
@@ -152,7 +153,11 @@ fn run_as(
     if !root {
         if let Err(e) = &result {
             // Rank 0 and the others wait in a collective for this rank: end the job.
-            super::say_err!("rank {} of {}: {e:#}; ending the job", world.rank, world.size);
+            super::say_err!(
+                "rank {} of {}: {e:#}; ending the job",
+                world.rank,
+                world.size
+            );
             world.abort(1);
         }
         world.barrier("the end of the run", None);
@@ -209,6 +214,21 @@ pub fn run_processes(run: &RunDir, resume: bool, processes: usize) -> Result<()>
     Ok(())
 }
 
+/// Several ranks on one host split its cores between their thread pools (burn-flex and our
+/// CPU kernels run on rayon's global pool), unless `RAYON_NUM_THREADS` says otherwise.
+fn share_cores(world: &World) {
+    if world.local_size <= 1 || std::env::var_os("RAYON_NUM_THREADS").is_some() {
+        return;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = (cores / world.local_size).max(1);
+    // Fails only when the pool already exists; it then keeps its size.
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .ok();
+}
+
 /// Sends this process's standard output to /dev/null (ranks other than 0).
 fn quiet_stdout() {
     if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
@@ -234,7 +254,13 @@ fn watch_for_lost_ranks(
         let host = crate::session::launcher::hostname();
         let silent_after = (3 * HEARTBEAT).as_secs_f64();
         let ranks = read_ranks(&run.root, size);
-        let lost = describe_lost(&ranks, size, &host, crate::session::now_unix(), silent_after);
+        let lost = describe_lost(
+            &ranks,
+            size,
+            &host,
+            crate::session::now_unix(),
+            silent_after,
+        );
         let lost = lost.filter(|l| !exited_only || l.contains(" exited ("));
         if exited_only && lost.is_none() {
             return;

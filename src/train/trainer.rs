@@ -19,10 +19,10 @@ use burn::tensor::backend::AutodiffBackend;
 
 use super::adamw::{AdamW, grad_norm};
 use super::loss_scale::LossScale;
-use crate::distributed::World;
-use crate::distributed::gradient_buffer::flatten;
 use super::param_rules::{ParamRule, param_rule};
 use super::schedule::CosineSchedule;
+use crate::distributed::World;
+use crate::distributed::gradient_buffer::flatten;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepStats {
@@ -33,6 +33,9 @@ pub struct StepStats {
     pub grad_norm: f64,
     /// The update was skipped: the f16 loss scale overflowed (and was halved).
     pub skipped: bool,
+    /// Seconds this rank spent in the gradient all-reduce (0 for one process): copying the
+    /// gradients to the host and back, and waiting for the slowest rank.
+    pub exchange_seconds: f64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,15 +156,14 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
         buffer.push(if finite { 0.0 } else { 1.0 });
         let what = format!("the gradient all-reduce of step {}", self.step + 1);
         self.world.all_reduce_sum(&mut buffer, &what);
-        let n = layout.len;
-        let present = &buffer[n..n + layout.present.len()];
         let (loss, non_finite) = (buffer[buffer.len() - 2], buffer[buffer.len() - 1]);
         if non_finite > 0.0 {
             let loss = if finite { f64::NAN } else { local.loss };
             return Summed { grads: None, loss };
         }
+        let present = buffer[layout.len..layout.len + layout.present.len()].to_vec();
         Summed {
-            grads: Some(layout.unflatten(model, &buffer, present, &self.device)),
+            grads: Some(layout.unflatten(model, buffer, &present, &self.device)),
             loss: loss as f64,
         }
     }
@@ -177,7 +179,13 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
         let factor = self.loss_scale.map_or(1.0, |s| s.scale);
         let scale = factor / (micro_batches * self.world.size) as f64;
         let local = self.local_gradients(&model, micro_batches, scale, &loss_of);
+        let exchange = std::time::Instant::now();
         let summed = self.all_ranks(&model, local);
+        let exchange_seconds = if self.world.size > 1 {
+            exchange.elapsed().as_secs_f64()
+        } else {
+            0.0
+        };
         // Loss and gradient norm of the unscaled loss.
         let total = summed.loss / factor;
         let (grads, norm) = match summed.grads {
@@ -197,6 +205,7 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
                 lr: self.schedule.at(self.step - 1),
                 grad_norm: norm,
                 skipped: true,
+                exchange_seconds,
             });
         }
         let Some(grads) = grads.filter(|_| norm.is_finite()) else {
@@ -231,6 +240,7 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
             lr,
             grad_norm: norm,
             skipped: false,
+            exchange_seconds,
         })
     }
 }

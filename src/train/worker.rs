@@ -15,13 +15,13 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 
 use super::adamw::AdamW;
-use crate::distributed::{DataShard, World};
 use super::checkpoint_state::{TrainingState, write_checkpoint};
 use super::clip_source::{ClipBatch, ClipSource, LabelSpace, Unreadable};
 use super::crash_point::crash_point;
 use super::run_config::RunConfig;
 use super::schedule::CosineSchedule;
 use super::trainer::{StepStats, Trainer, UpdateRules};
+use crate::distributed::{DataShard, World};
 use crate::model::precision::Precision;
 use crate::session::{MetricsWriter, RunDir, RunStatus};
 
@@ -113,7 +113,10 @@ pub(crate) fn stream_seed(seed: u64, step: u64, index: u64) -> u64 {
 /// Seeds the backend's random stream (drop path) for global micro-batch `micro` of `step`
 /// (`DataShard::global_micro`): the same draws for the same samples whatever the world size.
 pub(crate) fn seed_micro_batch<B: Backend>(device: &B::Device, seed: u64, step: u64, micro: usize) {
-    B::seed(device, stream_seed(seed, step, 0).wrapping_add(micro as u64));
+    B::seed(
+        device,
+        stream_seed(seed, step, 0).wrapping_add(micro as u64),
+    );
 }
 
 /// How the loop ended.
@@ -252,7 +255,10 @@ pub(crate) fn resume_or_start<B: AutodiffBackend, M: AutodiffModule<B>>(
 /// config's on a fresh run; on a resumed one, the checkpoint's ranks × accumulation spread
 /// over the ranks now (refused when they do not divide it).
 fn accumulation_for(state: &TrainingState, configured: usize, world: usize) -> Result<usize> {
-    let (ranks, per_rank) = (state.world_size.max(1) as usize, state.accumulation as usize);
+    let (ranks, per_rank) = (
+        state.world_size.max(1) as usize,
+        state.accumulation as usize,
+    );
     if per_rank == 0 {
         return Ok(configured);
     }
@@ -285,7 +291,10 @@ pub(crate) fn check_same_weights<B: AutodiffBackend, M: AutodiffModule<B>>(
         (h ^ v.to_bits() as u64).wrapping_mul(0x0100_0000_01B3)
     });
     let mut parts = vec![0f32; 4 * world.size];
-    for (i, part) in parts[4 * world.rank..4 * world.rank + 4].iter_mut().enumerate() {
+    for (i, part) in parts[4 * world.rank..4 * world.rank + 4]
+        .iter_mut()
+        .enumerate()
+    {
         *part = ((fingerprint >> (16 * i)) & 0xFFFF) as f32;
     }
     world.all_reduce_sum(&mut parts, &format!("the weight check {when}"));
@@ -497,6 +506,15 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
             ] {
                 ctx.metrics.log(step, epoch, "train", name, value)?;
             }
+            if world.size > 1 {
+                ctx.metrics.log(
+                    step,
+                    epoch,
+                    "train",
+                    "allreduce_seconds",
+                    stats.exchange_seconds,
+                )?;
+            }
             if let Some(scale) = trainer.loss_scale {
                 ctx.metrics
                     .log(step, epoch, "train", "loss_scale", scale.scale)?;
@@ -531,7 +549,8 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
             ctx.check_background()?;
             // A large set fails early (with the list, below) rather than after an epoch.
             let consumed = state.position.saturating_sub(epoch_start);
-            let too_many = consumed >= 1000 && skips_reported as f64 > max_unreadable * consumed as f64;
+            let too_many =
+                consumed >= 1000 && skips_reported as f64 > max_unreadable * consumed as f64;
             let stop_here = ctx.stop.load(Ordering::Relaxed);
             // A stop request reaches one rank (the signal is sent to rank 0): all stop.
             let [too_many, stop] = world.any_of([too_many, stop_here], "the stop check");

@@ -10,6 +10,7 @@ pub mod confusion;
 pub mod metric_picker;
 pub mod monitor;
 pub mod monitor_curves;
+pub mod rank_line;
 pub mod recon;
 pub mod runs;
 pub mod scoreboard;

@@ -158,6 +158,12 @@ fn header(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
         spans.push(Span::raw(epoch_text(s)));
         spans.push(Span::styled("  clips/s ", muted));
         spans.push(Span::raw(format!("{:.1}", s.throughput)));
+        if s.world_size > 1 {
+            spans.push(Span::styled(
+                format!(" ({} processes)", s.world_size),
+                muted,
+            ));
+        }
         spans.push(Span::styled("  ETA ", muted));
         spans.push(Span::raw(
             s.eta_seconds

@@ -277,6 +277,13 @@ fn detail(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
         Span::raw(s.evals.len().to_string()),
     ]));
     let shown = run.shown_state(state.now);
+    if let Some(ranks) = s
+        .status
+        .as_ref()
+        .and_then(|st| super::rank_line::rank_line(st, shown == ShownState::Running, state.now, t))
+    {
+        lines.push(ranks);
+    }
     if let Some(activity) = s
         .status
         .as_ref()
