@@ -671,3 +671,40 @@ fn check_half_training<G: AutodiffBackend>(
 fn half_precision_pretraining_tracks_f32() {
     on_gpu!(check_half_training);
 }
+
+// ---- NCCL (CUDA only) ----
+
+/// The gradient all-reduce of CUDA ranks on one rank: libnccl loads, the communicator
+/// starts, and an in-place NCCL sum of a burn-cuda gradient bucket (one rank: the sum is the
+/// bucket) leaves every gradient as it was. Several ranks need several GPUs.
+#[cfg(feature = "cuda")]
+#[test]
+fn nccl_sums_a_cuda_gradient_bucket_in_place() {
+    use svfap_tui::backend::CudaTrain;
+    use svfap_tui::distributed::World;
+    use svfap_tui::distributed::gradient_buffer::flatten_on_device;
+    use svfap_tui::distributed::nccl_reduce::NcclReduce;
+    if gpu_support::selected() != BackendChoice::Cuda {
+        eprintln!("NCCL runs on CUDA only (SVFAP_GPU_TESTS=cuda); this run is on wgpu");
+        return;
+    }
+    let device = svfap_tui::backend::cuda_device(0);
+    let model =
+        SvfapClassifier::<CudaTrain>::new(&test_classifier(3, HeadActivation::None), 7, &device);
+    let loss = model
+        .forward(clips::<CudaTrain>(2, 11, &device))
+        .logits
+        .powi_scalar(2)
+        .mean();
+    let grads = burn::optim::GradientsParams::from_grads(loss.backward(), &model);
+    let (flat, layout) = flatten_on_device(&model, Some(&grads));
+    let flat = flat.expect("a gradient bucket");
+    let before: Vec<f32> = flat.to_data().to_vec().unwrap();
+    let nccl = NcclReduce::join(&World::single(), 0).expect("NCCL starts on one rank");
+    let summed = nccl.sum_in_place(flat).expect("ncclAllReduce");
+    let after: Vec<f32> = summed.to_data().to_vec().unwrap();
+    assert_eq!(before.len(), after.len());
+    assert!(before == after, "one rank's NCCL sum changed the bucket");
+    let back = layout.unflatten_tensor(&model, summed, &layout.present);
+    assert_eq!(back.len(), layout.present.len());
+}

@@ -25,11 +25,28 @@ pub struct GradientLayout {
 }
 
 /// The flat gradients of `module`'s trainable parameters (zeros where `grads` has none, or
-/// everywhere when `grads` is None) and their layout.
+/// everywhere when `grads` is None), read back to the host, and their layout.
 pub fn flatten<B: AutodiffBackend, M: AutodiffModule<B>>(
     module: &M,
     grads: Option<&GradientsParams>,
 ) -> (Vec<f32>, GradientLayout) {
+    let (flat, layout) = flatten_on_device(module, grads);
+    let values = match flat {
+        Some(flat) => flat
+            .into_data()
+            .convert::<f32>()
+            .into_vec::<f32>()
+            .expect("gradients are floats"),
+        None => Vec::new(),
+    };
+    (values, layout)
+}
+
+/// As [`flatten`], the buffer left on the device (None for a module without parameters).
+pub fn flatten_on_device<B: AutodiffBackend, M: AutodiffModule<B>>(
+    module: &M,
+    grads: Option<&GradientsParams>,
+) -> (Option<Tensor<Inner<B>, 1>>, GradientLayout) {
     struct Collect<'a, B: AutodiffBackend> {
         grads: Option<&'a GradientsParams>,
         parts: Vec<Tensor<Inner<B>, 1>>,
@@ -64,21 +81,13 @@ pub fn flatten<B: AutodiffBackend, M: AutodiffModule<B>>(
         len: 0,
     };
     module.visit(&mut visitor);
-    let values = if visitor.parts.is_empty() {
-        Vec::new()
-    } else {
-        Tensor::cat(visitor.parts, 0)
-            .into_data()
-            .convert::<f32>()
-            .into_vec::<f32>()
-            .expect("gradients are floats")
-    };
+    let flat = (!visitor.parts.is_empty()).then(|| Tensor::cat(visitor.parts, 0));
     let layout = GradientLayout {
         slots: visitor.slots,
         present: visitor.present,
         len: visitor.len,
     };
-    (values, layout)
+    (flat, layout)
 }
 
 /// Every parameter's values, flattened in visiting order (the start-up check that all ranks
@@ -102,7 +111,7 @@ pub fn flatten_parameters<B: AutodiffBackend, M: AutodiffModule<B>>(module: &M) 
     Tensor::cat(visitor.parts, 0)
         .into_data()
         .convert::<f32>()
-        .to_vec::<f32>()
+        .into_vec::<f32>()
         .expect("parameters are floats")
 }
 
@@ -115,6 +124,18 @@ impl GradientLayout {
         mut values: Vec<f32>,
         present: &[f32],
         device: &burn::tensor::Device<Inner<B>>,
+    ) -> GradientsParams {
+        values.truncate(self.len);
+        let all = Tensor::<Inner<B>, 1>::from_data(TensorData::new(values, [self.len]), device);
+        self.unflatten_tensor(module, all, present)
+    }
+
+    /// As [`GradientLayout::unflatten`], from a flat buffer on the device.
+    pub fn unflatten_tensor<B: AutodiffBackend, M: AutodiffModule<B>>(
+        &self,
+        module: &M,
+        all: Tensor<Inner<B>, 1>,
+        present: &[f32],
     ) -> GradientsParams {
         struct Place<'a, B: AutodiffBackend> {
             slots: std::collections::HashMap<ParamId, usize>,
@@ -134,8 +155,6 @@ impl GradientLayout {
                 self.out.register::<Inner<B>, D>(param.id, grad);
             }
         }
-        values.truncate(self.len);
-        let all = Tensor::<Inner<B>, 1>::from_data(TensorData::new(values, [self.len]), device);
         let mut place = Place::<B> {
             slots: self
                 .slots

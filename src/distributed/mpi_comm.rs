@@ -88,6 +88,11 @@ impl MpiComm {
             .all_reduce_into(&send[..], values, SystemOperation::sum());
     }
 
+    /// Rank 0's `bytes` to every rank.
+    pub fn broadcast_bytes(&self, bytes: &mut [u8]) {
+        self.world.process_at_rank(0).broadcast_into(bytes);
+    }
+
     pub fn barrier(&self, timeout: Duration, on_timeout: &dyn Fn()) {
         let mut request = self.world.immediate_barrier();
         let start = Instant::now();

@@ -131,6 +131,16 @@ impl World {
         let _ = (values, what);
     }
 
+    /// Rank 0's `bytes` to every rank (after a barrier with the training timeout).
+    pub fn broadcast_bytes(&self, bytes: &mut [u8], what: &str) {
+        #[cfg(feature = "mpi")]
+        if let Some(comm) = &self.comm {
+            comm.barrier(self.rank_timeout(), &|| self.timed_out(what));
+            comm.broadcast_bytes(bytes);
+        }
+        let _ = (bytes, what);
+    }
+
     /// Index of this rank's micro-batch `micro` among all micro-batches of a step
     /// (`DataShard::global_micro`).
     pub fn global_micro(&self, micro: usize) -> usize {

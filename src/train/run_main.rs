@@ -142,6 +142,7 @@ fn run_as(
             status: status.clone(),
             metrics,
             world: world.clone(),
+            device_sum: None,
             background_error: background_error.clone(),
         };
         dispatch(&mut ctx, source.as_mut())
@@ -195,6 +196,39 @@ fn run_as(
             Err(e)
         }
     }
+}
+
+/// NCCL for the gradients of CUDA ranks (features `cuda` and `mpi`), unless
+/// `SVFAP_GRADIENT_EXCHANGE=mpi` asks for the host path or NCCL cannot start (said in the log).
+fn device_sum(ctx: &RunContext, ordinal: usize) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+    let wanted = ctx.world.size > 1
+        && ctx.config.backend == BackendChoice::Cuda
+        && std::env::var("SVFAP_GRADIENT_EXCHANGE").as_deref() != Ok("mpi");
+    if !wanted {
+        return None;
+    }
+    #[cfg(feature = "cuda")]
+    {
+        use crate::distributed::DeviceSum;
+        use crate::distributed::nccl_reduce::NcclReduce;
+        match NcclReduce::join(&ctx.world, ordinal) {
+            Ok(nccl) => {
+                if ctx.world.is_root() {
+                    super::say!("gradients: NCCL all-reduce on the GPUs");
+                }
+                let sum: Arc<dyn DeviceSum<crate::backend::Cuda>> = Arc::new(nccl);
+                return Some(Arc::new(sum));
+            }
+            Err(e) => {
+                super::say_err!(
+                    "rank {}: NCCL unavailable ({e:#}); gradients go through host memory and MPI",
+                    ctx.world.rank
+                );
+            }
+        }
+    }
+    let _ = ordinal;
+    None
 }
 
 /// Runs the run as `processes` processes under mpirun in the foreground (output to this
@@ -396,6 +430,7 @@ fn dispatch(ctx: &mut RunContext, source: &mut dyn ClipSource) -> Result<Outcome
             ctx.config.devices.len()
         ),
     };
+    ctx.device_sum = device_sum(ctx, index);
     crate::with_backend!(ctx.config.backend, |B, device_of| {
         let device = device_of(index);
         match ctx.config.kind {

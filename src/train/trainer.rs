@@ -21,8 +21,10 @@ use super::adamw::{AdamW, grad_norm};
 use super::loss_scale::LossScale;
 use super::param_rules::{ParamRule, param_rule};
 use super::schedule::CosineSchedule;
-use crate::distributed::World;
-use crate::distributed::gradient_buffer::flatten;
+use crate::distributed::gradient_buffer::{flatten, flatten_on_device};
+use crate::distributed::{DeviceSum, World};
+
+type Inner<B> = <B as AutodiffBackend>::InnerBackend;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepStats {
@@ -63,6 +65,8 @@ pub struct Trainer<B: AutodiffBackend, M: AutodiffModule<B>> {
     device: B::Device,
     /// The run's processes; their gradients are summed before every update.
     world: Arc<World>,
+    /// Sums the gradients on the devices (NCCL) instead of through host memory and MPI.
+    device_sum: Option<Arc<dyn DeviceSum<Inner<B>>>>,
     pub optim: AdamW<B>,
     pub schedule: CosineSchedule,
     pub rules: UpdateRules,
@@ -94,6 +98,7 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
             model: Some(model),
             device,
             world: Arc::new(World::single()),
+            device_sum: None,
             optim,
             schedule,
             rules,
@@ -104,6 +109,12 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
 
     pub fn with_world(mut self, world: Arc<World>) -> Self {
         self.world = world;
+        self
+    }
+
+    /// Sums gradients with `sum` (on the devices) rather than through the host.
+    pub fn with_device_sum(mut self, sum: Option<Arc<dyn DeviceSum<Inner<B>>>>) -> Self {
+        self.device_sum = sum;
         self
     }
 
@@ -149,6 +160,9 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
         if self.world.size == 1 {
             return local;
         }
+        if let Some(device_sum) = &self.device_sum {
+            return self.all_ranks_on_devices(model, local, device_sum.as_ref());
+        }
         let (mut buffer, layout) = flatten(model, local.grads.as_ref());
         let finite = local.grads.is_some();
         buffer.extend_from_slice(&layout.present);
@@ -164,6 +178,43 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
         let present = buffer[layout.len..layout.len + layout.present.len()].to_vec();
         Summed {
             grads: Some(layout.unflatten(model, buffer, &present, &self.device)),
+            loss: loss as f64,
+        }
+    }
+
+    /// As `all_ranks`, the gradients summed on the devices (NCCL): first the small host
+    /// all-reduce of which parameters had a gradient, the loss and the non-finite flag (MPI,
+    /// with the collective timeout, so every rank is known to be here), then the gradients.
+    fn all_ranks_on_devices(
+        &self,
+        model: &M,
+        local: Summed,
+        device_sum: &dyn DeviceSum<Inner<B>>,
+    ) -> Summed {
+        let (flat, layout) = flatten_on_device(model, local.grads.as_ref());
+        let finite = local.grads.is_some();
+        let mut small = layout.present.clone();
+        small.push(if finite { local.loss as f32 } else { 0.0 });
+        small.push(if finite { 0.0 } else { 1.0 });
+        let what = format!("the gradient all-reduce of step {}", self.step + 1);
+        self.world.all_reduce_sum(&mut small, &what);
+        let (loss, non_finite) = (small[small.len() - 2], small[small.len() - 1]);
+        if non_finite > 0.0 {
+            let loss = if finite { f64::NAN } else { local.loss };
+            return Summed { grads: None, loss };
+        }
+        let Some(flat) = flat else {
+            return Summed {
+                grads: Some(GradientsParams::new()),
+                loss: loss as f64,
+            };
+        };
+        let summed = device_sum
+            .sum_in_place(flat)
+            .unwrap_or_else(|e| panic!("{what}: {e:#}"));
+        let present = &small[..layout.present.len()];
+        Summed {
+            grads: Some(layout.unflatten_tensor(model, summed, present)),
             loss: loss as f64,
         }
     }

@@ -21,7 +21,7 @@ use super::crash_point::crash_point;
 use super::run_config::RunConfig;
 use super::schedule::CosineSchedule;
 use super::trainer::{StepStats, Trainer, UpdateRules};
-use crate::distributed::{DataShard, World};
+use crate::distributed::{DataShard, DeviceSum, World};
 use crate::model::precision::Precision;
 use crate::session::{MetricsWriter, RunDir, RunStatus};
 
@@ -38,6 +38,9 @@ pub struct RunContext {
     pub metrics: MetricsWriter,
     /// The run's processes (one, or the ranks of an MPI job); only rank 0 writes.
     pub world: Arc<World>,
+    /// An `Arc<dyn DeviceSum<B::InnerBackend>>` for the run's backend when its ranks sum
+    /// gradients on the devices (NCCL on CUDA); None: through the host.
+    pub device_sum: Option<Arc<dyn std::any::Any + Send + Sync>>,
     /// The first error of the heartbeat thread (status.json unwritable, run folder gone):
     /// the loop fails the run with it at the next step.
     pub background_error: Arc<Mutex<Option<String>>>,
@@ -244,7 +247,13 @@ pub(crate) fn resume_or_start<B: AutodiffBackend, M: AutodiffModule<B>>(
         rules,
         state.step,
     )
-    .with_world(world);
+    .with_world(world)
+    .with_device_sum(
+        ctx.device_sum
+            .as_ref()
+            .and_then(|any| any.downcast_ref::<Arc<dyn DeviceSum<B::InnerBackend>>>())
+            .cloned(),
+    );
     if ctx.config.precision() == Precision::F16 {
         trainer.loss_scale = Some(state.loss_scale.unwrap_or_default());
     }
