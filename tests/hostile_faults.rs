@@ -46,7 +46,7 @@ fn a_second_worker_on_a_running_run_is_refused_naming_the_holder() {
             && run.latest_pointer().is_file()
     });
     let pid = RunStatus::read(&run.status_json()).unwrap().pid.unwrap();
-    let host = svfap_tui::session::launcher::hostname();
+    let host = svfap_tui::session::host::hostname();
     for args in [
         &["resume", run.root.to_str().unwrap()][..],
         &["run", run.root.to_str().unwrap()][..],
@@ -81,7 +81,7 @@ fn stopping_a_run_whose_worker_is_gone_never_signals_the_pids_new_owner() {
         let status = RunStatus {
             state: RunState::Running,
             pid: Some(stranger.id()),
-            host: svfap_tui::session::launcher::hostname(),
+            host: svfap_tui::session::host::hostname(),
             updated: Some(updated.clone()),
             ..Default::default()
         };

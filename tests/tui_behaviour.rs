@@ -388,7 +388,7 @@ fn stop_sends_sigterm_to_the_worker_holding_the_run_lock() {
         .unwrap();
     let holder = svfap_tui::session::LockHolder {
         pid: child.id(),
-        host: svfap_tui::session::launcher::hostname(),
+        host: svfap_tui::session::host::hostname(),
         since: svfap_tui::session::now_rfc3339(),
     };
     std::fs::write(&lock, serde_json::to_string(&holder).unwrap()).unwrap();

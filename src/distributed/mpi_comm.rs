@@ -58,8 +58,8 @@ impl MpiComm {
 
     /// Every rank's host name (MPI's processor name), by rank.
     pub fn all_hosts(&self) -> Vec<String> {
-        let name = mpi::environment::processor_name()
-            .unwrap_or_else(|_| crate::session::launcher::hostname());
+        let name =
+            mpi::environment::processor_name().unwrap_or_else(|_| crate::session::host::hostname());
         let mut mine = [0u8; HOST_BYTES];
         let bytes = name.as_bytes();
         let n = bytes.len().min(HOST_BYTES);

@@ -5,10 +5,10 @@
 //! lost: gone from this host, silent, or behind the others.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::session::periodic::Periodic;
 use crate::session::{RankStatus, RunStatus};
 
 pub fn rank_file(run_root: &Path, rank: usize) -> PathBuf {
@@ -28,8 +28,8 @@ pub fn read_ranks(run_root: &Path, world: usize) -> Vec<RankStatus> {
 /// Writes this rank's heartbeat every `period` from the rank's `status` (step, throughput)
 /// until dropped, and once more then; on rank 0 also gathers all ranks' into `status.ranks`.
 pub struct RankHeartbeat {
-    done: Arc<AtomicBool>,
-    handle: Option<std::thread::JoinHandle<()>>,
+    /// Writes until dropped.
+    _thread: Periodic,
 }
 
 impl RankHeartbeat {
@@ -40,59 +40,36 @@ impl RankHeartbeat {
         status: Arc<Mutex<RunStatus>>,
         period: Duration,
     ) -> Self {
-        let done = Arc::new(AtomicBool::new(false));
-        let flag = done.clone();
         let root = run_root.to_path_buf();
-        let host = crate::session::launcher::hostname();
-        let handle = std::thread::spawn(move || {
-            let path = rank_file(&root, rank);
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).ok();
+        let host = crate::session::host::hostname();
+        let path = rank_file(&root, rank);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).ok();
+        }
+        // The last beat (after the run) says where each rank stopped.
+        let thread = Periodic::start(period, move |_last| {
+            let beat = {
+                let s = status.lock().unwrap_or_else(|p| p.into_inner());
+                RankStatus {
+                    rank: rank as u64,
+                    host: host.clone(),
+                    pid: std::process::id(),
+                    step: s.step,
+                    throughput: s.throughput / world as f64,
+                    updated: Some(crate::session::now_rfc3339()),
+                }
+            };
+            if let Ok(text) = serde_json::to_string_pretty(&beat) {
+                // A missed beat only makes this rank look late; the run goes on.
+                crate::session::write_atomic(&path, text.as_bytes()).ok();
             }
-            loop {
-                let last = flag.load(Ordering::Relaxed);
-                let beat = {
-                    let s = status.lock().unwrap_or_else(|p| p.into_inner());
-                    RankStatus {
-                        rank: rank as u64,
-                        host: host.clone(),
-                        pid: std::process::id(),
-                        step: s.step,
-                        throughput: s.throughput / world as f64,
-                        updated: Some(crate::session::now_rfc3339()),
-                    }
-                };
-                if let Ok(text) = serde_json::to_string_pretty(&beat) {
-                    // A missed beat only makes this rank look late; the run goes on.
-                    crate::session::write_atomic(&path, text.as_bytes()).ok();
-                }
-                if rank == 0 {
-                    let ranks = read_ranks(&root, world);
-                    status.lock().unwrap_or_else(|p| p.into_inner()).ranks = ranks;
-                }
-                // One more beat after the run ends: the files say where each rank stopped.
-                if last {
-                    return;
-                }
-                let until = Instant::now() + period;
-                while Instant::now() < until && !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(100));
-                }
+            if rank == 0 {
+                let ranks = read_ranks(&root, world);
+                status.lock().unwrap_or_else(|p| p.into_inner()).ranks = ranks;
             }
+            true
         });
-        Self {
-            done,
-            handle: Some(handle),
-        }
-    }
-}
-
-impl Drop for RankHeartbeat {
-    fn drop(&mut self) {
-        self.done.store(true, Ordering::Relaxed);
-        if let Some(h) = self.handle.take() {
-            h.join().ok();
-        }
+        Self { _thread: thread }
     }
 }
 

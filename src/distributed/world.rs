@@ -65,7 +65,7 @@ impl World {
             size: 1,
             local_rank: 0,
             local_size: 1,
-            hosts: vec![crate::session::launcher::hostname()],
+            hosts: vec![crate::session::host::hostname()],
             timeout: Duration::MAX,
             on_timeout: Mutex::new(None),
             #[cfg(feature = "mpi")]

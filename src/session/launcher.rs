@@ -152,7 +152,7 @@ pub fn stop(run: &RunDir) -> Result<u32, String> {
     if pid == 0 || pid > i32::MAX as u32 {
         return Err(format!("{}: the run lock names no pid", run.id()));
     }
-    if holder.host != hostname() {
+    if holder.host != super::host::hostname() {
         return Err(format!(
             "{} runs on host {}, not here",
             run.id(),
@@ -166,16 +166,4 @@ pub fn stop(run: &RunDir) -> Result<u32, String> {
     } else {
         Err(format!("kill {pid}: {}", std::io::Error::last_os_error()))
     }
-}
-
-/// This machine's host name (empty when unknown), as written into `status.json`.
-pub fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it or truncates.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return String::new();
-    }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).into_owned()
 }

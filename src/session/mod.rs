@@ -7,7 +7,7 @@
 //! What a run (the training worker) does, in order:
 //! 1. [`RunDir::create`], then write `run.toml` (the frozen config);
 //! 2. [`RunStatus`] with `state = Running`, `pid = std::process::id()`,
-//!    `host = launcher::hostname()`: [`RunStatus::touch`] + [`RunStatus::write_atomic`] at
+//!    `host = host::hostname()`: [`RunStatus::touch`] + [`RunStatus::write_atomic`] at
 //!    least every 60 s (the heartbeat) and at every state change (`Finished`, `Failed` with
 //!    `last_error`, `Stopped` on SIGTERM);
 //! 3. [`MetricsWriter::log`] for each scalar (`train`/`val`/`test`; `loss`, `lr`,
@@ -28,12 +28,14 @@ pub mod error;
 pub mod fault;
 pub mod file;
 pub mod fixtures;
+pub mod host;
 pub mod launcher;
 pub mod layout;
 pub mod listing;
 pub mod log_window;
 pub mod metrics;
 pub mod partial_dir;
+pub mod periodic;
 pub mod run_lock;
 pub mod scan;
 pub mod status;

@@ -120,7 +120,7 @@ impl RunLock {
         }
         let me = LockHolder {
             pid: std::process::id(),
-            host: super::launcher::hostname(),
+            host: super::host::hostname(),
             since: super::now_rfc3339(),
         };
         let text = serde_json::to_string(&me).expect("serialisable");

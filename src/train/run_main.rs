@@ -94,7 +94,7 @@ fn run_as(
     let status = Arc::new(Mutex::new(RunStatus {
         state: RunState::Running,
         pid: Some(std::process::id()),
-        host: crate::session::launcher::hostname(),
+        host: crate::session::host::hostname(),
         last_error: None,
         world_size: world.size as u64,
         ranks: Vec::new(),
@@ -285,7 +285,7 @@ fn watch_for_lost_ranks(
     // `what` happened; `exited_only`: name only ranks gone from this host (a SIGTERM is also
     // how the workbench asks rank 0 to stop, which is no failure).
     let record = move |what: &str, exited_only: bool| {
-        let host = crate::session::launcher::hostname();
+        let host = crate::session::host::hostname();
         let silent_after = (3 * HEARTBEAT).as_secs_f64();
         let ranks = read_ranks(&run.root, size);
         let lost = describe_lost(

@@ -23,6 +23,7 @@ use super::schedule::CosineSchedule;
 use super::trainer::{StepStats, Trainer, UpdateRules};
 use crate::distributed::{DataShard, DeviceSum, World};
 use crate::model::precision::Precision;
+use crate::session::periodic::Periodic;
 use crate::session::{MetricsWriter, RunDir, RunStatus};
 
 /// Everything a loop needs besides the model and the data.
@@ -54,8 +55,8 @@ pub(crate) const HEARTBEAT: Duration = Duration::from_secs(2);
 /// (deleted under the worker), go to `error`; it then stops writing, so a deleted run
 /// folder is never brought back as a zombie.
 pub struct Heartbeat {
-    done: Arc<AtomicBool>,
-    handle: Option<std::thread::JoinHandle<()>>,
+    /// Writes until dropped.
+    _thread: Periodic,
 }
 
 impl Heartbeat {
@@ -65,44 +66,29 @@ impl Heartbeat {
         period: Duration,
         error: Arc<Mutex<Option<String>>>,
     ) -> Self {
-        let done = Arc::new(AtomicBool::new(false));
-        let flag = done.clone();
         let run_toml = path.with_file_name("run.toml");
-        let handle = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                let failure = if run_toml.is_file() {
-                    let mut s = status.lock().expect("status lock");
-                    s.touch();
-                    s.write_atomic(&path).err().map(|e| e.to_string())
-                } else {
-                    Some(format!(
-                        "{}: the run folder was deleted or moved while the run worked",
-                        run_toml.parent().unwrap_or(&run_toml).display()
-                    ))
-                };
-                if let Some(failure) = failure {
-                    error.lock().expect("error lock").get_or_insert(failure);
-                    return;
-                }
-                let until = Instant::now() + period;
-                while Instant::now() < until && !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(100));
-                }
+        let thread = Periodic::start(period, move |last| {
+            if last {
+                // The worker records its final status itself.
+                return false;
             }
+            let failure = if run_toml.is_file() {
+                let mut s = status.lock().expect("status lock");
+                s.touch();
+                s.write_atomic(&path).err().map(|e| e.to_string())
+            } else {
+                Some(format!(
+                    "{}: the run folder was deleted or moved while the run worked",
+                    run_toml.parent().unwrap_or(&run_toml).display()
+                ))
+            };
+            if let Some(failure) = failure {
+                error.lock().expect("error lock").get_or_insert(failure);
+                return false;
+            }
+            true
         });
-        Self {
-            done,
-            handle: Some(handle),
-        }
-    }
-}
-
-impl Drop for Heartbeat {
-    fn drop(&mut self) {
-        self.done.store(true, Ordering::Relaxed);
-        if let Some(h) = self.handle.take() {
-            h.join().ok();
-        }
+        Self { _thread: thread }
     }
 }
 
