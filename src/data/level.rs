@@ -31,7 +31,7 @@ mod tests {
         ] {
             assert_eq!(to_level(v), want, "{v}");
             assert_eq!(to_level_f64(v as f64), want, "{v}");
-            assert_eq!(to_level(v), (v as f32).clamp(0.0, 255.0).round() as u8);
+            assert_eq!(to_level(v), v.clamp(0.0, 255.0).round() as u8);
         }
     }
 }

@@ -117,9 +117,9 @@ mod tests {
                         (0..acc).flat_map(move |m| {
                             let start = step * per_rank + m * batch;
                             p[start..start + batch]
-                                .to_vec()
-                                .into_iter()
-                                .map(move |pos| (s.global_micro(m), pos))
+                                .iter()
+                                .map(move |&pos| (s.global_micro(m), pos))
+                                .collect::<Vec<_>>()
                         })
                     })
                     .collect();
@@ -136,7 +136,7 @@ mod tests {
     }
 
     #[test]
-    fn one_process_reads_the_epoch_in_order() {
+    fn one_process_reads_the_epoch_in_order_and_a_rank_its_blocks() {
         assert_eq!(shard(0, 1, 3).positions(5, 2), vec![0, 1, 2, 3, 4]);
         assert_eq!(shard(1, 2, 1).positions(7, 2), vec![2, 3, 5]);
     }

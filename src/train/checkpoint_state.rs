@@ -46,6 +46,11 @@ pub struct TrainingState {
     /// Steps done in `epoch`: where ranks of another world size continue it.
     #[serde(default)]
     pub epoch_steps: u64,
+    /// When this state was written (Unix seconds, the clock of the metrics' `time`): a
+    /// resumed run drops the records of this step logged later. The file's modification time
+    /// is coarser (the kernel's tick) and can fall before records logged just ahead of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_unix: Option<f64>,
 }
 
 fn one() -> u64 {
@@ -75,6 +80,7 @@ impl TrainingState {
             accumulation: 0,
             rank_positions: Vec::new(),
             epoch_steps: 0,
+            written_unix: None,
         }
     }
 }
@@ -109,7 +115,11 @@ pub fn write_checkpoint(
         )?;
         write_atomic(
             &dir.join(format!("{stem}.state.json")),
-            serde_json::to_string_pretty(state)?.as_bytes(),
+            serde_json::to_string_pretty(&TrainingState {
+                written_unix: Some(crate::session::now_unix()),
+                ..state.clone()
+            })?
+            .as_bytes(),
         )?;
         crash_point("checkpoint-state", state.step);
         write_atomic(&dir.join("latest"), format!("{stem}\n").as_bytes())
@@ -235,10 +245,11 @@ fn read_checkpoint_files(dir: &Path, stem: &str) -> Result<LatestCheckpoint> {
     let optim = deserialize_optim(&std::fs::read(&optim_path)?)
         .with_context(|| format!("{}", optim_path.display()))?;
     check_safetensors_length(&model)?;
-    let written = std::fs::metadata(&state_path)?
+    let modified = std::fs::metadata(&state_path)?
         .modified()?
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
+    let written = state.written_unix.unwrap_or(modified);
     Ok(LatestCheckpoint {
         model,
         optim,
@@ -398,6 +409,7 @@ mod tests {
 
     #[test]
     fn checkpoints_round_trip_and_old_ones_are_pruned() {
+        let before = crate::session::now_unix();
         let dir = std::env::temp_dir().join(format!("svfap-ckpt-{}", std::process::id()));
         let optim = AdamWState {
             steps: 4,
@@ -408,7 +420,18 @@ mod tests {
         }
         assert_eq!(checkpoint_steps(&dir), vec![20, 30]);
         let latest = read_latest(&dir).unwrap().unwrap();
-        assert_eq!(latest.state, state(30));
+        // When it was written, on the clock the metrics' `time` uses (not the file's
+        // coarser modification time, which can fall before records logged just ahead).
+        let written = latest
+            .state
+            .written_unix
+            .expect("the write time is recorded");
+        assert!(written >= before && latest.written == written);
+        let without_time = TrainingState {
+            written_unix: None,
+            ..latest.state.clone()
+        };
+        assert_eq!(without_time, state(30));
         assert_eq!(latest.optim.steps, 4);
         assert_eq!(
             latest.optim.moments["fc.weight"],

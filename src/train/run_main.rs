@@ -3,6 +3,7 @@
 //! precision, and records how it ended in `status.json`.
 
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -47,7 +48,7 @@ pub fn run_worker(
         bail!("{}: no run.toml (not a run folder)", dir.display());
     }
     let config = RunConfig::load(&run.run_toml(), &[])?;
-    let world = Arc::new(World::join(Duration::from_secs(config.collective_timeout))?);
+    let world = Rc::new(World::join(Duration::from_secs(config.collective_timeout))?);
     share_cores(&world);
     if world.is_root() {
         run_as(&run, require_checkpoint, open_source, config, world)
@@ -67,7 +68,7 @@ fn run_as(
     require_checkpoint: bool,
     open_source: OpenSource,
     config: RunConfig,
-    world: Arc<World>,
+    world: Rc<World>,
 ) -> Result<Outcome> {
     let root = world.is_root();
     let _lock = root.then(|| RunLock::acquire(run)).transpose()?;
@@ -278,7 +279,7 @@ fn quiet_stdout() {
 /// does only when rank 0 is the one lost.
 fn watch_for_lost_ranks(
     run: &RunDir,
-    world: &Arc<World>,
+    world: &Rc<World>,
     status: &Arc<Mutex<RunStatus>>,
 ) -> Result<()> {
     let (run, status, rank, size) = (run.clone(), status.clone(), world.rank, world.size);

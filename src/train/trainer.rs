@@ -10,6 +10,7 @@
 //! rank whose loss is not finite sends zeros and a flag in the same all-reduce, so every
 //! rank sees the same sums and takes the same decision (apply, skip, or fail).
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use burn::module::AutodiffModule;
@@ -64,7 +65,7 @@ pub struct Trainer<B: AutodiffBackend, M: AutodiffModule<B>> {
     /// Where the model, its gradients and the optimiser live.
     device: B::Device,
     /// The run's processes; their gradients are summed before every update.
-    world: Arc<World>,
+    world: Rc<World>,
     /// Sums the gradients on the devices (NCCL) instead of through host memory and MPI.
     device_sum: Option<Arc<dyn DeviceSum<Inner<B>>>>,
     pub optim: AdamW<B>,
@@ -97,7 +98,7 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
         Self {
             model: Some(model),
             device,
-            world: Arc::new(World::single()),
+            world: Rc::new(World::single()),
             device_sum: None,
             optim,
             schedule,
@@ -107,7 +108,7 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Trainer<B, M> {
         }
     }
 
-    pub fn with_world(mut self, world: Arc<World>) -> Self {
+    pub fn with_world(mut self, world: Rc<World>) -> Self {
         self.world = world;
         self
     }

@@ -5,6 +5,7 @@
 //! with the same schedule, data order and masks.
 
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -38,7 +39,7 @@ pub struct RunContext {
     pub status: Arc<Mutex<RunStatus>>,
     pub metrics: MetricsWriter,
     /// The run's processes (one, or the ranks of an MPI job); only rank 0 writes.
-    pub world: Arc<World>,
+    pub world: Rc<World>,
     /// An `Arc<dyn DeviceSum<B::InnerBackend>>` for the run's backend when its ranks sum
     /// gradients on the devices (NCCL on CUDA); None: through the host.
     pub device_sum: Option<Arc<dyn std::any::Any + Send + Sync>>,
