@@ -41,6 +41,18 @@ pub struct World {
 const LAUNCHER_SIZE_VARIABLES: [&str; 3] = ["OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"];
 const LAUNCHER_RANK_VARIABLES: [&str; 3] = ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"];
 
+/// Each distinct host of `hosts` with how many ranks it runs, in order of appearance.
+pub fn ranks_per_host<'a>(hosts: impl IntoIterator<Item = &'a str>) -> Vec<(&'a str, usize)> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for h in hosts {
+        match counts.iter_mut().find(|(name, _)| *name == h) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((h, 1)),
+        }
+    }
+    counts
+}
+
 /// Whether an MPI launcher started this process (then MPI must be initialised).
 pub fn started_by_launcher() -> bool {
     LAUNCHER_SIZE_VARIABLES
@@ -110,10 +122,6 @@ impl World {
 
     pub fn is_root(&self) -> bool {
         self.rank == 0
-    }
-
-    pub fn timeout(&self) -> Duration {
-        self.timeout
     }
 
     /// What runs when a collective times out (the worker records the failure).

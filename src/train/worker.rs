@@ -309,14 +309,7 @@ pub(crate) fn check_same_weights<B: AutodiffBackend, M: AutodiffModule<B>>(
 
 /// "host-a (2 ranks), host-b (2 ranks)".
 fn distinct_hosts(hosts: &[String]) -> String {
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for h in hosts {
-        match counts.iter_mut().find(|(name, _)| name == h) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((h.clone(), 1)),
-        }
-    }
-    counts
+    crate::distributed::world::ranks_per_host(hosts.iter().map(String::as_str))
         .iter()
         .map(|(h, n)| format!("{h} ({n} rank{})", if *n == 1 { "" } else { "s" }))
         .collect::<Vec<_>>()

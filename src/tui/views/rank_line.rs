@@ -5,6 +5,7 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use crate::distributed::world::ranks_per_host;
 use crate::session::RunStatus;
 use crate::tui::theme::Theme;
 
@@ -17,14 +18,7 @@ pub fn rank_line(status: &RunStatus, running: bool, now: f64, t: &Theme) -> Opti
         return None;
     }
     let label = Style::default().fg(t.muted);
-    let mut hosts: Vec<(&str, usize)> = Vec::new();
-    for r in &status.ranks {
-        match hosts.iter_mut().find(|(h, _)| *h == r.host) {
-            Some((_, n)) => *n += 1,
-            None => hosts.push((&r.host, 1)),
-        }
-    }
-    let hosts = hosts
+    let hosts = ranks_per_host(status.ranks.iter().map(|r| r.host.as_str()))
         .iter()
         .map(|(h, n)| format!("{h} ×{n}"))
         .collect::<Vec<_>>()
