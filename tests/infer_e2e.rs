@@ -438,3 +438,105 @@ fn raw_videos_become_face_clips_then_predictions_and_features() {
     ])));
     assert!(v["faces"].is_null());
 }
+
+/// `infer --inspect DIR` keeps what the workbench's Inspect view shows: the face on every
+/// frame, each window's middle frame, the timeline, and the attention maps of the window
+/// where the predicted class peaks; `--attention-window N` then adds a window's maps
+/// without scoring the video again.
+#[test]
+fn inspect_keeps_the_faces_frames_timeline_and_attention_of_one_video() {
+    let ckpt =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/finetune_tiny.safetensors");
+    let video = face_fixture("pan.mp4");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pan--tiny");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "infer",
+            "--checkpoint",
+            ckpt.to_str().unwrap(),
+            video.to_str().unwrap(),
+            "--inspect",
+            out.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |extra: &[&str]| svfap(&args(extra).iter().map(String::as_str).collect::<Vec<_>>());
+    let table = ok(run(&[]));
+    // The printed timeline counts windows from 1, as --attention-window does.
+    assert!(table.contains("\n     1   0:00.00"), "{table}");
+    let d = svfap_tui::session::inspection::InspectionDir::new(&out);
+    let insp = d.read().unwrap();
+    assert_eq!(insp.frames, 75);
+    assert_eq!(insp.frame_size, [320, 240], "the file's own frame size");
+    assert_eq!(insp.windows.len(), 2);
+    assert_eq!(insp.align, "landmarks");
+    let faces = d.read_faces().unwrap();
+    assert_eq!(faces.len(), 75, "a face entry per frame");
+    assert!(
+        faces.iter().all(Option::is_some),
+        "the pan keeps the face in view"
+    );
+    for (i, w) in insp.windows.iter().enumerate() {
+        assert!((w.probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        assert_eq!(w.frames.len(), insp.clip_frames);
+        assert_eq!(
+            w.face, faces[w.shown_frame],
+            "window {i}'s face is its shown frame's"
+        );
+        let img = image::open(d.frame(i)).unwrap();
+        assert_eq!(
+            (img.width(), img.height()),
+            (320, 240),
+            "small frames stay as they are"
+        );
+    }
+    let peak = insp.peak_window().unwrap();
+    assert_eq!(
+        d.attention_windows(),
+        vec![peak],
+        "the peak window's maps come with it"
+    );
+    let meta = svfap_tui::session::AttnMeta::read(&d.attn(peak)).unwrap();
+    assert!(meta.maps.iter().any(|m| m.kind == "rollout"));
+    assert_eq!(
+        meta.frames.len(),
+        insp.clip_frames,
+        "the face clip's frames are kept"
+    );
+    // Another window's maps only: the timeline is not written again.
+    let written = std::fs::metadata(d.record()).unwrap().modified().unwrap();
+    let other = 1 - peak;
+    let out2 = run(&["--attention-window", &(other + 1).to_string()]);
+    ok(out2);
+    assert_eq!(d.attention_windows(), vec![0, 1]);
+    assert_eq!(
+        std::fs::metadata(d.record()).unwrap().modified().unwrap(),
+        written
+    );
+    // Bad requests are named.
+    let err = run(&["--attention-window", "9"]);
+    assert!(!err.status.success());
+    let text = String::from_utf8_lossy(&err.stderr);
+    assert!(
+        text.contains("window 9 does not exist") && text.contains("2 windows"),
+        "{text}"
+    );
+    let manifest = dir.path().join("m.csv");
+    std::fs::write(&manifest, format!("{} 0\n", video.display())).unwrap();
+    let err = svfap(&[
+        "infer",
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        manifest.to_str().unwrap(),
+        "--inspect",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!err.status.success());
+    let text = String::from_utf8_lossy(&err.stderr);
+    assert!(text.contains("--inspect: looks at one video"), "{text}");
+}

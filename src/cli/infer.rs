@@ -14,6 +14,9 @@ use svfap_tui::data::registry::Task;
 use svfap_tui::faces::{AlignConfig, AlignMode};
 use svfap_tui::inference::clip_frames::ClipFrames;
 use svfap_tui::inference::input::{InferInput, classify_input};
+use svfap_tui::inference::inspection::{
+    InspectionSource, write_inspection, write_window_attention,
+};
 use svfap_tui::inference::many::{ManyOptions, score_many};
 use svfap_tui::inference::scorer::{Scorer, argmax, classifier_config};
 use svfap_tui::inference::timeline::{FaceStep, TimelineOptions, score_video};
@@ -21,6 +24,7 @@ use svfap_tui::inference::video_faces::FaceSearch;
 use svfap_tui::model::checkpoint::read_checkpoint;
 use svfap_tui::model::precision::autocast;
 use svfap_tui::session::artifacts::Prediction;
+use svfap_tui::session::inspection::{Inspection, InspectionDir};
 use svfap_tui::train::eval_report::{EvalScope, score_predictions};
 
 use super::bounded;
@@ -65,6 +69,16 @@ pub struct InferArgs {
     /// One video: detect the face on every K-th frame (1–60).
     #[arg(long, default_value_t = 5, value_parser = bounded(1, 60))]
     pub detect_every: usize,
+    /// One video: keep the timeline, the face on every frame, each window's middle frame and
+    /// the attention maps of the window where the predicted class peaks in DIR (what the
+    /// workbench's Inspect view shows).
+    #[arg(long, value_name = "DIR")]
+    pub inspect: Option<PathBuf>,
+    /// With --inspect: write the attention maps of window N (1-based, as the timeline counts
+    /// them; repeatable). When DIR already holds this video's inspection, only the maps are
+    /// computed.
+    #[arg(long, value_name = "N", requires = "inspect", value_parser = bounded(1, 1_000_000))]
+    pub attention_window: Vec<usize>,
     /// Many labelled videos: also write the evaluation report (the run's `eval/*.json` format).
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -110,12 +124,47 @@ pub fn run(args: &InferArgs) -> Result<()> {
     })
 }
 
+/// True when `a` and `b` name the same file (compared as absolute paths).
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let abs = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    abs(a) == abs(b)
+}
+
+/// The attention maps of the 1-based `windows` of an inspection.
+fn window_attention<B: Backend>(
+    scorer: &Scorer<B>,
+    dir: &InspectionDir,
+    insp: &Inspection,
+    windows: &[usize],
+) -> Result<()> {
+    for &w in windows {
+        let out = write_window_attention(scorer, dir, insp, w.saturating_sub(1))?;
+        eprintln!("attention of window {w} written to {}", out.display());
+    }
+    Ok(())
+}
+
 fn run_on<B: Backend>(args: &InferArgs, scorer: &Scorer<B>, input: InferInput) -> Result<()> {
     let spec = &scorer.input;
     let size = scorer.config.encoder.img_size;
+    if args.inspect.is_some() && !matches!(input, InferInput::Video(_)) {
+        bail!(
+            "--inspect: looks at one video or frame folder; {} is not one",
+            args.input.display()
+        );
+    }
     match input {
         InferInput::Npy(path) => npy_clip(args, scorer, &path),
         InferInput::Video(path) => {
+            if let Some(dir) = &args.inspect {
+                let dir = InspectionDir::new(dir);
+                if !args.attention_window.is_empty()
+                    && let Ok(insp) = dir.read()
+                    && same_file(&insp.video, &path)
+                {
+                    return window_attention(scorer, &dir, &insp, &args.attention_window);
+                }
+            }
             let opts = TimelineOptions {
                 step_s: args.scoring.window_stride,
                 fps: args.fps,
@@ -157,6 +206,21 @@ fn run_on<B: Backend>(args: &InferArgs, scorer: &Scorer<B>, input: InferInput) -
             bar.finish();
             for w in &t.warnings {
                 eprintln!("warning: {w}");
+            }
+            if let Some(dir) = &args.inspect {
+                let dir = InspectionDir::new(dir);
+                let source = InspectionSource {
+                    checkpoint: &args.checkpoint,
+                    spec,
+                    align: step.as_ref().map(|s| s.align.mode),
+                };
+                let insp = write_inspection(&t, &dir, &source)?;
+                let mut windows = args.attention_window.clone();
+                if windows.is_empty() {
+                    windows.extend(insp.peak_window().map(|w| w + 1));
+                }
+                window_attention(scorer, &dir, &insp, &windows)?;
+                eprintln!("inspection written to {}", dir.root.display());
             }
             if args.json {
                 println!(

@@ -87,10 +87,12 @@ pub fn timeline_table(t: &Timeline, spec: &InputSpec, size: usize) -> String {
         write!(out, "  {l:>w$}").ok();
     }
     writeln!(out, "{}", if spec.regression { "" } else { "  top" }).ok();
+    // Windows count from 1, as the workbench and `--attention-window` count them.
     for (i, w) in t.windows.iter().enumerate() {
         write!(
             out,
-            "{i:>6}  {:>8}  {:>8}",
+            "{:>6}  {:>8}  {:>8}",
+            i + 1,
             clock(w.start_s),
             clock(w.end_s)
         )
@@ -179,7 +181,7 @@ pub fn timeline_csv(t: &Timeline, spec: &InputSpec) -> String {
     };
     for (i, w) in t.windows.iter().enumerate() {
         row(
-            i.to_string(),
+            (i + 1).to_string(),
             w.start_s,
             w.end_s,
             w.window.first,

@@ -6,6 +6,7 @@ pub mod clip_frames;
 pub mod face_clips;
 pub mod features_file;
 pub mod input;
+pub mod inspection;
 pub mod many;
 pub mod scorer;
 pub mod timeline;

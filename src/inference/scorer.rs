@@ -121,6 +121,18 @@ impl<B: Backend> Scorer<B> {
         Ok(array.values)
     }
 
+    /// The encoder, for writing the attention maps of a clip.
+    pub fn probed(&self) -> crate::train::attn_artifacts::ProbedEncoder<'_, B> {
+        crate::train::attn_artifacts::ProbedEncoder {
+            encoder: &self.model.encoder,
+            positions: &self.model.positions,
+        }
+    }
+
+    pub fn device(&self) -> &B::Device {
+        &self.device
+    }
+
     /// Scores `n` clips laid out one after another in `clips`.
     pub fn score(&self, clips: Vec<f32>, n: usize) -> Result<Vec<ClipScore>> {
         let [c, t, h, w] = self.clip_shape();

@@ -16,7 +16,7 @@ use super::windows::{Window, sliding_windows, step_frames};
 use crate::backend::Cpu;
 use crate::data::sampling::ClipSpec;
 use crate::data::source::{ClipSource, DecodeOptions};
-use crate::faces::{AlignConfig, FaceDetector, TrackSummary};
+use crate::faces::{AlignConfig, Face, FaceDetector, TrackSummary};
 
 /// Frame rate assumed for a frame folder when none is given.
 pub const FOLDER_FPS: f64 = 25.0;
@@ -60,6 +60,8 @@ pub struct Timeline {
     pub seconds: f64,
     /// What the face step found (None without it).
     pub faces: Option<TrackSummary>,
+    /// The main face on every frame (None without the face step).
+    pub face_track: Option<Vec<Option<Face>>>,
 }
 
 /// The face step of a raw video: the detector (on the CPU), how to search and how to crop.
@@ -98,12 +100,16 @@ pub fn score_video<B: Backend>(
         frames: scorer.config.encoder.frames,
         stride: scorer.input.stride,
     };
-    let (frames, face_summary) = match faces {
-        None => (frames.clone(), None),
+    let (frames, face_summary, face_track) = match faces {
+        None => (frames.clone(), None, None),
         Some(step) => {
             let t = find_faces(step.detector, &mut source, len, &step.search, &decode)
                 .with_context(|| format!("{}: finding the face", path.display()))?;
-            (frames.with_faces(t.faces, step.align), Some(t.summary))
+            (
+                frames.with_faces(t.faces.clone(), step.align),
+                Some(t.summary),
+                Some(t.faces),
+            )
         }
     };
     let frames = &frames;
@@ -168,5 +174,6 @@ pub fn score_video<B: Backend>(
         warnings,
         seconds: t0.elapsed().as_secs_f64(),
         faces: face_summary,
+        face_track,
     })
 }

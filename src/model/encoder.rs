@@ -120,19 +120,35 @@ impl<B: Backend> Tpsbt<B> {
     /// the number of spatial positions kept per slice. `probe` names a block whose attention
     /// weights to return; `None` takes the fast path.
     pub fn forward_stages(&self, tokens: Tensor<B, 3>, probe: Option<usize>) -> StageOutputs<B> {
+        let (stages, mut maps) = self.forward_probing(tokens, probe.as_slice());
+        StageOutputs {
+            stages,
+            attention: maps.pop(),
+        }
+    }
+
+    /// Like [`Self::forward_stages`], keeping the attention of every block in `probes` from
+    /// one pass (in block order). A later stage's bottleneck assignment goes with the last
+    /// probed block of that stage.
+    pub fn forward_probing(
+        &self,
+        tokens: Tensor<B, 3>,
+        probes: &[usize],
+    ) -> (Vec<Tensor<B, 3>>, Vec<AttentionMaps<B>>) {
         let cfg = &self.config;
         let mut x = tokens;
         let mut slices = cfg.temporal_len();
         let mut block = 0;
         let mut stages = Vec::with_capacity(cfg.num_stages());
-        let mut attention = None;
+        let mut maps: Vec<AttentionMaps<B>> = Vec::new();
         for (stage, &depth) in cfg.stage_depths.iter().enumerate() {
             if stage == 0 {
                 for _ in 0..depth {
-                    let (out, w) = self.blocks[block].plain().forward(x, probe == Some(block));
+                    let probed = probes.contains(&block);
+                    let (out, w) = self.blocks[block].plain().forward(x, probed);
                     x = out;
                     if let Some(w) = w {
-                        attention = Some(AttentionMaps::plain(block, stage, w));
+                        maps.push(AttentionMaps::plain(block, stage, w));
                     }
                     block += 1;
                 }
@@ -142,40 +158,39 @@ impl<B: Backend> Tpsbt<B> {
                 let full = x;
                 let (mut bottleneck, assignment) =
                     self.spatial_downsamples[stage - 1].forward(full.clone(), slices);
-                let stage_blocks = block..block + depth;
+                let maps_before = maps.len();
                 for _ in 0..depth - 1 {
-                    let (out, w) = self.blocks[block].cross_self().forward(
-                        bottleneck,
-                        full.clone(),
-                        probe == Some(block),
-                    );
+                    let probed = probes.contains(&block);
+                    let (out, w) =
+                        self.blocks[block]
+                            .cross_self()
+                            .forward(bottleneck, full.clone(), probed);
                     bottleneck = out;
                     if let Some(w) = w {
-                        attention = Some(AttentionMaps::cross_self(block, stage, w, true));
+                        maps.push(AttentionMaps::cross_self(block, stage, w, true));
                     }
                     block += 1;
                 }
                 // Reverse block: the full tokens query the bottleneck tokens (the released
                 // pre-training code passes the raw patch embedding here instead: DESIGN bug 1).
-                let (out, w) =
-                    self.blocks[block]
-                        .cross_self()
-                        .forward(full, bottleneck, probe == Some(block));
+                let probed = probes.contains(&block);
+                let (out, w) = self.blocks[block]
+                    .cross_self()
+                    .forward(full, bottleneck, probed);
                 x = out;
                 if let Some(w) = w {
-                    attention = Some(AttentionMaps::cross_self(block, stage, w, false));
+                    maps.push(AttentionMaps::cross_self(block, stage, w, false));
                 }
                 block += 1;
-                if let Some(maps) = attention
-                    .as_mut()
-                    .filter(|_| probe.is_some_and(|p| stage_blocks.contains(&p)))
+                if maps.len() > maps_before
+                    && let Some(last) = maps.last_mut()
                 {
-                    maps.bottleneck_assignment = Some(assignment);
+                    last.bottleneck_assignment = Some(assignment);
                 }
             }
             stages.push(x.clone());
         }
-        StageOutputs { stages, attention }
+        (stages, maps)
     }
 }
 

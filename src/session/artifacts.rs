@@ -10,12 +10,12 @@ use super::SessionError;
 use super::error::check_format;
 use super::listing::files_with_extension;
 
-fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, SessionError> {
+pub(super) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, SessionError> {
     let text = std::fs::read_to_string(path).map_err(SessionError::io(path))?;
     serde_json::from_str(&text).map_err(|e| SessionError::parse(path, e))
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), SessionError> {
+pub(super) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), SessionError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(SessionError::io(dir))?;
     }
@@ -110,14 +110,17 @@ pub struct AttnMap {
 }
 
 impl AttnMeta {
+    /// The file a step's folder is complete with.
+    pub const FILE: &'static str = "meta.json";
+
     pub fn read(dir: &Path) -> Result<Self, SessionError> {
-        let path = dir.join("meta.json");
+        let path = dir.join(Self::FILE);
         let meta: Self = read_json(&path)?;
         check_format(&path, meta.format)?;
         Ok(meta)
     }
     pub fn write(&self, dir: &Path) -> Result<(), SessionError> {
-        write_json(&dir.join("meta.json"), self)
+        write_json(&dir.join(Self::FILE), self)
     }
 }
 

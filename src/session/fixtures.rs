@@ -517,7 +517,8 @@ pub fn full(root: &Path) -> Result<SessionDir, SessionError> {
     let s = empty(root)?;
     finished_pretrain(&s)?;
     running_pretrain(&s, 200)?;
-    finished_finetune(&s, "lr1e-3", 0.001, 0.61)?;
+    let model = finished_finetune(&s, "lr1e-3", 0.001, 0.61)?;
+    super::fixture_inspection::write_inspection(&s, &model.id())?;
     finished_finetune(&s, "lr5e-4", 0.0005, 0.58)?;
     failed_run(&s)?;
     Ok(s)

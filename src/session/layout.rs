@@ -2,6 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::inspection::InspectionDir;
+use super::listing::visible_subfolders;
+
 /// `sessions/<session>/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionDir {
@@ -37,31 +40,32 @@ impl SessionDir {
     pub fn cv(&self) -> PathBuf {
         self.root.join("cv")
     }
+    /// Videos inspected from the workbench (`infer --inspect`), one folder each.
+    pub fn inspect(&self) -> PathBuf {
+        self.root.join("inspect")
+    }
+    /// Every inspection folder under `inspect/`, sorted by name.
+    pub fn list_inspections(&self) -> Vec<InspectionDir> {
+        visible_subfolders(&self.inspect())
+            .into_iter()
+            .map(InspectionDir::new)
+            .collect()
+    }
     pub fn run(&self, id: &str) -> RunDir {
         RunDir::new(self.runs().join(id))
     }
     /// Every cross-validation folder under `cv/`, sorted by id.
     pub fn list_cvs(&self) -> Vec<CvDir> {
-        let mut out: Vec<CvDir> = std::fs::read_dir(self.cv())
+        visible_subfolders(&self.cv())
             .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-            .map(|e| CvDir::new(e.path()))
-            .collect();
-        out.sort_by(|a, b| a.root.cmp(&b.root));
-        out
+            .map(CvDir::new)
+            .collect()
     }
     /// Every run folder under `runs/`, sorted by id (ids start with kind and time).
     pub fn list_runs(&self) -> Vec<RunDir> {
-        let mut out: Vec<RunDir> = std::fs::read_dir(self.runs())
+        let mut out: Vec<RunDir> = visible_subfolders(&self.runs())
             .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-            .map(|e| RunDir::new(e.path()))
+            .map(RunDir::new)
             .collect();
         out.sort_by_key(|a| a.id());
         out

@@ -16,6 +16,21 @@ pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
     files
 }
 
+/// The folders directly in `dir` whose names do not start with a dot (those are partial
+/// writes), sorted by path; none when `dir` is missing or unreadable.
+pub fn visible_subfolders(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +49,20 @@ mod tests {
         let json = files_with_extension(dir.path(), "json");
         assert_eq!(json.first().unwrap().file_name().unwrap(), "a.json");
         assert!(files_with_extension(&dir.path().join("missing"), "json").is_empty());
+    }
+
+    #[test]
+    fn subfolders_skip_files_and_dot_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["b", "a", ".partial-c"] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+        }
+        std::fs::write(dir.path().join("file"), "").unwrap();
+        let names: Vec<String> = visible_subfolders(dir.path())
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        assert!(visible_subfolders(&dir.path().join("missing")).is_empty());
     }
 }

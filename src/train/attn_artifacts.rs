@@ -5,6 +5,8 @@
 //! over the stage-1 blocks, as float32 `.npy` arrays; the clip's frames as PNGs, so that a
 //! reader draws the maps over the frames they were computed on; `meta.json` last.
 
+use std::path::Path;
+
 use anyhow::Result;
 use burn::prelude::*;
 
@@ -14,7 +16,6 @@ use crate::model::encoder::Tpsbt;
 use crate::model::probe::AttentionMaps;
 use crate::model::sinusoid::PositionTable;
 use crate::npy;
-use crate::session::RunDir;
 use crate::session::artifacts::{AttnMap, AttnMeta};
 
 /// Blocks whose maps are written: first and last of stage 1, then per later stage its
@@ -38,22 +39,25 @@ pub struct ProbedEncoder<'a, B: Backend> {
 }
 
 impl<B: Backend> ProbedEncoder<'_, B> {
-    /// The whole clip (no masking) through the encoder, keeping block `block`'s attention.
-    fn attention(&self, video: &Tensor<B, 5>, block: usize) -> Option<AttentionMaps<B>> {
+    /// The whole clip (no masking) through the encoder once, keeping the attention of the
+    /// blocks in `blocks`.
+    fn attention(&self, video: &Tensor<B, 5>, blocks: &[usize]) -> Vec<AttentionMaps<B>> {
         let e = &self.encoder.config;
         let device = video.device();
         let tubes = tubes_channel_major(video.clone(), e.tubelet, e.patch);
         let tokens =
             self.encoder.patch_embed.forward(tubes) + self.positions.tensor(&device).unsqueeze();
-        self.encoder.forward_stages(tokens, Some(block)).attention
+        self.encoder.forward_probing(tokens, blocks).1
     }
 }
 
+/// Writes the maps of `clip` into `dir` (created; `owner`, the run or inspection folder
+/// it belongs to, must exist), `meta.json` last.
 pub fn write_attention_maps<B: Backend>(
     model: ProbedEncoder<B>,
     clip: &[f32],
     step: u64,
-    run: &RunDir,
+    (dir, owner): (&Path, &Path),
     device: &B::Device,
 ) -> Result<()> {
     let e = &model.encoder.config;
@@ -64,8 +68,7 @@ pub fn write_attention_maps<B: Backend>(
         ),
         device,
     );
-    let dir = run.attn_step(step);
-    let partial = crate::session::partial_dir::PartialDir::create(&dir, &run.root)?;
+    let partial = crate::session::partial_dir::PartialDir::create(dir, owner)?;
     let grid = e.grid();
     let mut maps = Vec::new();
     let save = |name: String, values: Vec<f32>, shape: Vec<usize>| -> Result<String> {
@@ -79,17 +82,15 @@ pub fn write_attention_maps<B: Backend>(
             .expect("f32")
     };
     let probed = probed_blocks(&e.stage_depths);
-    // Stage-1 self-attention of every block, for the rollout (the probed ones are kept).
+    // Every stage-1 block's self-attention (for the rollout) and the probed blocks', from
+    // one forward pass.
+    let wanted: Vec<usize> = (0..e.stage_depths[0])
+        .chain(probed.iter().copied())
+        .collect();
     let mut stage1: Vec<(usize, usize, Vec<f32>)> = Vec::new();
-    for block in 0..e.stage_depths[0].max(*probed.last().unwrap_or(&0) + 1) {
-        let in_stage1 = block < e.stage_depths[0];
-        if !in_stage1 && !probed.contains(&block) {
-            continue;
-        }
-        let Some(a) = model.attention(&video, block) else {
-            continue;
-        };
-        if in_stage1 {
+    for a in model.attention(&video, &wanted) {
+        let block = a.block;
+        if block < e.stage_depths[0] {
             let dims = a.self_attention.dims();
             stage1.push((dims[1], dims[2], as_vec(a.self_attention.clone())));
         }
@@ -214,7 +215,7 @@ pub fn write_attention_maps<B: Backend>(
         maps,
         frames,
     }
-    .write(&dir)?;
+    .write(dir)?;
     partial.keep();
     Ok(())
 }

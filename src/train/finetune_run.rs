@@ -156,7 +156,13 @@ pub fn finetune<B: AutodiffBackend>(
                 positions: &model.positions,
             };
             let device = model.fc_norm.gamma.val().device();
-            write_attention_maps(probed, clip, step, &ctx.dir, &device)?;
+            write_attention_maps(
+                probed,
+                clip,
+                step,
+                (&ctx.dir.attn_step(step), &ctx.dir.root),
+                &device,
+            )?;
             last_attn = step;
         }
         let eval_every = ctx.config.artifacts.eval_every;

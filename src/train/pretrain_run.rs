@@ -96,7 +96,13 @@ pub fn pretrain<B: AutodiffBackend>(
                 positions: &model.encoder_positions,
             };
             let device = model.mask_token.val().device();
-            write_attention_maps(probed, clip, step, &ctx.dir, &device)?;
+            write_attention_maps(
+                probed,
+                clip,
+                step,
+                (&ctx.dir.attn_step(step), &ctx.dir.root),
+                &device,
+            )?;
             last_attn = step;
         }
         Ok(())

@@ -56,6 +56,7 @@ actions! {
     ViewRecon => "view_recon": "Reconstructions view",
     ViewAttention => "view_attention": "Attention view",
     ViewCompare => "view_compare": "Compare view",
+    ViewInspect => "view_inspect": "Inspect view (one video scored window by window)",
     Up => "up": "move up / previous",
     Down => "down": "move down / next",
     Left => "left": "previous value",
@@ -102,6 +103,9 @@ actions! {
     SortNext => "sort_next": "sort by the next column",
     SortReverse => "sort_reverse": "reverse the sort order",
     NextEval => "next_eval": "next evaluation's confusion matrix",
+    OpenVideo => "open_video": "open a video or frame folder and score it with a fine-tuned run",
+    WindowAttention => "window_attention": "compute the attention maps of the current window",
+    Complete => "complete": "complete the typed path",
 }
 
 impl Action {
@@ -113,6 +117,7 @@ impl Action {
             View::Recon => Action::ViewRecon,
             View::Attention => Action::ViewAttention,
             View::Compare => Action::ViewCompare,
+            View::Inspect => Action::ViewInspect,
         }
     }
 
@@ -124,6 +129,7 @@ impl Action {
             Action::ViewRecon => Some(View::Recon),
             Action::ViewAttention => Some(View::Attention),
             Action::ViewCompare => Some(View::Compare),
+            Action::ViewInspect => Some(View::Inspect),
             _ => None,
         }
     }

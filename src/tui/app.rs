@@ -32,6 +32,8 @@ pub struct App {
     pub requests: Vec<Request>,
     pending_recon: Option<ReconKey>,
     pending_attn: Option<AttnKey>,
+    pub(super) pending_frame: Option<super::inspect_frame::FrameKey>,
+    pub(super) pending_inspect_attn: Option<AttnKey>,
     /// The log window last asked of the loader.
     log_want: Option<LogWant>,
     restore_selection: Option<String>,
@@ -109,6 +111,8 @@ impl App {
             requests: vec![Request::Rescan],
             pending_recon: None,
             pending_attn: None,
+            pending_frame: None,
+            pending_inspect_attn: None,
             log_want: None,
             restore_selection,
             session_file,
@@ -126,6 +130,11 @@ impl App {
                 KeyCode::Esc => return Action::Back,
                 _ => {}
             }
+        }
+        // Tab completes the path in the open-a-video dialog.
+        if matches!(&self.state.gui.dialog, Some(Dialog::OpenVideo(_))) && key.code == KeyCode::Tab
+        {
+            return Action::Complete;
         }
         // The delete dialog answers y/n whatever the view binds them to (`y` duplicates).
         if matches!(&self.state.gui.dialog, Some(Dialog::ConfirmDelete { .. }))
@@ -225,6 +234,7 @@ impl App {
                 View::Recon => self.ctx().recon_action(action),
                 View::Attention => self.ctx().attn_action(action),
                 View::Compare => self.ctx().compare_action(action),
+                View::Inspect => self.ctx().inspect_action(action),
             },
         }
     }
@@ -245,6 +255,7 @@ impl App {
         match update {
             Update::Runs(summaries) => self.apply_runs(summaries),
             Update::Cvs(cvs) => self.state.data.cvs = cvs,
+            Update::Inspections(all) => self.state.data.inspections = all,
             Update::Metrics(delta) => {
                 if let Some(run) = self
                     .state
@@ -269,11 +280,23 @@ impl App {
                     }
                     self.state.images.recon = Some(r);
                 }
+                Done::Attn(a) if a.key.run.starts_with("inspect/") => {
+                    if self.pending_inspect_attn.as_ref() == Some(&a.key) {
+                        self.pending_inspect_attn = None;
+                    }
+                    self.state.images.inspect_attn = Some(*a);
+                }
                 Done::Attn(a) => {
                     if self.pending_attn.as_ref() == Some(&a.key) {
                         self.pending_attn = None;
                     }
                     self.state.images.attn = Some(*a);
+                }
+                Done::Frame(r) => {
+                    if self.pending_frame.as_ref() == Some(&r.key) {
+                        self.pending_frame = None;
+                    }
+                    self.state.images.inspect_frame = Some(r);
                 }
             },
             Update::Gpu(g) => self.state.data.gpu = g,
@@ -409,6 +432,7 @@ impl App {
                     })));
                 }
             }
+            View::Inspect => self.request_inspect_images(),
             _ => {}
         }
     }

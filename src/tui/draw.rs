@@ -31,6 +31,7 @@ pub fn draw(state: &State, f: &mut Frame) {
         View::Recon => views::recon::draw(state, f, body),
         View::Attention => views::attention::draw(state, f, body),
         View::Compare => views::compare::draw(state, f, body),
+        View::Inspect => views::inspect::draw(state, f, body),
     }
     draw_status(state, f, status);
     draw_footer(state, f, footer);
@@ -135,6 +136,15 @@ pub fn footer_actions(view: View) -> &'static [Action] {
             Action::NextEval,
             Action::Export,
         ],
+        View::Inspect => &[
+            Action::OpenVideo,
+            Action::Left,
+            Action::Right,
+            Action::Down,
+            Action::WindowAttention,
+            Action::NextMap,
+            Action::Export,
+        ],
     }
 }
 
@@ -146,6 +156,11 @@ fn short_label(view: View, a: &Action) -> &'static str {
         (View::Recon, Action::Down) => "sample+",
         (View::Attention, Action::Right) => "frame",
         (View::Attention, Action::Down) => "token",
+        (View::Inspect, Action::OpenVideo) => "open video",
+        (View::Inspect, Action::Left) => "window-",
+        (View::Inspect, Action::Right) => "window+",
+        (View::Inspect, Action::Down) => "next video",
+        (View::Inspect, Action::WindowAttention) => "attention",
         (_, Action::NextMetric) => "metric",
         (_, Action::LogScale) => "log",
         (_, Action::SortNext) => "sort",

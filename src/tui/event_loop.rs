@@ -265,8 +265,12 @@ fn spawn_loader(mut loader: Loader, tx: Sender<Msg>) -> Sender<LoaderCmd> {
                 let runs = loader.rescan();
                 last_scan = Some(Instant::now());
                 let cvs = loader.rescan_cvs();
+                let inspections = loader.rescan_inspections();
                 if tx.send(Msg::Update(Update::Runs(runs))).is_err()
                     || tx.send(Msg::Update(Update::Cvs(cvs))).is_err()
+                    || tx
+                        .send(Msg::Update(Update::Inspections(inspections)))
+                        .is_err()
                 {
                     return;
                 }
@@ -298,13 +302,15 @@ fn spawn_imager(mut imager: Imager, tx: Sender<Msg>) -> Sender<Job> {
             // Only the newest job of each kind matters.
             let mut recon = None;
             let mut attn = None;
+            let mut frame = None;
             for j in std::iter::once(first).chain(jrx.try_iter()) {
                 match j {
                     Job::Recon(_) => recon = Some(j),
                     Job::Attn(_) => attn = Some(j),
+                    Job::Frame(_) => frame = Some(j),
                 }
             }
-            for j in [recon, attn].into_iter().flatten() {
+            for j in [recon, attn, frame].into_iter().flatten() {
                 if tx
                     .send(Msg::Update(Update::Image(Box::new(imager.run(j)))))
                     .is_err()

@@ -3,47 +3,15 @@
 
 use std::path::PathBuf;
 
+pub use super::export_plot::Plot;
 use super::state::State;
 use super::view::View;
 use super::view_state::MonitorOpts;
 use super::views;
-use crate::session::artifacts::EvalReport;
-use crate::tui::imager::{Grid, compose_over_frame, compose_recon_grid};
+use crate::tui::imager::{compose_over_frame, compose_recon_grid};
 
 /// Shorter side of an exported map-over-frame picture, in pixels (frames are 64–224).
 const OVER_FRAME_SIDE: u32 = 480;
-
-pub enum Plot {
-    Curves {
-        title: String,
-        /// The metric (the y axis).
-        y_label: String,
-        series: Vec<(String, Vec<(f64, f64)>)>,
-        log: bool,
-    },
-    /// An evaluation's confusion matrix; `owner` names the run (and step) or the
-    /// cross-validation.
-    Confusion {
-        owner: String,
-        eval: Box<EvalReport>,
-    },
-    Recon {
-        title: String,
-        dir: PathBuf,
-        sample: usize,
-        frames: usize,
-    },
-    Heat {
-        title: String,
-        grid: Grid,
-    },
-    /// A map blended over the frame it was computed on.
-    OverFrame {
-        title: String,
-        grid: Grid,
-        frame_png: PathBuf,
-    },
-}
 
 /// `name` as one file name inside the exports folder: metric, dataset and split names come
 /// from files a run wrote (or anyone edited), so `/` and `..` must not reach a path.
@@ -90,6 +58,7 @@ impl ExportJob {
             let files = match plot {
                 Plot::Curves {
                     title,
+                    x_label,
                     y_label,
                     series,
                     log,
@@ -97,7 +66,7 @@ impl ExportJob {
                     &stem,
                     &crate::report::CurveFigure {
                         title: &title,
-                        x_label: "step",
+                        x_label,
                         y_label: &y_label,
                         series: &series,
                         log_y: log,
@@ -266,6 +235,7 @@ pub fn job_for(state: &State) -> Result<ExportJob, String> {
                 format!("-{name}"),
                 Plot::Curves {
                     title,
+                    x_label: "step",
                     y_label: name.clone(),
                     series,
                     log: opts.log_scale,
@@ -275,6 +245,7 @@ pub fn job_for(state: &State) -> Result<ExportJob, String> {
                 job.plots.push((
                     "-lr".into(),
                     Plot::Curves {
+                        x_label: "step",
                         title: format!(
                             "{} · learning rate",
                             views::monitor_curves::short_label(&run_id, &[])
@@ -408,6 +379,12 @@ pub fn job_for(state: &State) -> Result<ExportJob, String> {
                     },
                 ));
             }
+        }
+        View::Inspect => {
+            let (stem, tables, plots) = super::export_inspect::inspect_export(state, &stamp())?;
+            job.stem = stem;
+            job.tables = tables;
+            job.plots = plots;
         }
     }
     Ok(job)

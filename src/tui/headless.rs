@@ -86,6 +86,8 @@ impl Headless {
                         self.app.apply(Update::Runs(runs));
                         let cvs = self.loader.rescan_cvs();
                         self.app.apply(Update::Cvs(cvs));
+                        let inspections = self.loader.rescan_inspections();
+                        self.app.apply(Update::Inspections(inspections));
                         loop {
                             let (deltas, behind) = self.loader.poll_metrics(usize::MAX / 4);
                             for d in deltas {

@@ -11,6 +11,7 @@ use ratatui_image::Resize;
 use ratatui_image::picker::Picker;
 use ratatui_image::protocol::Protocol;
 
+use super::inspect_frame::{FrameJob, FrameReady, frame_with_face};
 use super::view_state::AttnSel;
 use crate::npy::NpyArray;
 use crate::session::artifacts::{AttnMap, AttnMeta, ReconKind, ReconMeta};
@@ -83,11 +84,13 @@ pub struct AttnReady {
 pub enum Job {
     Recon(ReconJob),
     Attn(AttnJob),
+    Frame(FrameJob),
 }
 
 pub enum Done {
     Recon(ReconReady),
     Attn(Box<AttnReady>),
+    Frame(FrameReady),
 }
 
 /// Does the work; the thread wrapper and the headless driver both call `run`.
@@ -108,6 +111,31 @@ impl Imager {
         match job {
             Job::Recon(j) => Done::Recon(self.recon(j)),
             Job::Attn(j) => Done::Attn(Box::new(self.attn(j))),
+            Job::Frame(j) => Done::Frame(self.frame(j)),
+        }
+    }
+
+    fn frame(&mut self, job: FrameJob) -> FrameReady {
+        let encoded = frame_with_face(&job).and_then(|img| {
+            self.picker
+                .new_protocol(
+                    DynamicImage::ImageRgb8(img),
+                    job.key.area,
+                    Resize::Scale(None),
+                )
+                .map_err(|e| format!("encode: {e}"))
+        });
+        match encoded {
+            Ok(p) => FrameReady {
+                key: job.key,
+                protocol: Some(p),
+                error: None,
+            },
+            Err(e) => FrameReady {
+                key: job.key,
+                protocol: None,
+                error: Some(e),
+            },
         }
     }
 

@@ -119,6 +119,7 @@ pub fn section(view: View) -> &'static str {
         View::Recon => "recon",
         View::Attention => "attention",
         View::Compare => "compare",
+        View::Inspect => "inspect",
     }
 }
 

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::inspect_data::{InspectionData, read_inspections};
 use crate::session::SessionDir;
 use crate::session::cv_scan::{CvResult, read_cv};
 use crate::session::log_window::{LogPosition, LogWindow};
@@ -128,6 +129,12 @@ impl Loader {
             .iter()
             .map(|cv| read_cv(cv, cache))
             .collect()
+    }
+
+    /// The session's inspected videos, read on each rescan (their records are small; the
+    /// attention maps are only listed).
+    pub fn rescan_inspections(&self) -> Vec<InspectionData> {
+        read_inspections(&self.session)
     }
 
     /// True when a changed path needs a rescan (anything but metrics or log lines, which are

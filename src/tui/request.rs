@@ -8,6 +8,7 @@ use super::export::ExportJob;
 use super::gpu::GpuReadings;
 use super::host::HostReadings;
 use super::imager::{Done, Job};
+use super::inspect_data::InspectionData;
 use super::loader::{LogWant, MetricsDelta, RunLog};
 use crate::session::cv_scan::CvResult;
 use crate::session::launcher::Outcome;
@@ -18,6 +19,8 @@ pub enum Update {
     Runs(Vec<RunSummary>),
     /// The session's cross-validations (after each rescan).
     Cvs(Vec<CvResult>),
+    /// The session's inspected videos (after each rescan).
+    Inspections(Vec<InspectionData>),
     Metrics(MetricsDelta),
     Image(Box<Done>),
     Gpu(GpuReadings),

@@ -9,12 +9,14 @@ use ratatui::layout::Rect;
 use super::gpu::GpuReadings;
 use super::host::HostReadings;
 use super::imager::{AttnReady, ReconReady};
+use super::inspect_data::InspectionData;
+use super::inspect_frame::FrameReady;
 use super::keymap::KeyMap;
 use super::loader::RunLog;
 use super::run_data::RunData;
 use super::theme::Theme;
 use super::view::View;
-use super::view_state::{AttnSel, CompareSel, MonitorOpts, ReconSel};
+use super::view_state::{AttnSel, CompareSel, InspectSel, MonitorOpts, ReconSel};
 use crate::session::SessionDir;
 use crate::session::cv_scan::CvResult;
 use crate::session::log_window::LogPosition;
@@ -43,6 +45,8 @@ pub struct AppData {
     pub host: Option<HostReadings>,
     /// The window of the selected run's log read last (maybe of another run, briefly).
     pub log: Option<RunLog>,
+    /// Videos inspected in this session (`inspect/`), oldest first.
+    pub inspections: Vec<InspectionData>,
 }
 
 impl AppData {
@@ -78,9 +82,20 @@ pub struct LaunchDialog {
     pub error: Option<String>,
 }
 
+/// The Inspect view's open-a-video dialog: the typed path, the highlighted candidate, the
+/// candidates, and the run whose model will score the video.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenVideo {
+    pub text: String,
+    pub cursor: usize,
+    pub candidates: Vec<String>,
+    pub model: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dialog {
     Launch(LaunchDialog),
+    OpenVideo(OpenVideo),
     ConfirmDelete {
         run_id: String,
     },
@@ -108,6 +123,7 @@ pub struct GuiState {
     pub recon: ReconSel,
     pub attn: AttnSel,
     pub compare: CompareSel,
+    pub inspect: InspectSel,
     /// Runs marked (space in Runs and Compare): overlaid in the Monitor, diffed in Compare.
     pub marked: BTreeSet<String>,
     /// Where the Monitor view's log pane is: following the end, or scrolled back.
@@ -122,6 +138,9 @@ pub struct GuiState {
 pub struct Images {
     pub recon: Option<ReconReady>,
     pub attn: Option<AttnReady>,
+    /// The Inspect view's frame with the face, and its window's attention over the face.
+    pub inspect_frame: Option<FrameReady>,
+    pub inspect_attn: Option<AttnReady>,
     /// Image protocol in use (halfblocks, sixel, kitty, iterm2).
     pub protocol: String,
     /// Draw image areas blank this frame (see `image_redraw`).
@@ -149,6 +168,7 @@ impl State {
         self.gui.filtering
             || self.gui.monitor.picker.is_some()
             || matches!(&self.gui.dialog, Some(Dialog::Launch(d)) if d.editing)
+            || matches!(&self.gui.dialog, Some(Dialog::OpenVideo(_)))
     }
 
     /// The runs the Monitor overlays: the selected run, then the marked ones in id order.

@@ -1,4 +1,4 @@
-//! The workbench's views, by name and order (the header tabs and `1`–`5`).
+//! The workbench's views, by name and order (the header tabs and `1`–`6`).
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum View {
@@ -8,15 +8,17 @@ pub enum View {
     Recon,
     Attention,
     Compare,
+    Inspect,
 }
 
 impl View {
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 6] = [
         View::Runs,
         View::Monitor,
         View::Recon,
         View::Attention,
         View::Compare,
+        View::Inspect,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -25,6 +27,7 @@ impl View {
             View::Recon => "recon",
             View::Attention => "attention",
             View::Compare => "compare",
+            View::Inspect => "inspect",
         }
     }
     pub fn title(self) -> &'static str {
@@ -34,6 +37,7 @@ impl View {
             View::Recon => "Reconstructions",
             View::Attention => "Attention",
             View::Compare => "Compare",
+            View::Inspect => "Inspect",
         }
     }
     pub fn from_name(s: &str) -> Option<View> {

@@ -130,6 +130,16 @@ pub fn step_back(steps: &[u64], back: usize) -> Option<(usize, u64)> {
     Some((i, steps[i]))
 }
 
+/// Inspect: the inspection (by folder name; none: the newest), the window (none: where the
+/// predicted class peaks), the attention map (none: the rollout) and head.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InspectSel {
+    pub name: Option<String>,
+    pub window: Option<usize>,
+    pub map: Option<usize>,
+    pub head: usize,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CompareSel {
     pub cursor: usize,

@@ -41,6 +41,7 @@ impl Ctx<'_> {
                 _ => Some(Dialog::ConfirmDelete { run_id }),
             },
             Dialog::Launch(d) => self.launch_dialog(d, action).map(Dialog::Launch),
+            Dialog::OpenVideo(d) => self.open_video_action(d, action).map(Dialog::OpenVideo),
         };
     }
 

@@ -4,5 +4,6 @@
 pub mod compare;
 pub mod dialogs;
 pub mod images;
+pub mod inspect;
 pub mod monitor;
 pub mod runs;

@@ -167,7 +167,7 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
 
 /// One map: over the frame through the image protocol when there is a frame, else as
 /// coloured cells; its colour scale (or group colours) on the last row.
-fn panel(
+pub fn panel(
     state: &State,
     f: &mut Frame,
     area: Rect,

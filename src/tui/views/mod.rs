@@ -7,6 +7,8 @@ pub mod compare;
 pub mod compare_diff;
 pub mod compare_rows;
 pub mod confusion;
+pub mod inspect;
+pub mod inspect_timeline;
 pub mod metric_picker;
 pub mod monitor;
 pub mod monitor_curves;

@@ -60,6 +60,7 @@ pub fn draw(state: &State, d: &Dialog, f: &mut Frame, area: Rect) {
             );
         }
         Dialog::Launch(l) => launch(state, l, f, area),
+        Dialog::OpenVideo(d) => super::open_video::draw(state, d, f, area),
     }
 }
 

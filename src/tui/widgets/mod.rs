@@ -2,3 +2,4 @@
 
 pub mod dialog;
 pub mod help;
+pub mod open_video;
