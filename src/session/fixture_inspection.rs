@@ -8,8 +8,14 @@ use super::inspection::{
 };
 use super::layout::SessionDir;
 
-/// Writes the inspection of `video.mp4` by run `run` under `session/inspect/`.
-pub fn write_inspection(session: &SessionDir, run: &str) -> Result<InspectionDir, SessionError> {
+/// Writes the inspection of `video.mp4` by run `run` (classes `labels`) under
+/// `session/inspect/`, dated `written` (unix seconds).
+pub fn write_inspection(
+    session: &SessionDir,
+    run: &str,
+    labels: &[&str],
+    written: f64,
+) -> Result<InspectionDir, SessionError> {
     let dir = InspectionDir::new(session.inspect().join(format!("video--{run}")));
     let frames_dir = dir.root.join("frames");
     std::fs::create_dir_all(&frames_dir).map_err(SessionError::io(&frames_dir))?;
@@ -31,10 +37,7 @@ pub fn write_inspection(session: &SessionDir, run: &str) -> Result<InspectionDir
     };
     let marks: Vec<Option<FaceMark>> = (0..frames).map(face_at).collect();
     write_faces(&dir, &marks)?;
-    let labels: Vec<String> = super::fixtures::CLASSES
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let labels: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
     // Happy early on, surprised later, neutral once the face leaves.
     let profile = |k: usize| -> Vec<f32> {
         let mut p = vec![0.04f32; labels.len()];
@@ -117,7 +120,7 @@ pub fn write_inspection(session: &SessionDir, run: &str) -> Result<InspectionDir
         }),
         warnings: vec![],
         seconds: 4.2,
-        written: super::fixtures::NOW - 300.0,
+        written,
     }
     .write(&dir)?;
     Ok(dir)

@@ -518,7 +518,7 @@ pub fn full(root: &Path) -> Result<SessionDir, SessionError> {
     finished_pretrain(&s)?;
     running_pretrain(&s, 200)?;
     let model = finished_finetune(&s, "lr1e-3", 0.001, 0.61)?;
-    super::fixture_inspection::write_inspection(&s, &model.id())?;
+    super::fixture_inspection::write_inspection(&s, &model.id(), &CLASSES, NOW - 300.0)?;
     finished_finetune(&s, "lr5e-4", 0.0005, 0.58)?;
     failed_run(&s)?;
     Ok(s)

@@ -8,7 +8,8 @@ use super::state::State;
 use super::view::View;
 use super::view_state::MonitorOpts;
 use super::views;
-use crate::tui::imager::{compose_over_frame, compose_recon_grid};
+use crate::tui::imager::compose_recon_grid;
+use crate::tui::map_overlay::compose_over_frame;
 
 /// Shorter side of an exported map-over-frame picture, in pixels (frames are 64–224).
 const OVER_FRAME_SIDE: u32 = 480;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::session::artifacts::EvalReport;
-use crate::tui::imager::Grid;
+use crate::tui::map_overlay::Grid;
 
 pub enum Plot {
     Curves {

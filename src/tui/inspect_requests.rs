@@ -19,7 +19,7 @@ impl App {
             return;
         };
         let w = current_window(&self.state, insp);
-        let (frame_area, attn_area) = picture_areas(self.state.size);
+        let (frame_area, attn_area) = picture_areas(self.state.size, insp);
         let key = FrameKey {
             inspection: data.name.clone(),
             window: w,

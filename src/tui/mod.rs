@@ -28,6 +28,7 @@ mod inspect_requests;
 pub mod keymap;
 pub mod launch_config;
 pub mod loader;
+pub mod map_overlay;
 pub mod options;
 pub mod path_completion;
 pub mod request;

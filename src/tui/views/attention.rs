@@ -14,7 +14,7 @@ use ratatui_image::protocol::Protocol;
 use crate::session::artifacts::AttnMeta;
 use crate::session::layout::step_dir_name;
 use crate::tui::draw_helpers::{block, note, split};
-use crate::tui::imager::{GROUP_RGB, Grid, jet, normalised};
+use crate::tui::map_overlay::{GROUP_RGB, Grid, jet, normalised};
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
 use crate::tui::view_state::step_back;

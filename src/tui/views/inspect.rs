@@ -15,8 +15,8 @@ use super::inspect_timeline::timeline;
 use super::monitor_curves::run_palette;
 use crate::session::inspection::Inspection;
 use crate::tui::draw_helpers::{block, note, split};
-use crate::tui::imager::GROUP_RGB;
 use crate::tui::inspect_data::InspectionData;
+use crate::tui::map_overlay::GROUP_RGB;
 use crate::tui::run_data::RunData;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
@@ -56,28 +56,47 @@ pub fn model_run(state: &State) -> Option<&RunData> {
         .or_else(|| state.data.runs.iter().rev().find(usable))
 }
 
+/// Columns the class names get in the probability panel.
+fn name_width(insp: &Inspection) -> usize {
+    insp.labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 12)
+}
+
+/// Width of the probability panel: its numbers always fit (borders, `■ `, the name, two
+/// percentages), bars use what a wide terminal leaves.
+fn probs_width(insp: &Inspection, width: u16) -> u16 {
+    let needed = (name_width(insp) + 2 + 7 + 8 + 2) as u16;
+    needed.max(width * 28 / 100).min(width)
+}
+
 /// (head, frame, attention, probabilities, timeline)
-fn areas(body: Rect) -> [Rect; 5] {
+fn areas(body: Rect, insp: &Inspection) -> [Rect; 5] {
     let [head, main, time] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Percentage(60),
         Constraint::Min(0),
     ])
     .areas(body);
-    let [frame, attn, probs] = Layout::horizontal([
-        Constraint::Percentage(38),
-        Constraint::Percentage(34),
+    let [pictures, probs] = Layout::horizontal([
         Constraint::Min(0),
+        Constraint::Length(probs_width(insp, main.width)),
     ])
     .areas(main);
+    let [frame, attn] =
+        Layout::horizontal([Constraint::Percentage(53), Constraint::Percentage(47)])
+            .areas(pictures);
     [head, frame, attn, probs, time]
 }
 
 /// Where the frame and the attention over the face are drawn (inside their borders; the
 /// attention panel keeps its last row for the colour scale) in a terminal of `size`.
-pub fn picture_areas(size: Rect) -> (Rect, Rect) {
+pub fn picture_areas(size: Rect, insp: &Inspection) -> (Rect, Rect) {
     let [_, body, _, _] = split(size);
-    let [_, frame, attn, _, _] = areas(body);
+    let [_, frame, attn, _, _] = areas(body, insp);
     let attn = Block::bordered().inner(attn);
     (
         Block::bordered().inner(frame),
@@ -139,7 +158,7 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
         }
         Some(Ok(i)) => i,
     };
-    let [head, frame, attn, probs, time] = areas(area);
+    let [head, frame, attn, probs, time] = areas(area, insp);
     let w = current_window(state, insp);
     let colours = class_colours(t, insp.probs.len());
     draw_head(state, data, insp, w, f, head);
@@ -355,13 +374,7 @@ fn draw_probs(
         return;
     };
     let top = Inspection::top(&win.probs);
-    let name_w = insp
-        .labels
-        .iter()
-        .map(|l| l.chars().count())
-        .max()
-        .unwrap_or(5)
-        .min(12);
+    let name_w = name_width(insp);
     // Bars only where there is room beside the numbers.
     let bar_w = (inner.width as usize).saturating_sub(name_w + 2 + 7 + 7 + 1);
     let lines: Vec<Line> = win
