@@ -52,6 +52,16 @@ pub fn peak_tflops(device_name: &str, half: bool) -> Option<f64> {
         .map(|&(_, half_peak, tf32_peak)| if half { half_peak } else { tf32_peak })
 }
 
+/// The CPU's model name and the vector extension its kernels run with, for benchmark
+/// output: `Intel(R) Xeon(R) Processor, AVX-512`.
+pub fn cpu_line() -> String {
+    format!(
+        "{}, {}",
+        cpu_name(),
+        crate::cpu_kernels::parallel::dispatch_level()
+    )
+}
+
 /// The CPU's model name (`/proc/cpuinfo`), for benchmark output.
 pub fn cpu_name() -> String {
     std::fs::read_to_string("/proc/cpuinfo")

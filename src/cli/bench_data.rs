@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::{Result, anyhow};
 use clap::{Args, ValueEnum};
-use svfap_tui::backend::device_info::cpu_name;
+use svfap_tui::backend::device_info::cpu_line;
 use svfap_tui::data::loader::{DataOrder, Loader, LoaderConfig};
 use svfap_tui::data::manifest::{LabelKind, Manifest, ManifestEntry, PathMapping};
 use svfap_tui::data::{ClipSource, DecodeOptions, Resize, ViewConfig, ViewKind};
@@ -66,7 +66,7 @@ pub fn run(args: &BenchDataArgs) -> Result<()> {
         "{}: {} videos; CPU: {}",
         args.manifest.display(),
         entries.len(),
-        cpu_name()
+        cpu_line()
     );
     if !args.no_decode_only {
         decode_only(&entries, args.size);

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use svfap_tui::backend::device_info::cpu_name;
+use svfap_tui::backend::device_info::cpu_line;
 use svfap_tui::data::{ClipSource, DecodeOptions, Resize};
 use svfap_tui::faces::detect_scaled;
 use svfap_tui::faces::{AlignConfig, align, sampled_frames, track};
@@ -58,7 +58,7 @@ pub fn run(args: &BenchFacesArgs) -> Result<()> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     println!(
         "cpu: {} — one thread; detect every {} frames, min face {} px, align to {}²",
-        cpu_name(),
+        cpu_line(),
         args.detect_every,
         args.min_face,
         align_cfg.size

@@ -89,7 +89,11 @@ fn report(args: &BenchModelArgs, w: &Workload, choice: BackendChoice, m: &Measur
     let clips_per_s = (w.batch * m.times.len()) as f64 / total;
     let tflops = w.flops_per_step() * m.times.len() as f64 / total / 1e12;
     let device_name = match choice {
-        BackendChoice::Cpu => format!("cpu, {} threads", rayon::current_num_threads()),
+        BackendChoice::Cpu => format!(
+            "cpu {}, {} threads",
+            svfap_tui::backend::device_info::cpu_line(),
+            rayon::current_num_threads()
+        ),
         BackendChoice::Cuda => nvidia_name(args.backend.device).unwrap_or_else(|| "cuda".into()),
         BackendChoice::Wgpu => "wgpu".into(),
     };

@@ -136,8 +136,9 @@ fn measure(args: &BenchTrainArgs, processes: usize) -> Result<()> {
         );
     };
     println!(
-        "{:?} (demo preset), {processes} process(es): {} steps measured, {:.2} steps/s, {:.1} clips/s, median step {:.3} s, waiting for data {:.1}%, gradient all-reduce {:.1}% of step time ({:.1} ms a step)",
+        "{:?} (demo preset, CPU {}), {processes} process(es): {} steps measured, {:.2} steps/s, {:.1} clips/s, median step {:.3} s, waiting for data {:.1}%, gradient all-reduce {:.1}% of step time ({:.1} ms a step)",
         args.mode,
+        svfap_tui::backend::device_info::cpu_line(),
         t.steps,
         t.steps as f64 / t.seconds,
         t.clips / t.seconds,

@@ -20,7 +20,7 @@ mod buffers;
 pub mod gelu;
 pub mod layer_norm;
 pub mod linear;
-mod parallel;
+pub mod parallel;
 pub mod tubes;
 mod vector_math;
 

@@ -382,10 +382,10 @@ pub fn job_for(state: &State) -> Result<ExportJob, String> {
             }
         }
         View::Inspect => {
-            let (stem, tables, plots) = super::export_inspect::inspect_export(state, &stamp())?;
-            job.stem = stem;
-            job.tables = tables;
-            job.plots = plots;
+            let e = super::export_inspect::inspect_export(state, &stamp())?;
+            job.stem = e.stem;
+            job.tables = e.tables;
+            job.plots = e.plots;
         }
     }
     Ok(job)

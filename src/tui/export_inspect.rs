@@ -7,14 +7,15 @@ use super::views::inspect::{current, current_window};
 use super::views::inspect_timeline::class_points;
 use crate::session::inspection::Inspection;
 
-/// A table (file suffix and rows).
-type Table = (String, Vec<Vec<String>>);
+/// What the Inspect view exports: the file stem, tables (file suffix, rows) and plots
+/// (file suffix, plot).
+pub struct InspectExport {
+    pub stem: String,
+    pub tables: Vec<(String, Vec<Vec<String>>)>,
+    pub plots: Vec<(String, Plot)>,
+}
 
-/// The file stem, tables and plots of the Inspect view's export.
-pub fn inspect_export(
-    state: &State,
-    stamp: &str,
-) -> Result<(String, Vec<Table>, Vec<(String, Plot)>), String> {
+pub fn inspect_export(state: &State, stamp: &str) -> Result<InspectExport, String> {
     let data = current(state).ok_or("no video inspected yet")?;
     let insp = data
         .inspection()
@@ -105,5 +106,9 @@ pub fn inspect_export(
             },
         ));
     }
-    Ok((stem, tables, plots))
+    Ok(InspectExport {
+        stem,
+        tables,
+        plots,
+    })
 }
