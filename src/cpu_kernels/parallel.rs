@@ -1,7 +1,10 @@
-//! Element-wise loops split over the rayon pool burn-flex also uses, compiled three times:
-//! for the baseline x86-64 target, for AVX2 + FMA and for AVX-512, chosen at run time by what
-//! the CPU has (one binary for Zen 4 and for Intel Xeons; the matrix products dispatch the
-//! same way inside the gemm crate, built with its `x86-v4` kernels).
+//! Element-wise loops split over the rayon pool burn-flex also uses, compiled twice: for
+//! the baseline x86-64 target and for AVX2 + FMA, chosen at run time by what the CPU has.
+//! The matrix products dispatch inside the gemm crate, built with its `x86-v4` kernels, so
+//! they use AVX-512 where the CPU has it (one binary for Zen 4 and for Intel Xeons). These
+//! loops stay at AVX2: an AVX-512 copy of them measured 4–9% slower fine-tuning steps on an
+//! Intel Xeon (2 threads, demo and small presets), where wide vectors lower the clock and the
+//! loops are bound by memory, not arithmetic.
 
 use rayon::prelude::*;
 
@@ -28,15 +31,10 @@ pub fn map2(a: &[f32], b: &[f32], out: &mut [f32], kernel: fn(&[f32], &[f32], &m
         .for_each(|(out, (a, b))| kernel(a, b, out));
 }
 
-/// True when the CPU has the AVX-512 subsets the kernels' AVX-512 copies are compiled for
-/// (foundation, vector length, byte/word, double/quad word: every AVX-512 CPU since Skylake-SP
-/// and Zen 4).
+/// True when the gemm crate takes its AVX-512 kernels (it checks for AVX-512 F).
 #[cfg(target_arch = "x86_64")]
 pub fn avx512_usable() -> bool {
     std::is_x86_feature_detected!("avx512f")
-        && std::is_x86_feature_detected!("avx512vl")
-        && std::is_x86_feature_detected!("avx512bw")
-        && std::is_x86_feature_detected!("avx512dq")
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -56,20 +54,18 @@ pub fn avx2_usable() -> bool {
     }
 }
 
-/// The vector extension the CPU kernels and the gemm run with on this CPU, for benchmark
-/// output.
+/// The vector extensions the matrix products and the fused kernels run with on this CPU, for
+/// benchmark output.
 pub fn dispatch_level() -> &'static str {
-    if avx512_usable() {
-        "AVX-512"
-    } else if avx2_usable() {
-        "AVX2+FMA"
-    } else {
-        "baseline"
+    match (avx512_usable(), avx2_usable()) {
+        (true, _) => "gemm AVX-512, kernels AVX2+FMA",
+        (false, true) => "gemm and kernels AVX2+FMA",
+        (false, false) => "baseline x86-64",
     }
 }
 
-/// Defines `fn $name(args)` whose body is compiled for the baseline target, for AVX2 + FMA
-/// and for AVX-512; the widest copy the CPU runs is taken.
+/// Defines `fn $name(args)` whose body is compiled for the baseline target and for AVX2 +
+/// FMA; the AVX2 copy runs when the CPU has both.
 macro_rules! simd_kernel {
     ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
         $(#[$doc])*
@@ -78,17 +74,9 @@ macro_rules! simd_kernel {
             fn body($($arg: $ty),*) $body
             #[cfg(target_arch = "x86_64")]
             {
-                #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
-                fn avx512($($arg: $ty),*) {
-                    body($($arg),*)
-                }
                 #[target_feature(enable = "avx2,fma")]
                 fn avx2($($arg: $ty),*) {
                     body($($arg),*)
-                }
-                if $crate::cpu_kernels::parallel::avx512_usable() {
-                    // SAFETY: the CPU has the features `avx512` is compiled for.
-                    return unsafe { avx512($($arg),*) };
                 }
                 if $crate::cpu_kernels::parallel::avx2_usable() {
                     // SAFETY: the CPU has the features `avx2` is compiled for.
