@@ -2,7 +2,7 @@
 //! the baseline x86-64 target and for AVX2 + FMA, chosen at run time by what the CPU has.
 //! The matrix products dispatch inside the gemm crate, built with its `x86-v4` kernels, so
 //! they use AVX-512 where the CPU has it (one binary for Zen 4 and for Intel Xeons). These
-//! loops stay at AVX2: an AVX-512 copy of them measured 4–9% slower fine-tuning steps on an
+//! loops stay at AVX2: an AVX-512 copy of them measured 2–9% slower fine-tuning steps on an
 //! Intel Xeon (2 threads, demo and small presets), where wide vectors lower the clock and the
 //! loops are bound by memory, not arithmetic.
 

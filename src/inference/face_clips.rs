@@ -68,7 +68,8 @@ fn face_or_nearest(faces: &[Option<Face>], i: usize) -> Option<Face> {
     })
 }
 
-fn write_jpeg(path: &Path, frame: &Frame, quality: u8) -> Result<()> {
+/// `frame` as a JPEG of `quality` (1–100) at `path`.
+pub fn write_jpeg(path: &Path, frame: &Frame, quality: u8) -> Result<()> {
     let file = std::fs::File::create(path).with_context(|| path.display().to_string())?;
     let mut w = std::io::BufWriter::new(file);
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut w, quality)

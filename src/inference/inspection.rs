@@ -9,6 +9,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use burn::prelude::Backend;
 
 use super::clip_frames::ClipFrames;
+use super::face_clips::write_jpeg;
 use super::scorer::Scorer;
 use super::timeline::Timeline;
 use super::windows::Window;
@@ -164,16 +165,7 @@ fn save_shown(frame: &Frame, path: &Path) -> Result<()> {
     } else {
         frame
     };
-    let file = std::fs::File::create(path).with_context(|| path.display().to_string())?;
-    let mut w = std::io::BufWriter::new(file);
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut w, 85)
-        .encode(
-            &shown.data,
-            shown.width as u32,
-            shown.height as u32,
-            image::ExtendedColorType::Rgb8,
-        )
-        .with_context(|| path.display().to_string())
+    write_jpeg(path, shown, 85)
 }
 
 /// Writes the attention maps of window `index`'s clip (cut to the recorded faces, as it was

@@ -122,9 +122,6 @@ pub fn class_colours(t: &Theme, n: usize) -> Vec<Color> {
 pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     let t = &state.theme;
     let Some(data) = current(state) else {
-        let b = block(" Inspect ", t);
-        let inner = b.inner(area);
-        f.render_widget(b, area);
         let msg = match model_run(state) {
             Some(r) => format!(
                 "no video inspected yet: press o to open a video or a folder of frames; \
@@ -135,26 +132,20 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
                      (Runs: n, or f for the demo), then press o here to open a video"
                 .into(),
         };
-        return note(f, inner, &msg, t);
+        return noted(f, area, " Inspect ", &msg, t);
     };
     let insp = match &data.record {
         None => {
-            let b = block(format!(" {} ", data.name), t);
-            let inner = b.inner(area);
-            f.render_widget(b, area);
             let msg = if state.gui.busy.contains(&scoring_task(&data.name)) {
                 "scoring: finding the face and scoring every window (svfap-tui infer --inspect)…"
             } else {
                 "not scored: the worker ended before writing its result (its error was shown); \
                  press o to open the video again"
             };
-            return note(f, inner, msg, t);
+            return noted(f, area, &format!(" {} ", data.name), msg, t);
         }
         Some(Err(e)) => {
-            let b = block(format!(" {} ", data.name), t);
-            let inner = b.inner(area);
-            f.render_widget(b, area);
-            return note(f, inner, e, t);
+            return noted(f, area, &format!(" {} ", data.name), e, t);
         }
         Some(Ok(i)) => i,
     };
@@ -166,6 +157,14 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     draw_attention(state, data, w, f, attn);
     draw_probs(state, insp, w, &colours, f, probs);
     timeline(f, time, insp, w, &colours, t);
+}
+
+/// A bordered panel titled `title` with a one-line `msg` in the middle.
+fn noted(f: &mut Frame, area: Rect, title: &str, msg: &str, t: &Theme) {
+    let b = block(title.to_string(), t);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    note(f, inner, msg, t);
 }
 
 fn pct(insp: &Inspection, p: f32) -> String {
@@ -293,20 +292,17 @@ fn draw_frame(
 fn draw_attention(state: &State, data: &InspectionData, w: usize, f: &mut Frame, area: Rect) {
     let t = &state.theme;
     if !data.attention.contains(&w) {
-        let b = block(" attention ", t);
-        let inner = b.inner(area);
-        f.render_widget(b, area);
         let busy = state
             .gui
             .busy
             .iter()
             .any(|b| *b == attention_task(&data.name, w));
         let msg = if busy {
-            "computing the attention maps of this window…".to_string()
+            "computing the attention maps of this window…"
         } else {
-            "no attention maps for this window yet: press a to compute them".to_string()
+            "no attention maps for this window yet: press a to compute them"
         };
-        return note(f, inner, &msg, t);
+        return noted(f, area, " attention ", msg, t);
     }
     let ready = state
         .images
@@ -315,16 +311,16 @@ fn draw_attention(state: &State, data: &InspectionData, w: usize, f: &mut Frame,
         .filter(|a| a.key.run == attention_key(&data.name) && a.key.step == w as u64);
     match ready {
         None => {
-            let b = block(" attention ", t);
-            let inner = b.inner(area);
-            f.render_widget(b, area);
-            note(f, inner, "loading…", t);
+            noted(f, area, " attention ", "loading…", t);
         }
         Some(a) if a.error.is_some() => {
-            let b = block(" attention ", t);
-            let inner = b.inner(area);
-            f.render_widget(b, area);
-            note(f, inner, a.error.as_deref().unwrap_or_default(), t);
+            noted(
+                f,
+                area,
+                " attention ",
+                a.error.as_deref().unwrap_or_default(),
+                t,
+            );
         }
         Some(a) => panel(
             state,
