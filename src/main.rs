@@ -75,6 +75,9 @@ enum DataCommand {
     Audit(cli::data_audit::AuditArgs),
     /// Raw videos → aligned face clips (JPEG folders or mp4) + a manifest with the labels.
     Faces(cli::data_faces::FacesArgs),
+    /// Decode a manifest's videos once into a frame pack that training epochs read instead of
+    /// decoding (`data.pack` in a run config, `bench data --pack`).
+    Pack(cli::data_pack::PackArgs),
 }
 
 #[derive(Subcommand)]
@@ -155,6 +158,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Data(DataCommand::Clip(args))) => cli::data_clip::run(&args),
         Some(Command::Data(DataCommand::Audit(args))) => cli::data_audit::run(&args),
         Some(Command::Data(DataCommand::Faces(args))) => cli::data_faces::run(&args),
+        Some(Command::Data(DataCommand::Pack(args))) => cli::data_pack::run(&args),
         Some(Command::DemoData(args)) => cli::demo_data::run(&args),
         Some(Command::Warmup(args)) => cli::warmup::run(&args),
     };

@@ -240,3 +240,44 @@ fn a_run_of_two_ranks_resumes_on_one_process_with_doubled_accumulation() {
     }
     assert!(final_checkpoint(&run) == final_checkpoint(two_ranks()));
 }
+
+/// [`config`] as a fine-tuning of the demo's labelled clips, evaluated on its 7 test videos.
+fn finetune_config(dir: &Path, devices: &str, accumulation: usize) -> PathBuf {
+    let path = config(dir, devices, accumulation, 60);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("kind = \"pretrain\"", "kind = \"finetune\"")
+        .replace(
+            "train = \"pretrain.csv\"",
+            "train = \"train.csv\"\ntest = \"test.csv\"\ntest_clips = 2",
+        );
+    let path = dir.join("finetune.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn two_ranks_share_the_evaluation_and_score_what_one_process_scores() {
+    let mut evals = Vec::new();
+    for (name, devices, accumulation) in [("two", "[0, 1]", 1), ("one", "[0]", 2)] {
+        let base = session(&format!("mpi-eval-{name}"));
+        let (run, out) = launch(
+            &finetune_config(&base, devices, accumulation),
+            &base.join("s"),
+            None,
+        );
+        ok(out);
+        let log = std::fs::read_to_string(run.log_txt()).unwrap();
+        if name == "two" {
+            // Rank 0 takes test videos 1, 3, 5, 7 and rank 1 videos 2, 4, 6.
+            assert!(log.contains("scored by 2 processes: 4 + 3"), "{log}");
+        }
+        let eval: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.eval_file("demo", "test")).unwrap())
+                .unwrap();
+        evals.push(eval);
+    }
+    assert_eq!(evals[0]["predictions"].as_array().unwrap().len(), 7);
+    assert_eq!(evals[0]["predictions"], evals[1]["predictions"]);
+    assert_eq!(evals[0]["metrics"], evals[1]["metrics"]);
+}

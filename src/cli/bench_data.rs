@@ -6,11 +6,13 @@
 //!    a clip's time goes: reading files, decoding, transforming, collating batches.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Result, anyhow};
 use clap::{Args, ValueEnum};
 use svfap_tui::backend::device_info::cpu_line;
+use svfap_tui::data::frame_pack::{FramePack, PackedSize};
 use svfap_tui::data::loader::{DataOrder, Loader, LoaderConfig};
 use svfap_tui::data::manifest::{LabelKind, Manifest, ManifestEntry, PathMapping};
 use svfap_tui::data::{ClipSource, DecodeOptions, Resize, ViewConfig, ViewKind};
@@ -49,6 +51,10 @@ pub struct BenchDataArgs {
     /// Skip the single-thread decode + resize measurement.
     #[arg(long)]
     pub no_decode_only: bool,
+    /// Take frames from this frame pack (`data pack`) where it holds them; a pack made with
+    /// `--short-side N` makes the training views decode at that size.
+    #[arg(long)]
+    pub pack: Option<PathBuf>,
 }
 
 pub fn run(args: &BenchDataArgs) -> Result<()> {
@@ -68,6 +74,19 @@ pub fn run(args: &BenchDataArgs) -> Result<()> {
         entries.len(),
         cpu_line()
     );
+    let pack = match &args.pack {
+        Some(p) => {
+            let pack = FramePack::open(p).map_err(|e| anyhow!("--pack: {e}"))?;
+            println!(
+                "frame pack {}: {} videos at {}",
+                p.display(),
+                pack.videos().len(),
+                pack.size().describe()
+            );
+            Some(Arc::new(pack))
+        }
+        None => None,
+    };
     if !args.no_decode_only {
         decode_only(&entries, args.size);
     }
@@ -76,7 +95,7 @@ pub fn run(args: &BenchDataArgs) -> Result<()> {
         "view", "clips/s", "per core", "read", "decode", "transform", "collate ms"
     );
     for &view in &args.view {
-        loader_row(&entries, view, args);
+        loader_row(&entries, view, args, pack.as_ref());
     }
     Ok(())
 }
@@ -114,7 +133,12 @@ fn decode_only(entries: &[ManifestEntry], size: usize) {
     );
 }
 
-fn loader_row(entries: &[ManifestEntry], which: BenchView, args: &BenchDataArgs) {
+fn loader_row(
+    entries: &[ManifestEntry],
+    which: BenchView,
+    args: &BenchDataArgs,
+    pack: Option<&Arc<FramePack>>,
+) {
     let kind = match which {
         BenchView::Test => ViewKind::Test,
         BenchView::Finetune => ViewKind::Finetune,
@@ -134,7 +158,13 @@ fn loader_row(entries: &[ManifestEntry], which: BenchView, args: &BenchDataArgs)
         drop_last: false,
         ..Default::default()
     };
-    let loader = Loader::new(entries, view.clone(), cfg);
+    if let Some(PackedSize::ShortSide(side)) = pack.map(|p| p.size()) {
+        view.train_short_side = Some(side);
+    }
+    let mut loader = Loader::new(entries, view.clone(), cfg);
+    if let Some(pack) = pack {
+        loader = loader.with_pack(pack.clone());
+    }
     let start = Instant::now();
     let (mut clips, mut batches) = (0usize, 0usize);
     let mut order = DataOrder::new(0);
@@ -179,4 +209,16 @@ fn loader_row(entries: &[ManifestEntry], which: BenchView, args: &BenchDataArgs)
         st.frames_decoded,
         st.frames_decoded as f64 / (st.read_s + st.decode_s).max(1e-9)
     );
+    if pack.is_some() {
+        let loads = st.videos_loaded + st.videos_skipped;
+        println!(
+            "  {} of {loads} loads from the frame pack{}",
+            st.videos_from_pack,
+            if st.videos_pack_stale > 0 {
+                format!(" ({} sources changed since packing)", st.videos_pack_stale)
+            } else {
+                String::new()
+            }
+        );
+    }
 }

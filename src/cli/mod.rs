@@ -10,6 +10,7 @@ pub mod cv_run;
 pub mod data_audit;
 pub mod data_clip;
 pub mod data_faces;
+pub mod data_pack;
 pub mod data_probe;
 pub mod demo;
 pub mod demo_data;

@@ -45,6 +45,16 @@ impl DataError {
             kind,
         }
     }
+
+    /// An I/O error on `path`: "no such file or folder" when it is missing.
+    pub fn io(path: impl Into<PathBuf>, e: &std::io::Error) -> Self {
+        let kind = if e.kind() == std::io::ErrorKind::NotFound {
+            DataErrorKind::NotFound
+        } else {
+            DataErrorKind::Io(e.to_string())
+        };
+        Self::new(path, kind)
+    }
 }
 
 pub type DataResult<T> = Result<T, DataError>;

@@ -54,14 +54,7 @@ pub struct FolderCheck {
 
 impl FrameFolder {
     pub fn open(path: &Path) -> DataResult<Self> {
-        let entries = std::fs::read_dir(path).map_err(|e| {
-            let kind = if e.kind() == std::io::ErrorKind::NotFound {
-                DataErrorKind::NotFound
-            } else {
-                DataErrorKind::Io(e.to_string())
-            };
-            DataError::new(path, kind)
-        })?;
+        let entries = std::fs::read_dir(path).map_err(|e| DataError::io(path, &e))?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_file() && is_frame_file(p))

@@ -21,9 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use super::augment::{MixupConfig, mixup_batch};
 use super::error::DataError;
+use super::frame_pack::{FramePack, PackLookup};
 use super::manifest::{Label, ManifestEntry};
 use super::thread_clock::thread_cpu_seconds;
-use super::view::{LoadedClips, ViewConfig, load_clips};
+use super::view::{LoadedClips, ViewConfig, load_clips_packed};
 use crate::distributed::DataShard;
 use crate::model::TubeMask;
 
@@ -172,6 +173,10 @@ pub struct LoaderStats {
     pub transform_s: f64,
     /// Consumer-thread CPU seconds assembling batches (copies, mixup).
     pub collate_s: f64,
+    /// Loads whose frames came from the frame pack, and loads the pack could not serve
+    /// because the source changed since it was packed (with a pack; every epoch counts).
+    pub videos_from_pack: usize,
+    pub videos_pack_stale: usize,
     /// The last few skip messages.
     pub last_errors: Vec<String>,
     /// Every distinct unreadable sample met (`path: reason`), at most
@@ -183,6 +188,15 @@ impl LoaderStats {
     pub const MAX_LISTED: usize = 10_000;
 }
 
+/// What a frame pack holds of a loader's videos.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PackCoverage {
+    pub packed: usize,
+    pub missing: usize,
+    pub stale: usize,
+    pub other_size: usize,
+}
+
 /// Where loader messages go (default: stderr).
 pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
 
@@ -192,6 +206,7 @@ pub struct Loader {
     cfg: LoaderConfig,
     stats: Arc<Mutex<LoaderStats>>,
     log: LogSink,
+    pack: Option<Arc<FramePack>>,
 }
 
 fn splitmix(mut x: u64) -> u64 {
@@ -219,7 +234,47 @@ impl Loader {
             cfg,
             stats: Arc::default(),
             log: Arc::new(|m: &str| eprintln!("{m}")),
+            pack: None,
         }
+    }
+
+    /// A loader of the videos at `indices` of this one: the same view, settings, log and
+    /// pack, its own counters.
+    pub fn subset(&self, indices: &[usize]) -> Self {
+        Self {
+            items: Arc::new(indices.iter().map(|&i| self.items[i].clone()).collect()),
+            view: self.view.clone(),
+            cfg: self.cfg.clone(),
+            stats: Arc::default(),
+            log: self.log.clone(),
+            pack: self.pack.clone(),
+        }
+    }
+
+    /// The videos and their labels, in manifest order.
+    pub fn items(&self) -> &[(PathBuf, Label)] {
+        &self.items
+    }
+
+    /// Takes frames from `pack` where it holds them (see [`FramePack::lookup`]).
+    pub fn with_pack(mut self, pack: Arc<FramePack>) -> Self {
+        self.pack = Some(pack);
+        self
+    }
+
+    /// How many of this loader's videos `pack` can serve at the size its view decodes at.
+    pub fn pack_coverage(&self, pack: &FramePack) -> PackCoverage {
+        let resize = self.view.decode_resize();
+        let mut c = PackCoverage::default();
+        for (path, _) in self.items.iter() {
+            match pack.lookup(path, resize) {
+                PackLookup::Hit(_) => c.packed += 1,
+                PackLookup::Missing => c.missing += 1,
+                PackLookup::Stale => c.stale += 1,
+                PackLookup::OtherSize => c.other_size += 1,
+            }
+        }
+        c
     }
 
     pub fn with_log(mut self, log: LogSink) -> Self {
@@ -322,6 +377,7 @@ impl Loader {
             let stop = stop.clone();
             let threads_per = self.cfg.decode_threads;
             let mask = self.cfg.mask;
+            let pack = self.pack.clone();
             let (seed, epoch) = (order.seed, order.epoch);
             threads.push(std::thread::spawn(move || {
                 while let Ok((pos, seed_pos, video)) = job_rx.recv() {
@@ -330,7 +386,13 @@ impl Loader {
                     }
                     let mut rng =
                         StdRng::seed_from_u64(derive_seed(seed, epoch, seed_pos as u64, 2));
-                    let result = load_clips(&items[video].0, &view, threads_per, &mut rng);
+                    let result = load_clips_packed(
+                        &items[video].0,
+                        pack.as_ref(),
+                        &view,
+                        threads_per,
+                        &mut rng,
+                    );
                     let masks = mask.map(|m| {
                         let side = view.size / m.patch.max(1);
                         let spatial = side * side;
@@ -423,6 +485,11 @@ impl EpochIter {
                     stats.transform_s += loaded.transform_s;
                     stats.clips += loaded.clips.len();
                     stats.frames_decoded += loaded.frames_decoded;
+                    stats.videos_from_pack +=
+                        matches!(loaded.pack, Some(PackLookup::Hit(_))) as usize;
+                    let stale = loaded.pack == Some(PackLookup::Stale);
+                    stats.videos_pack_stale += stale as usize;
+                    let first_stale = stale && stats.videos_pack_stale == 1;
                     let window = self.view.clip.window();
                     let short = loaded.frames_in_file < window;
                     stats.videos_short += short as usize;
@@ -437,6 +504,12 @@ impl EpochIter {
                             loaded.frames_in_file,
                             self.view.clip.frames,
                             self.view.clip.stride,
+                        ));
+                    }
+                    if first_stale {
+                        (self.log)(&format!(
+                            "note: {} changed since it was packed: decoded from the file (later changed sources are only counted; `data pack` again refreshes the pack)",
+                            self.items[video].0.display(),
                         ));
                     }
                     if warned {

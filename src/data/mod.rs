@@ -5,6 +5,7 @@
 //!
 //! Backend-agnostic: clips are `Vec<f32>` in `[3, T, H, W]` order, ImageNet-normalised.
 
+mod affine_warp;
 pub mod audit;
 pub mod augment;
 pub mod decode_options;
@@ -12,6 +13,8 @@ pub mod demo;
 pub mod error;
 pub mod folder;
 pub mod frame;
+pub mod frame_pack;
+pub mod frame_pack_writer;
 pub mod level;
 pub mod loader;
 pub mod manifest;
@@ -32,6 +35,8 @@ pub mod encode;
 #[cfg(feature = "video")]
 pub mod ffmpeg_log;
 
+#[cfg(test)]
+mod frame_pack_tests;
 #[cfg(test)]
 mod golden_tests;
 

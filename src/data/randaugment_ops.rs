@@ -1,12 +1,13 @@
 //! RandAugment's ops on an RGB8 frame, in place, one pass each, with PIL's arithmetic (what
 //! timm applies to PIL images): pointwise ops through 256-entry tables, blends towards grey,
-//! the mean or a smoothed copy, and affine resampling with a fill colour. Tables and warps
+//! the mean or a smoothed copy, and affine resampling with a fill colour (`affine_warp`). Tables and warps
 //! are prepared once per clip ([`PreparedOp`]) and applied to each of its frames.
 //!
 //! Filtered values become levels with [`to_level`] (clamp, round half away from zero).
 
+use super::affine_warp::Warp;
 use super::frame::Frame;
-use super::level::{to_level, to_level_f64};
+use super::level::to_level;
 
 /// One op with its parameter resolved.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,9 +28,6 @@ pub enum Op {
     TranslateX(f64),
     TranslateY(f64),
 }
-
-/// Fill colour of geometric ops: the ImageNet mean in 0–255 (timm `img_mean`).
-const FILL: [u8; 3] = [124, 116, 104];
 
 /// PIL "L" conversion (ITU-R 601-2), as f32 like the blend that uses it.
 #[inline(always)]
@@ -154,96 +152,6 @@ fn sharpness(f: &mut Frame, k: f32, scratch: &mut Vec<u8>) {
             let acc = col[i - 3] + col[i] + col[i + 3] + 4 * mid[i] as u16;
             let smooth = (acc as f32 / 13.0 + 0.5) as u8 as f32;
             out[i] = to_level(smooth + k * (mid[i] as f32 - smooth));
-        }
-    }
-}
-
-/// Where each output pixel of an affine warp reads: the offset of its top-left source pixel
-/// (or [`OUTSIDE`]), the steps to the right and lower neighbours, and the bilinear weights.
-/// The same for every frame of a clip, so it is computed once per clip.
-#[derive(Debug, Clone, Copy)]
-struct WarpTap {
-    at: u32,
-    right: u32,
-    down: u32,
-    ax: f64,
-    ay: f64,
-}
-
-const OUTSIDE: u32 = u32::MAX;
-
-/// Affine resampling: output pixel (x, y) takes input (a x + b y + c, d x + e y + f), bilinear,
-/// FILL outside (PIL `Image.transform` convention).
-#[derive(Debug, Clone)]
-struct Warp {
-    size: (usize, usize),
-    taps: Vec<WarpTap>,
-}
-
-impl Warp {
-    fn new(w: usize, h: usize, m: [f64; 6]) -> Self {
-        let (wf, hf) = (w as f64 - 0.5, h as f64 - 0.5);
-        let (xmax, ymax) = ((w - 1) as f64, (h - 1) as f64);
-        let mut taps = Vec::with_capacity(w * h);
-        for y in 0..h {
-            let yf = y as f64 + 0.5;
-            for x in 0..w {
-                let xf = x as f64 + 0.5;
-                let sx = m[0] * xf + m[1] * yf + m[2] - 0.5;
-                let sy = m[3] * xf + m[4] * yf + m[5] - 0.5;
-                if sx < -0.5 || sy < -0.5 || sx > wf || sy > hf {
-                    taps.push(WarpTap {
-                        at: OUTSIDE,
-                        right: 0,
-                        down: 0,
-                        ax: 0.0,
-                        ay: 0.0,
-                    });
-                    continue;
-                }
-                // sx, sy ≥ −0.5 here: truncating sx + 1 is floor(sx) + 1 (libm's floor is a
-                // call on baseline x86-64).
-                let x0 = ((sx + 1.0) as usize).saturating_sub(1).min(xmax as usize);
-                let y0 = ((sy + 1.0) as usize).saturating_sub(1).min(ymax as usize);
-                let x1 = (x0 + 1).min(w - 1);
-                let y1 = (y0 + 1).min(h - 1);
-                taps.push(WarpTap {
-                    at: ((y0 * w + x0) * 3) as u32,
-                    right: ((x1 - x0) * 3) as u32,
-                    down: ((y1 - y0) * w * 3) as u32,
-                    ax: (sx - x0 as f64).clamp(0.0, 1.0),
-                    ay: (sy - y0 as f64).clamp(0.0, 1.0),
-                });
-            }
-        }
-        Self { size: (w, h), taps }
-    }
-
-    fn apply(&self, f: &mut Frame, scratch: &mut Vec<u8>) {
-        assert_eq!(
-            (f.width, f.height),
-            self.size,
-            "frames of one clip differ in size"
-        );
-        scratch.clear();
-        scratch.extend_from_slice(&f.data);
-        let src = &scratch[..];
-        for (dst, t) in f.data.chunks_exact_mut(3).zip(&self.taps) {
-            if t.at == OUTSIDE {
-                dst.copy_from_slice(&FILL);
-                continue;
-            }
-            let a = t.at as usize;
-            let (r, d) = (t.right as usize, t.down as usize);
-            let (p00, p01) = (&src[a..a + 3], &src[a + r..a + r + 3]);
-            let (p10, p11) = (&src[a + d..a + d + 3], &src[a + d + r..a + d + r + 3]);
-            let (ax, ay) = (t.ax, t.ay);
-            // In f64 as PIL's reference port computes it (f32 rounds ~2% of values apart).
-            for c in 0..3 {
-                let v = (1.0 - ay) * ((1.0 - ax) * p00[c] as f64 + ax * p01[c] as f64)
-                    + ay * ((1.0 - ax) * p10[c] as f64 + ax * p11[c] as f64);
-                dst[c] = to_level_f64(v);
-            }
         }
     }
 }

@@ -3,6 +3,7 @@
 //! transform for every frame + ImageNet normalisation.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::augment::RandomErasing;
 use super::error::DataResult;
 use super::frame::{Frame, to_normalized_tensor};
+use super::frame_pack::{FramePack, PackLookup};
 use super::randaugment::{RandAugmentConfig, rand_augment};
 use super::sampling::ClipSpec;
 use super::source::{ClipSource, DecodeOptions, Resize};
@@ -116,6 +118,18 @@ impl ViewConfig {
         }
     }
 
+    /// The size frames are decoded at: the test view's short side, else the training views'
+    /// `train_short_side` or the stored size.
+    pub fn decode_resize(&self) -> Resize {
+        match self.kind {
+            ViewKind::Test => Resize::ShortSide(self.size),
+            _ => self
+                .train_short_side
+                .map(Resize::ShortSide)
+                .unwrap_or(Resize::Native),
+        }
+    }
+
     /// `[3, T, H, W]` of one clip.
     pub fn clip_shape(&self) -> [usize; 4] {
         [3, self.clip.frames, self.size, self.size]
@@ -143,6 +157,8 @@ pub struct LoadedClips {
     pub read_s: f64,
     pub decode_s: f64,
     pub transform_s: f64,
+    /// What the frame pack held for this file (`None` without a pack).
+    pub pack: Option<PackLookup>,
 }
 
 /// Loads the clips `cfg` asks for from a file or frame folder. `rng` drives sampling and
@@ -153,24 +169,30 @@ pub fn load_clips(
     threads: usize,
     rng: &mut impl Rng,
 ) -> DataResult<LoadedClips> {
+    load_clips_packed(path, None, cfg, threads, rng)
+}
+
+/// [`load_clips`], taking the frames from `pack` where it holds them at the size this view
+/// decodes at (the clips are the same either way).
+pub fn load_clips_packed(
+    path: &Path,
+    pack: Option<&Arc<FramePack>>,
+    cfg: &ViewConfig,
+    threads: usize,
+    rng: &mut impl Rng,
+) -> DataResult<LoadedClips> {
     let t0 = thread_cpu_seconds();
-    let mut opts = DecodeOptions {
+    let opts = DecodeOptions {
         threads,
+        resize: cfg.decode_resize(),
         ..Default::default()
     };
-    let mut src = ClipSource::open(path, &opts)?;
+    let (mut src, pack) = ClipSource::open_packed(path, pack, &opts)?;
     let len = src.len();
     let index_sets: Vec<Vec<usize>> = match cfg.kind {
         ViewKind::Test => cfg.clip.test_indices(len, cfg.test_clips),
         ViewKind::Finetune => vec![cfg.clip.train_indices(len, rng)],
         ViewKind::Pretrain => vec![cfg.clip.pretrain_indices(len, rng)],
-    };
-    opts.resize = match cfg.kind {
-        ViewKind::Test => Resize::ShortSide(cfg.size),
-        _ => cfg
-            .train_short_side
-            .map(Resize::ShortSide)
-            .unwrap_or(Resize::Native),
     };
     // Decode the union of all clips' frames once.
     let mut union: Vec<usize> = index_sets.iter().flatten().copied().collect();
@@ -234,5 +256,6 @@ pub fn load_clips(
         read_s: decoded.read_s,
         decode_s,
         transform_s: thread_cpu_seconds() - t1,
+        pack,
     })
 }

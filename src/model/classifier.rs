@@ -40,7 +40,12 @@ impl<B: Backend> SvfapClassifier<B> {
         let enc = &config.encoder;
         let encoder = Tpsbt::new(enc, &mut init, device);
         let mut head = init.linear(enc.width, config.num_outputs, true, device);
-        head.weight = head.weight.map(|w| w * HEAD_INIT_SCALE);
+        // Scaled into a new leaf: the product itself would keep the multiply in the autodiff
+        // graph, and the first backward would credit the gradient to the unscaled initial
+        // weight, leaving the parameter without one for the first step.
+        head.weight = head
+            .weight
+            .map(|w| (w * HEAD_INIT_SCALE).detach().require_grad());
         Self {
             encoder,
             fc_norm: layer_norm(enc.width, device),

@@ -31,6 +31,8 @@ pub struct ClipBatch {
 
 /// One test video: its N uniformly spaced clips and its label (class or targets).
 pub struct TestVideo {
+    /// Position in the test manifest.
+    pub index: usize,
     pub path: String,
     /// [N, 3, T, H, W]
     pub clips: Vec<f32>,
@@ -52,13 +54,17 @@ pub trait ClipSource {
         epoch: u64,
         position: u64,
     ) -> Box<dyn Iterator<Item = Result<ClipBatch>> + '_>;
-    /// Test videos, each with its views (unreadable ones skipped and counted).
+    /// Test videos of this rank's share (every one on one process; rank r of n takes
+    /// videos r, r + n, …), each with its views (unreadable ones skipped and counted).
     fn test_videos(&mut self) -> Box<dyn Iterator<Item = Result<TestVideo>> + '_>;
+    /// Every test video's path and label, in manifest order (all ranks alike).
+    fn test_entries(&self) -> Vec<(String, Label)>;
     /// `n` fixed clips (same every call) with a display name each, for reconstructions.
     fn held_out(&mut self, n: usize) -> Result<Vec<(String, Vec<f32>)>>;
     /// Videos in the training (or, with `test`, the test) manifest.
     fn videos(&self, test: bool) -> usize;
-    /// Unreadable videos met so far in the training (or test) data by this process.
+    /// Unreadable videos met so far in the training (or this rank's share of the test) data
+    /// by this process.
     fn unreadable(&self, test: bool) -> Unreadable;
 }
 

@@ -4,13 +4,15 @@
 //! resumed run draws the same ones.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use rand::SeedableRng;
 
 use super::clip_source::{ClipBatch, ClipSource, Label, LabelSpace, TestVideo, Unreadable};
 use super::run_config::{Augment, RunConfig, RunKind};
-use crate::data::loader::{DataOrder, Loader, LoaderConfig};
+use crate::data::frame_pack::FramePack;
+use crate::data::loader::{DataOrder, Loader, LoaderConfig, PackCoverage};
 use crate::data::manifest::{LabelKind, Manifest, PathMapping};
 use crate::data::registry::{Task, dataset};
 use crate::data::view::{ViewConfig, ViewKind, load_clips};
@@ -21,6 +23,8 @@ pub struct LoaderSource {
     clip_shape: [usize; 4],
     train: Option<Loader>,
     test: Option<Loader>,
+    /// With several ranks: this rank's share of the test videos and their manifest indices.
+    test_share: Option<(Loader, Vec<usize>)>,
     /// Held-out clips come from here (test manifest, else training manifest), test view.
     held_out_entries: Vec<std::path::PathBuf>,
     test_view: ViewConfig,
@@ -44,6 +48,7 @@ fn view(kind: ViewKind, config: &RunConfig) -> ViewConfig {
     if e.img_size != 160 {
         v.pretrain.fixed_crop = None;
     }
+    v.train_short_side = (config.data.train_short_side > 0).then_some(config.data.train_short_side);
     let aug = &mut v.finetune;
     match config.data.augment {
         Augment::Paper => {}
@@ -160,21 +165,69 @@ pub fn open_source(config: &RunConfig) -> Result<(Box<dyn ClipSource>, LabelSpac
         .map(|m| m.entries.iter().map(|e| e.path.clone()).collect())
         .unwrap_or_default();
     let test_view = view(ViewKind::Test, config);
+    let pack = open_pack(config)?;
+    let loader = |entries: &[crate::data::manifest::ManifestEntry], v: ViewConfig, c, what| {
+        let l = Loader::new(entries, v, c).with_log(quiet_log());
+        match &pack {
+            Some(p) => {
+                let cover = l.pack_coverage(p);
+                super::say!("data: {}", describe_coverage(p, cover, entries.len(), what));
+                l.with_pack(p.clone())
+            }
+            None => l,
+        }
+    };
     let source = LoaderSource {
         seed: config.seed,
         clip_shape: test_view.clip_shape(),
         train: train.map(|m| {
-            Loader::new(&m.entries, view(train_kind, config), cfg(true, true)).with_log(quiet_log())
+            loader(
+                &m.entries,
+                view(train_kind, config),
+                cfg(true, true),
+                "training",
+            )
         }),
-        test: test.map(|m| {
-            Loader::new(&m.entries, test_view.clone(), cfg(false, false)).with_log(quiet_log())
-        }),
+        test: test.map(|m| loader(&m.entries, test_view.clone(), cfg(false, false), "test")),
+        test_share: None,
         held_out_entries,
         test_view,
         reported_skips: 0,
         shard: DataShard::whole(config.optim.accumulation),
     };
     Ok((Box::new(source), labels))
+}
+
+/// The run's frame pack (`data.pack`, already resolved by launch), opened once.
+fn open_pack(config: &RunConfig) -> Result<Option<Arc<FramePack>>> {
+    if config.data.pack.is_empty() {
+        return Ok(None);
+    }
+    let pack = FramePack::open(Path::new(&config.data.pack)).context("data.pack")?;
+    Ok(Some(Arc::new(pack)))
+}
+
+/// "frame pack P (native size): 1200 of 1200 training videos", plus what it cannot serve.
+fn describe_coverage(pack: &FramePack, c: PackCoverage, total: usize, what: &str) -> String {
+    let mut line = format!(
+        "frame pack {} ({}): {} of {total} {what} videos",
+        pack.path().display(),
+        pack.size().describe(),
+        c.packed
+    );
+    for (n, why) in [
+        (c.missing, "not in it"),
+        (c.stale, "changed since packing"),
+        (
+            c.other_size,
+            "packed at another size than this view decodes at",
+        ),
+    ] {
+        if n > 0 {
+            line.push_str(&format!("; {n} {why} (decoded from the files)"));
+        }
+    }
+    line
 }
 
 /// Loader messages go to the run's log (stderr of the worker).
@@ -195,6 +248,11 @@ impl ClipSource for LoaderSource {
 
     fn set_shard(&mut self, shard: DataShard) {
         self.shard = shard;
+        // Evaluation is shared too: rank r scores test videos r, r + world, ….
+        self.test_share = self.test.as_ref().filter(|_| shard.world > 1).map(|test| {
+            let indices: Vec<usize> = (shard.rank..test.len()).step_by(shard.world).collect();
+            (test.subset(&indices), indices)
+        });
     }
 
     fn epoch_batches(
@@ -226,9 +284,12 @@ impl ClipSource for LoaderSource {
     }
 
     fn test_videos(&mut self) -> Box<dyn Iterator<Item = Result<TestVideo>> + '_> {
-        let Some(loader) = self.test.as_ref() else {
-            return Box::new(std::iter::empty());
+        let (loader, global) = match (&self.test_share, &self.test) {
+            (Some((share, indices)), _) => (share, Some(indices.clone())),
+            (None, Some(test)) => (test, None),
+            (None, None) => return Box::new(std::iter::empty()),
         };
+        let index = move |v: usize| global.as_ref().map_or(v, |g| g[v]);
         let views = loader.view().clips_per_video();
         let per_clip: usize = self.clip_shape.iter().product();
         let paths = self.held_out_entries.clone();
@@ -250,7 +311,8 @@ impl ClipSource for LoaderSource {
                         _ => {
                             if let Some((v, l, clips)) = current.take() {
                                 ready.push_back(TestVideo {
-                                    path: paths[v].display().to_string(),
+                                    index: index(v),
+                                    path: paths[index(v)].display().to_string(),
                                     views: clips.len() / per_clip,
                                     clips,
                                     label: l,
@@ -263,7 +325,8 @@ impl ClipSource for LoaderSource {
                         current.take_if(|(_, _, c)| c.len() == views * per_clip)
                     {
                         ready.push_back(TestVideo {
-                            path: paths[v].display().to_string(),
+                            index: index(v),
+                            path: paths[index(v)].display().to_string(),
                             views,
                             clips,
                             label: l,
@@ -274,14 +337,27 @@ impl ClipSource for LoaderSource {
         }))
     }
 
+    fn test_entries(&self) -> Vec<(String, Label)> {
+        self.test.as_ref().map_or_else(Vec::new, |t| {
+            t.items()
+                .iter()
+                .map(|(p, l)| (p.display().to_string(), l.clone()))
+                .collect()
+        })
+    }
+
     fn videos(&self, test: bool) -> usize {
         let loader = if test { &self.test } else { &self.train };
         loader.as_ref().map_or(0, |l| l.len())
     }
 
     fn unreadable(&self, test: bool) -> Unreadable {
-        let loader = if test { &self.test } else { &self.train };
-        loader.as_ref().map_or_else(Unreadable::default, |l| {
+        let loader = match (test, &self.test_share) {
+            (true, Some((share, _))) => Some(share),
+            (true, None) => self.test.as_ref(),
+            (false, _) => self.train.as_ref(),
+        };
+        loader.map_or_else(Unreadable::default, |l| {
             let stats = l.stats();
             Unreadable {
                 skips: stats.videos_skipped,

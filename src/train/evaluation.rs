@@ -1,25 +1,23 @@
 //! Test-set evaluation (DESIGN §6): each video's N clips through the model, averaged —
 //! softmax probabilities for classification ("softmax averaged"), the head's outputs for
-//! regression — then scored into `eval/<dataset>-<split>.json` (see `eval_report`).
+//! regression — then scored into `eval/<dataset>-<split>.json` (see `eval_report`; several
+//! ranks combine their shares with `eval_gather`).
 
 use anyhow::Result;
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
-use super::clip_source::{ClipSource, Label, LabelSpace};
-use super::eval_report::{EvalScope, score_predictions};
+use super::clip_source::{ClipSource, Label};
 use crate::data::registry::Task;
 use crate::model::SvfapClassifier;
-use crate::session::EvalReport;
 use crate::session::artifacts::Prediction;
 
-/// Predicts every test video of `source` and scores the predictions.
-pub fn evaluate<B: Backend>(
+/// Predicts the test videos `source` yields (this rank's share): (manifest index, prediction).
+pub fn predict<B: Backend>(
     model: &SvfapClassifier<B>,
     source: &mut dyn ClipSource,
-    labels: &LabelSpace,
-    scope: &EvalScope,
-) -> Result<EvalReport> {
+    task: Task,
+) -> Result<Vec<(usize, Prediction)>> {
     let device = model.fc_norm.gamma.val().device();
     let [c, t, h, w] = source.clip_shape();
     let mut predictions = vec![];
@@ -30,7 +28,7 @@ pub fn evaluate<B: Backend>(
             &device,
         );
         let logits = model.forward(clips).logits;
-        let averaged = match labels.task {
+        let averaged = match task {
             Task::Classification => softmax(logits, 1),
             Task::Regression => logits,
         }
@@ -42,30 +40,39 @@ pub fn evaluate<B: Backend>(
             .into_iter()
             .map(f64::from)
             .collect();
-        predictions.push(match labels.task {
-            Task::Classification => {
-                let pred = averaged
-                    .iter()
-                    .enumerate()
-                    .max_by(|a, b| a.1.total_cmp(b.1))
-                    .map(|(i, _)| i)
-                    .unwrap_or(0);
-                Prediction {
-                    path: video.path,
-                    label: label_json(&video.label),
-                    pred: pred.into(),
-                    probs: averaged,
-                }
-            }
-            Task::Regression => Prediction {
-                path: video.path,
-                label: label_json(&video.label),
-                pred: averaged.into(),
-                probs: vec![],
-            },
-        });
+        predictions.push((
+            video.index,
+            prediction(task, video.path, &video.label, averaged),
+        ));
     }
-    score_predictions(scope, labels.task, &labels.names, predictions)
+    Ok(predictions)
+}
+
+/// A video's prediction from its averaged outputs: the top class and the probabilities, or
+/// the regression outputs.
+pub fn prediction(task: Task, path: String, label: &Label, averaged: Vec<f64>) -> Prediction {
+    match task {
+        Task::Classification => {
+            let pred = averaged
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+            Prediction {
+                path,
+                label: label_json(label),
+                pred: pred.into(),
+                probs: averaged,
+            }
+        }
+        Task::Regression => Prediction {
+            path,
+            label: label_json(label),
+            pred: averaged.into(),
+            probs: vec![],
+        },
+    }
 }
 
 /// A label as written into `predictions`: a class index or an array of targets.

@@ -13,8 +13,9 @@ use rand::rngs::StdRng;
 use super::attn_artifacts::{ProbedEncoder, write_attention_maps};
 use super::classification_loss::{draw_mix, mix_clips, soft_cross_entropy, soft_targets};
 use super::clip_source::{ClipBatch, ClipSource};
-use super::eval_report::EvalScope;
-use super::evaluation::evaluate;
+use super::eval_gather::gather_predictions;
+use super::eval_report::{EvalScope, score_predictions};
+use super::evaluation::predict;
 use super::regression_loss::{mse_loss, value_targets};
 use super::run_config::RunConfig;
 use super::trainer::{StepStats, Trainer};
@@ -23,6 +24,7 @@ use super::worker::{
     stream_seed,
 };
 use crate::data::registry::Task;
+use crate::distributed::DataShard;
 use crate::model::checkpoint::{
     ArchitectureHints, ModelSpec, infer_spec, init_classifier_from_pretrainer, load_classifier,
     read_checkpoint,
@@ -148,6 +150,7 @@ pub fn finetune<B: AutodiffBackend>(
         let model = m.valid();
         let last_epoch = epoch + 1 == ctx.config.optim.epochs as u64;
         if let Some(clip) = &attn_clip
+            && ctx.world.is_root()
             && every > 0
             && (step >= last_attn + every || last_epoch)
         {
@@ -198,26 +201,52 @@ pub fn evaluate_into_run<B: Backend>(
         split: "test".into(),
         fold: data.fold,
     };
+    // Every rank scores its share of the videos; the predictions are then combined on all.
+    let world = ctx.world.clone();
     let before = source.unreadable(true).skips;
-    let report = evaluate(model, source, &ctx.labels, &scope);
+    let mine = predict(model, source, ctx.labels.task);
+    // A rank whose evaluation failed (an error, not an unreadable video) stops every rank
+    // here rather than leaving them waiting in the sum.
+    if !world.all_agree(mine.is_ok(), "the evaluation") {
+        return Err(mine.err().unwrap_or_else(|| {
+            anyhow::anyhow!("evaluation: failed on another process (its log says why)")
+        }));
+    }
     let unreadable = source.unreadable(true);
-    let skipped = unreadable.skips - before;
+    let gathered = gather_predictions(
+        &world,
+        mine?,
+        unreadable.skips - before,
+        &source.test_entries(),
+        ctx.labels.names.len(),
+        ctx.labels.task,
+    );
+    let skipped = gathered.skipped;
     let total = source.videos(true);
+    let listed = if world.size > 1 {
+        format!("{} (this process's share)", unreadable.describe(20))
+    } else {
+        unreadable.describe(20)
+    };
     if total > 0 && skipped >= total {
-        bail!(
-            "evaluation: 0 of {total} test videos could be read:\n{}",
-            unreadable.describe(20)
-        );
+        bail!("evaluation: 0 of {total} test videos could be read:\n{listed}");
     }
     let max_share = ctx.config.data.max_unreadable;
     if skipped as f64 > max_share * total as f64 {
         bail!(
-            "evaluation: {skipped} of {total} test videos could not be read, more than data.max_unreadable = {max_share} allows:\n{}",
-            unreadable.describe(20)
+            "evaluation: {skipped} of {total} test videos could not be read, more than data.max_unreadable = {max_share} allows:\n{listed}"
         );
     }
-    let mut report = report?;
+    let mut report = score_predictions(
+        &scope,
+        ctx.labels.task,
+        &ctx.labels.names,
+        gathered.predictions,
+    )?;
     report.videos_skipped = skipped;
+    if !world.is_root() {
+        return Ok(());
+    }
     for (name, value) in &report.metrics {
         ctx.metrics.log(step, epoch, "test", name, *value)?;
     }
@@ -229,8 +258,18 @@ pub fn evaluate_into_run<B: Backend>(
             m["ccc"], m["pcc"], m["acc"], m["mse"]
         ),
     };
+    let shares = if world.size > 1 {
+        let counts: Vec<String> = gathered.per_rank.iter().map(|n| n.to_string()).collect();
+        format!(
+            "; scored by {} processes: {}",
+            world.size,
+            counts.join(" + ")
+        )
+    } else {
+        String::new()
+    };
     super::say!(
-        "eval epoch {epoch}: {headline} ({} videos, {} unreadable skipped)",
+        "eval epoch {epoch}: {headline} ({} videos, {} unreadable skipped{shares})",
         report.predictions.len(),
         report.videos_skipped
     );
@@ -249,6 +288,12 @@ pub fn evaluate_only<B: Backend>(
     let ckpt =
         read_checkpoint(std::path::Path::new(&ctx.config.model.init)).context("model.init")?;
     let model = load_classifier::<B>(&cfg, &ckpt, device)?;
+    // Each rank scores its share of the test videos.
+    source.set_shard(DataShard {
+        rank: ctx.world.rank,
+        world: ctx.world.size,
+        accumulation: 1,
+    });
     evaluate_into_run(&model, ctx, source, 0, 0)?;
     Ok(Outcome::Finished)
 }

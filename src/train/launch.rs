@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 
 use super::run_config::{RunConfig, RunKind};
+use crate::data::frame_pack::{FramePack, PackedSize};
 use crate::session::layout::new_run_id;
 use crate::session::{RunDir, RunState, RunStatus, SessionDir};
 
@@ -117,6 +118,26 @@ pub fn prepare_config(
             return Err(invalid(key, format!("{} does not exist", path.display())));
         }
         *value = path.display().to_string();
+    }
+    if !d.pack.is_empty() {
+        let path = resolve(&d.pack, &root, &session);
+        let pack = FramePack::open(&path).map_err(|e| invalid("data.pack", e.to_string()))?;
+        if let PackedSize::ShortSide(side) = pack.size()
+            && side != d.train_short_side
+        {
+            let now = match d.train_short_side {
+                0 => "at their stored size".to_string(),
+                t => format!("at short side {t}"),
+            };
+            return Err(invalid(
+                "data.pack",
+                format!(
+                    "{} holds frames at short side {side}, the training views decode {now}: set `data.train_short_side = {side}`, or pack without --short-side",
+                    path.display()
+                ),
+            ));
+        }
+        d.pack = path.display().to_string();
     }
     let init = &mut config.model.init;
     if init == LATEST_PRETRAIN {

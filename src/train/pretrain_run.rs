@@ -80,6 +80,10 @@ pub fn pretrain<B: AutodiffBackend>(
                             epoch: u64,
                             step: u64|
      -> Result<()> {
+        // Artifacts are rank 0's.
+        if !ctx.world.is_root() {
+            return Ok(());
+        }
         let last_epoch = epoch + 1 == ctx.config.optim.epochs as u64;
         let model = m.valid();
         if every > 0 && (step >= last_recon + every || last_epoch) {

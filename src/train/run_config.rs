@@ -122,6 +122,14 @@ pub struct DataSection {
     /// run fails with their list; 0–1.
     #[serde(default = "default_max_unreadable")]
     pub max_unreadable: f64,
+    /// A frame pack (`svfap-tui data pack`) of the manifests' videos, relative to `root`:
+    /// the loader copies their decoded frames instead of decoding them each epoch.
+    #[serde(default)]
+    pub pack: String,
+    /// Training views decode frames with the shorter side scaled to this (0: the stored
+    /// size, the released code's way); a pack made with `--short-side N` needs N here.
+    #[serde(default)]
+    pub train_short_side: usize,
 }
 
 fn default_max_unreadable() -> f64 {

@@ -96,6 +96,11 @@ fn ranges(c: &RunConfig) -> Vec<(&'static str, f64, Range)> {
         ),
         ("data.workers", d.workers as f64, Range::closed(1.0, 256.0)),
         (
+            "data.train_short_side",
+            d.train_short_side as f64,
+            Range::closed(0.0, 4096.0),
+        ),
+        (
             "data.max_unreadable",
             d.max_unreadable,
             Range::closed(0.0, 1.0),

@@ -435,6 +435,7 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
             )
         };
     let mut eta_clock = super::eta_clock::EtaClock::default();
+    let mut shown_rate = super::throughput_window::ThroughputWindow::default();
     let resumed_at = state.step;
     let max_unreadable = ctx.config.data.max_unreadable;
     while state.epoch < o.epochs as u64 {
@@ -524,7 +525,7 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
             ctx.update_status(|s| {
                 s.step = step;
                 s.epoch = epoch;
-                s.throughput = throughput;
+                s.throughput = shown_rate.observe(clips, step_seconds);
                 s.eta_seconds = eta;
             });
             super::say!(
@@ -585,11 +586,9 @@ pub(crate) fn optimisation_loop<B: AutodiffBackend, M: AutodiffModule<B>>(
         state.epoch += 1;
         state.position = 0;
         state.epoch_steps = 0;
-        // Evaluation and artifacts are rank 0's; the others wait for it (however long an
-        // evaluation takes) and go on together.
-        if world.is_root() {
-            (hooks.end_of_epoch)(trainer.model(), ctx, source, epoch, state.step)?;
-        }
+        // Every rank evaluates its share of the test set; artifacts are rank 0's, and the
+        // others wait for them (however long they take) and go on together.
+        (hooks.end_of_epoch)(trainer.model(), ctx, source, epoch, state.step)?;
         world.barrier("the end of an epoch", None);
     }
     checkpoint(ctx, trainer, state)?;

@@ -19,6 +19,7 @@ use super::series::RunMetrics;
 use super::state::{AppData, Dialog, GuiState, Images, Level, State};
 use super::theme::load_themes;
 use super::view::View;
+use super::view_state::AttnOwner;
 use super::views;
 use crate::session::artifacts::{ReconKind, ReconMeta};
 use crate::session::log_window::LogPosition;
@@ -280,7 +281,7 @@ impl App {
                     }
                     self.state.images.recon = Some(r);
                 }
-                Done::Attn(a) if a.key.run.starts_with("inspect/") => {
+                Done::Attn(a) if matches!(a.key.owner, AttnOwner::Inspection(_)) => {
                     if self.pending_inspect_attn.as_ref() == Some(&a.key) {
                         self.pending_inspect_attn = None;
                     }
@@ -411,7 +412,7 @@ impl App {
                 let mut sel = self.state.gui.attn.clone();
                 sel.map = sel.map.min(meta.maps.len().saturating_sub(1));
                 let key = AttnKey {
-                    run: run.summary.id.clone(),
+                    owner: AttnOwner::Run(run.summary.id.clone()),
                     step: meta.step,
                     sel,
                     areas: views::attention::overlay_areas(size),

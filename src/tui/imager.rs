@@ -13,7 +13,7 @@ use ratatui_image::protocol::Protocol;
 
 use super::inspect_frame::{FrameJob, FrameReady, frame_with_face};
 use super::map_overlay::{Grid, blend_groups, blend_heat};
-use super::view_state::AttnSel;
+use super::view_state::{AttnOwner, AttnSel};
 use crate::npy::NpyArray;
 use crate::session::artifacts::{AttnMap, AttnMeta, ReconKind, ReconMeta};
 
@@ -39,7 +39,8 @@ pub struct ReconReady {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttnKey {
-    pub run: String,
+    pub owner: AttnOwner,
+    /// The run's step, or the inspection's window (0-based).
     pub step: u64,
     pub sel: AttnSel,
     /// Where the heat map, the assignment and the cross-attention are drawn over the frame.

@@ -6,8 +6,8 @@ use super::app::App;
 use super::imager::{AttnJob, AttnKey, Job};
 use super::inspect_frame::{FrameJob, FrameKey};
 use super::request::Request;
-use super::view_state::AttnSel;
-use super::views::inspect::{attention_key, current, current_window, picture_areas};
+use super::view_state::{AttnOwner, AttnSel};
+use super::views::inspect::{current, current_window, picture_areas};
 use crate::session::artifacts::AttnMeta;
 
 impl App {
@@ -53,7 +53,7 @@ impl App {
             .and_then(|m| m.grid.first().copied())
             .unwrap_or(1);
         let key = AttnKey {
-            run: attention_key(&data.name),
+            owner: AttnOwner::Inspection(data.name.clone()),
             step: w as u64,
             sel: AttnSel {
                 back: 0,

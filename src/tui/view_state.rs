@@ -111,6 +111,14 @@ pub struct ReconSel {
     pub sample: usize,
 }
 
+/// Whose attention maps an image shows: a run's (`attn/step-N/`, keyed by step) or an
+/// inspected video's (`inspect/<name>/attn/window-N/`, keyed by window).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttnOwner {
+    Run(String),
+    Inspection(String),
+}
+
 /// Attention: the step (counted back from the newest), map, head, frame and token.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttnSel {

@@ -17,7 +17,7 @@ use crate::tui::draw_helpers::{block, note, split};
 use crate::tui::map_overlay::{GROUP_RGB, Grid, jet, normalised};
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
-use crate::tui::view_state::step_back;
+use crate::tui::view_state::{AttnOwner, step_back};
 
 pub fn current_meta(state: &State) -> Option<(PathBuf, AttnMeta)> {
     let run = state.selected_run()?;
@@ -77,11 +77,9 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     let map_i = sel.map.min(meta.maps.len().saturating_sub(1));
     let ready = state.images.attn.as_ref().filter(|a| {
         a.key.step == meta.step
-            && a.key.run
-                == state
-                    .selected_run()
-                    .map(|r| r.summary.id.clone())
-                    .unwrap_or_default()
+            && state
+                .selected_run()
+                .is_some_and(|r| a.key.owner == AttnOwner::Run(r.summary.id.clone()))
     });
     let muted = Style::default().fg(t.muted);
     let (frames, heads, tokens) = ready

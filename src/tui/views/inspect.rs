@@ -20,6 +20,7 @@ use crate::tui::map_overlay::GROUP_RGB;
 use crate::tui::run_data::RunData;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
+use crate::tui::view_state::AttnOwner;
 
 /// The inspection shown: the one picked by name, else the newest.
 pub fn current(state: &State) -> Option<&InspectionData> {
@@ -304,11 +305,9 @@ fn draw_attention(state: &State, data: &InspectionData, w: usize, f: &mut Frame,
         };
         return noted(f, area, " attention ", msg, t);
     }
-    let ready = state
-        .images
-        .inspect_attn
-        .as_ref()
-        .filter(|a| a.key.run == attention_key(&data.name) && a.key.step == w as u64);
+    let ready = state.images.inspect_attn.as_ref().filter(|a| {
+        a.key.owner == AttnOwner::Inspection(data.name.clone()) && a.key.step == w as u64
+    });
     match ready {
         None => {
             noted(f, area, " attention ", "loading…", t);
@@ -341,12 +340,6 @@ pub fn scoring_task(name: &str) -> String {
 /// The name the workbench's task computing a window's attention goes by (busy list).
 pub fn attention_task(name: &str, window: usize) -> String {
     format!("attention of window {} of {name}", window + 1)
-}
-
-/// The key under which an inspection's attention images are asked for (never a run id:
-/// those have no `/`).
-pub fn attention_key(name: &str) -> String {
-    format!("inspect/{name}")
 }
 
 fn draw_probs(
