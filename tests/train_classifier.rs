@@ -13,16 +13,21 @@ use svfap_tui::train::classification_loss::{soft_cross_entropy, soft_targets};
 use svfap_tui::train::schedule::CosineSchedule;
 use svfap_tui::train::trainer::{Trainer, UpdateRules};
 
-#[test]
-fn a_classifier_memorises_four_clips() {
-    let device = Default::default();
-    let encoder = tiny_encoder();
-    let config = ClassifierConfig {
+/// The tiny encoder under a 4-class head.
+fn four_class_config() -> ClassifierConfig {
+    ClassifierConfig {
         num_outputs: 4,
         head_activation: Default::default(),
         fuse_multiscale: false,
-        encoder: encoder.clone(),
-    };
+        encoder: tiny_encoder(),
+    }
+}
+
+#[test]
+fn a_classifier_memorises_four_clips() {
+    let device = Default::default();
+    let config = four_class_config();
+    let encoder = config.encoder.clone();
     let model = SvfapClassifier::<CpuTrain>::new(&config, 0, &device);
     let steps = 100;
     let schedule = CosineSchedule {
@@ -79,13 +84,8 @@ fn a_classifier_memorises_four_clips() {
 #[test]
 fn two_accumulated_half_batches_step_as_the_whole_batch() {
     let device = Default::default();
-    let encoder = tiny_encoder();
-    let config = ClassifierConfig {
-        num_outputs: 4,
-        head_activation: Default::default(),
-        fuse_multiscale: false,
-        encoder: encoder.clone(),
-    };
+    let config = four_class_config();
+    let encoder = config.encoder.clone();
     let trainer = || {
         Trainer::new(
             SvfapClassifier::<CpuTrain>::new(&config, 0, &device),
@@ -150,13 +150,8 @@ fn two_accumulated_half_batches_step_as_the_whole_batch() {
 #[test]
 fn the_first_backward_reaches_the_head_weight() {
     let device = Default::default();
-    let encoder = tiny_encoder();
-    let config = ClassifierConfig {
-        num_outputs: 4,
-        head_activation: Default::default(),
-        fuse_multiscale: false,
-        encoder: encoder.clone(),
-    };
+    let config = four_class_config();
+    let encoder = config.encoder.clone();
     let model = SvfapClassifier::<CpuTrain>::new(&config, 0, &device);
     let clips = Tensor::<CpuTrain, 5>::random(
         [2, 3, encoder.frames, encoder.img_size, encoder.img_size],

@@ -140,8 +140,7 @@ impl Warp {
             let i = b * 4;
             // The four corners of four pixels, as RGBx words; outside pixels read pixel 0.
             let mut corners = [[0i32; 4]; 4];
-            for lane in 0..4 {
-                let t = i + lane;
+            for (lane, t) in (i..i + 4).enumerate() {
                 if self.at[t] == OUTSIDE {
                     continue;
                 }
