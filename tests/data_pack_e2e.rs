@@ -28,6 +28,20 @@ fn pack_training_videos(dir: &std::path::Path, extra: &[&str]) -> (std::path::Pa
     (out.clone(), ok(svfap(&args)))
 }
 
+/// The e2e fine-tuning config in `dir`, reading `pack` when given.
+fn finetune_config(dir: &std::path::Path, pack: Option<&std::path::PathBuf>) -> std::path::PathBuf {
+    let config = write_config_in(dir, "finetune", "", &demo_data());
+    if let Some(pack) = pack {
+        // `pack` goes into [data]: the template's last line of that table is `workers`.
+        let text = std::fs::read_to_string(&config).unwrap().replace(
+            "workers = 2\n",
+            &format!("workers = 2\npack = \"{}\"\n", pack.display()),
+        );
+        std::fs::write(&config, text).unwrap();
+    }
+    config
+}
+
 #[test]
 fn a_manifest_packs_once_and_the_benchmark_reads_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -80,19 +94,9 @@ fn a_manifest_packs_once_and_the_benchmark_reads_it() {
 fn a_run_with_a_frame_pack_trains_to_the_weights_of_the_run_without() {
     let dir = tempfile::tempdir().unwrap();
     let (pack, _) = pack_training_videos(dir.path(), &[]);
-    let data = demo_data();
     let mut weights = Vec::new();
-    for (name, extra) in [
-        ("nopack", String::new()),
-        ("pack", format!("pack = \"{}\"\n", pack.display())),
-    ] {
-        let config_dir = dir.path().join(name);
-        let config = write_config_in(&config_dir, "finetune", "", &data);
-        // `pack` goes into [data]: the template's last line of that table is `workers`.
-        let text = std::fs::read_to_string(&config)
-            .unwrap()
-            .replace("workers = 2\n", &format!("workers = 2\n{extra}"));
-        std::fs::write(&config, text).unwrap();
+    for (name, with_pack) in [("nopack", None), ("pack", Some(&pack))] {
+        let config = finetune_config(&dir.path().join(name), with_pack);
         let s = session(&format!("pack-{name}"));
         ok(svfap(&[
             "launch",
@@ -122,12 +126,7 @@ fn a_pack_at_another_size_than_the_training_views_is_refused_before_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let (pack, out) = pack_training_videos(dir.path(), &["--short-side", "24"]);
     assert!(out.contains("at short side 24"), "{out}");
-    let config = write_config_in(dir.path(), "finetune", "", &demo_data());
-    let text = std::fs::read_to_string(&config).unwrap().replace(
-        "workers = 2\n",
-        &format!("workers = 2\npack = \"{}\"\n", pack.display()),
-    );
-    std::fs::write(&config, text).unwrap();
+    let config = finetune_config(dir.path(), Some(&pack));
     let s = session("pack-refused");
     let out = svfap(&[
         "launch",

@@ -5,7 +5,7 @@
 //! as without a pack).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
@@ -13,7 +13,7 @@ use clap::Args;
 use rayon::prelude::*;
 use serde_json::json;
 use svfap_tui::data::frame_pack::{FramePack, PackedSize};
-use svfap_tui::data::frame_pack_writer::FramePackWriter;
+use svfap_tui::data::frame_pack_writer::{FramePackWriter, report_path};
 use svfap_tui::data::manifest::{LabelKind, Manifest, PathMapping};
 
 use super::bounded;
@@ -159,12 +159,6 @@ pub fn run(args: &PackArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn report_path(out: &Path) -> PathBuf {
-    let mut s = out.as_os_str().to_os_string();
-    s.push(".report.json");
-    PathBuf::from(s)
 }
 
 #[cfg(test)]

@@ -121,13 +121,7 @@ impl VideoReader {
 
     /// Opens and scans `path`. `force_seek` keeps packets out of memory (seek path).
     pub fn open_with(path: &Path, force_seek: bool) -> DataResult<Self> {
-        let meta = std::fs::metadata(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                err(path, DataErrorKind::NotFound)
-            } else {
-                err(path, DataErrorKind::Io(e.to_string()))
-            }
-        })?;
+        let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, &e))?;
         if meta.is_dir() {
             return Err(err(
                 path,

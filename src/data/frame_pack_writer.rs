@@ -57,6 +57,11 @@ fn io_err(path: &Path, e: std::io::Error) -> DataError {
     DataError::io(path, &e)
 }
 
+/// Where `data pack` reports the videos of pack `out` it could not pack.
+pub fn report_path(out: &Path) -> PathBuf {
+    with_suffix(out, ".report.json")
+}
+
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_os_string();
     s.push(suffix);
@@ -136,10 +141,6 @@ impl FramePackWriter {
             size,
             written: Mutex::new(written),
         })
-    }
-
-    pub fn size(&self) -> PackedSize {
-        self.size
     }
 
     /// Sources already packed (from an interrupted run).
@@ -222,7 +223,7 @@ impl FramePackWriter {
         }
         let video = PackedVideo {
             source: canonical,
-            folder: src_is_folder(&src),
+            folder: matches!(src, ClipSource::Folder(_)),
             stamp,
             frames,
             width: geometry.0,
@@ -266,10 +267,6 @@ impl FramePackWriter {
         std::fs::remove_file(&self.journal_path).ok();
         Ok(summary)
     }
-}
-
-fn src_is_folder(src: &ClipSource) -> bool {
-    matches!(src, ClipSource::Folder(_))
 }
 
 /// The videos an interrupted pack finished, or `None` when the journal has no valid head.

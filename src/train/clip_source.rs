@@ -29,15 +29,14 @@ pub struct ClipBatch {
     pub position: u64,
 }
 
-/// One test video: its N uniformly spaced clips and its label (class or targets).
+/// One test video: its N uniformly spaced clips (its path and label are the test manifest's
+/// entry `index`, [`ClipSource::test_entries`]).
 pub struct TestVideo {
     /// Position in the test manifest.
     pub index: usize,
-    pub path: String,
     /// [N, 3, T, H, W]
     pub clips: Vec<f32>,
     pub views: usize,
-    pub label: Label,
 }
 
 pub trait ClipSource {

@@ -292,10 +292,9 @@ impl ClipSource for LoaderSource {
         let index = move |v: usize| global.as_ref().map_or(v, |g| g[v]);
         let views = loader.view().clips_per_video();
         let per_clip: usize = self.clip_shape.iter().product();
-        let paths = self.held_out_entries.clone();
         let mut batches = loader.epoch(DataOrder::new(self.seed));
         // Clips of one video arrive consecutively (no shuffling): group them.
-        let mut current: Option<(usize, Label, Vec<f32>)> = None;
+        let mut current: Option<(usize, Vec<f32>)> = None;
         let mut ready: std::collections::VecDeque<TestVideo> = Default::default();
         Box::new(std::iter::from_fn(move || {
             loop {
@@ -304,32 +303,27 @@ impl ClipSource for LoaderSource {
                 }
                 let batch = batches.next()?;
                 for i in 0..batch.len() {
-                    let (video, label) = (batch.videos[i], batch.labels[i].clone());
+                    let video = batch.videos[i];
                     let clip = &batch.clips[i * per_clip..(i + 1) * per_clip];
                     match &mut current {
-                        Some((v, _, clips)) if *v == video => clips.extend_from_slice(clip),
+                        Some((v, clips)) if *v == video => clips.extend_from_slice(clip),
                         _ => {
-                            if let Some((v, l, clips)) = current.take() {
+                            if let Some((v, clips)) = current.take() {
                                 ready.push_back(TestVideo {
                                     index: index(v),
-                                    path: paths[index(v)].display().to_string(),
                                     views: clips.len() / per_clip,
                                     clips,
-                                    label: l,
                                 });
                             }
-                            current = Some((video, label, clip.to_vec()));
+                            current = Some((video, clip.to_vec()));
                         }
                     }
-                    if let Some((v, l, clips)) =
-                        current.take_if(|(_, _, c)| c.len() == views * per_clip)
+                    if let Some((v, clips)) = current.take_if(|(_, c)| c.len() == views * per_clip)
                     {
                         ready.push_back(TestVideo {
                             index: index(v),
-                            path: paths[index(v)].display().to_string(),
                             views,
                             clips,
-                            label: l,
                         });
                     }
                 }

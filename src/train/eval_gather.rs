@@ -1,7 +1,7 @@
 //! Evaluation on several ranks: each scores its share of the test videos, then one sum over
 //! a buffer with a slot per test video gives every rank all predictions in manifest order —
-//! the predictions one process makes, value for value (each slot is one rank's f32 plus
-//! zeros), so the scores do not depend on how many processes computed them.
+//! the predictions one process makes, value for value (each slot is one rank's f32 outputs
+//! plus zeros), so the scores do not depend on how many processes computed them.
 
 use super::clip_source::Label;
 use super::evaluation::prediction;
@@ -20,21 +20,24 @@ pub struct GatheredPredictions {
     pub per_rank: Vec<usize>,
 }
 
-/// Combines `mine` — this rank's (manifest index, prediction) pairs, `width` values each
-/// (class probabilities or regression outputs) — with every other rank's. `entries` are the
-/// test manifest's paths and labels, alike on every rank.
+/// Combines `mine` — this rank's (manifest index, averaged outputs) pairs, `width` values
+/// each (class probabilities or regression outputs) — with every other rank's, into the
+/// predictions of all scored videos. `entries` are the test manifest's paths and labels, alike
+/// on every rank.
 pub fn gather_predictions(
     world: &World,
-    mine: Vec<(usize, Prediction)>,
+    mine: Vec<(usize, Vec<f32>)>,
     skipped: usize,
     entries: &[(String, Label)],
     width: usize,
     task: Task,
 ) -> GatheredPredictions {
+    let predict =
+        |i: usize, values: &[f32]| prediction(task, entries[i].0.clone(), &entries[i].1, values);
     if world.size == 1 {
         return GatheredPredictions {
             per_rank: vec![mine.len()],
-            predictions: mine.into_iter().map(|(_, p)| p).collect(),
+            predictions: mine.iter().map(|(i, v)| predict(*i, v)).collect(),
             skipped,
         };
     }
@@ -42,13 +45,10 @@ pub fn gather_predictions(
     let n = entries.len();
     // [scored flag, values…] per video, then each rank's count, then the skips.
     let mut buf = vec![0f32; n * slot + world.size + 1];
-    for (i, p) in &mine {
-        let values = values_of(p, task);
+    for (i, values) in &mine {
         assert_eq!(values.len(), width, "prediction width");
         buf[i * slot] = 1.0;
-        for (b, v) in buf[i * slot + 1..(i + 1) * slot].iter_mut().zip(values) {
-            *b = v as f32;
-        }
+        buf[i * slot + 1..(i + 1) * slot].copy_from_slice(values);
     }
     buf[n * slot + world.rank] = mine.len() as f32;
     buf[n * slot + world.size] = skipped as f32;
@@ -59,13 +59,7 @@ pub fn gather_predictions(
     );
     let predictions = (0..n)
         .filter(|i| buf[i * slot] > 0.5)
-        .map(|i| {
-            let values = buf[i * slot + 1..(i + 1) * slot]
-                .iter()
-                .map(|&v| f64::from(v))
-                .collect();
-            prediction(task, entries[i].0.clone(), &entries[i].1, values)
-        })
+        .map(|i| predict(i, &buf[i * slot + 1..(i + 1) * slot]))
         .collect();
     GatheredPredictions {
         predictions,
@@ -74,18 +68,5 @@ pub fn gather_predictions(
             .iter()
             .map(|&c| c as usize)
             .collect(),
-    }
-}
-
-/// The averaged outputs a prediction was made from (they came from f32 model outputs, so the
-/// trip through f32 is exact).
-fn values_of(p: &Prediction, task: Task) -> Vec<f64> {
-    match task {
-        Task::Classification => p.probs.clone(),
-        Task::Regression => p
-            .pred
-            .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_f64()).collect())
-            .unwrap_or_default(),
     }
 }

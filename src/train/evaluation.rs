@@ -12,12 +12,13 @@ use crate::data::registry::Task;
 use crate::model::SvfapClassifier;
 use crate::session::artifacts::Prediction;
 
-/// Predicts the test videos `source` yields (this rank's share): (manifest index, prediction).
+/// The averaged outputs (softmax probabilities, or regression outputs) of the test videos
+/// `source` yields (this rank's share), with each video's place in the test manifest.
 pub fn predict<B: Backend>(
     model: &SvfapClassifier<B>,
     source: &mut dyn ClipSource,
     task: Task,
-) -> Result<Vec<(usize, Prediction)>> {
+) -> Result<Vec<(usize, Vec<f32>)>> {
     let device = model.fc_norm.gamma.val().device();
     let [c, t, h, w] = source.clip_shape();
     let mut predictions = vec![];
@@ -33,24 +34,19 @@ pub fn predict<B: Backend>(
             Task::Regression => logits,
         }
         .mean_dim(0);
-        let averaged: Vec<f64> = averaged
+        let averaged = averaged
             .into_data()
             .to_vec::<f32>()
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?
-            .into_iter()
-            .map(f64::from)
-            .collect();
-        predictions.push((
-            video.index,
-            prediction(task, video.path, &video.label, averaged),
-        ));
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        predictions.push((video.index, averaged));
     }
     Ok(predictions)
 }
 
 /// A video's prediction from its averaged outputs: the top class and the probabilities, or
 /// the regression outputs.
-pub fn prediction(task: Task, path: String, label: &Label, averaged: Vec<f64>) -> Prediction {
+pub fn prediction(task: Task, path: String, label: &Label, averaged: &[f32]) -> Prediction {
+    let averaged: Vec<f64> = averaged.iter().map(|&v| f64::from(v)).collect();
     match task {
         Task::Classification => {
             let pred = averaged

@@ -53,6 +53,14 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     )
 }
 
+/// A bordered panel titled `title` with a one-line `text` in its middle (empty states).
+pub fn note_panel(f: &mut Frame, area: Rect, title: &str, text: &str, t: &Theme) {
+    let b = block(title.to_string(), t);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    note(f, inner, text, t);
+}
+
 /// A one-line note in the middle of an area (empty states).
 pub fn note(f: &mut Frame, area: Rect, text: &str, t: &Theme) {
     let p = Paragraph::new(text.to_string())

@@ -13,7 +13,7 @@ use ratatui_image::protocol::Protocol;
 
 use crate::session::artifacts::AttnMeta;
 use crate::session::layout::step_dir_name;
-use crate::tui::draw_helpers::{block, note, split};
+use crate::tui::draw_helpers::{block, note, note_panel, split};
 use crate::tui::map_overlay::{GROUP_RGB, Grid, jet, normalised};
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
@@ -129,18 +129,12 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     }
     let Some(a) = ready else {
         for r in [heat, assign, cross] {
-            let b = block("", t);
-            let inner = b.inner(r);
-            f.render_widget(b, r);
-            note(f, inner, "loading…", t);
+            note_panel(f, r, "", "loading…", t);
         }
         return;
     };
     if let Some(e) = &a.error {
-        let b = block(" heat map ", t);
-        let inner = b.inner(heat);
-        f.render_widget(b, heat);
-        note(f, inner, e, t);
+        note_panel(f, heat, " heat map ", e, t);
         return;
     }
     let panels = [

@@ -10,7 +10,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::widgets::{Row, Table};
 
-use crate::tui::draw_helpers::{block, note};
+use crate::tui::draw_helpers::{block, note, note_panel};
 use crate::tui::state::State;
 
 /// Dotted path → value for every leaf of a config.
@@ -172,10 +172,7 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     widths.extend((0..n).map(|_| Constraint::Ratio(1, n + 2)));
     let title = format!(" config diff: {} differences ", diff.len());
     if rows.is_empty() {
-        let b = block(title, t);
-        let inner = b.inner(area);
-        f.render_widget(b, area);
-        note(f, inner, "identical configs", t);
+        note_panel(f, area, &title, "identical configs", t);
     } else {
         f.render_widget(
             Table::new(rows, widths)

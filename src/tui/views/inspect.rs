@@ -14,7 +14,7 @@ use super::attention::panel;
 use super::inspect_timeline::timeline;
 use super::monitor_curves::run_palette;
 use crate::session::inspection::Inspection;
-use crate::tui::draw_helpers::{block, note, split};
+use crate::tui::draw_helpers::{block, note, note_panel, split};
 use crate::tui::inspect_data::InspectionData;
 use crate::tui::map_overlay::GROUP_RGB;
 use crate::tui::run_data::RunData;
@@ -133,7 +133,7 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
                      (Runs: n, or f for the demo), then press o here to open a video"
                 .into(),
         };
-        return noted(f, area, " Inspect ", &msg, t);
+        return note_panel(f, area, " Inspect ", &msg, t);
     };
     let insp = match &data.record {
         None => {
@@ -143,10 +143,10 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
                 "not scored: the worker ended before writing its result (its error was shown); \
                  press o to open the video again"
             };
-            return noted(f, area, &format!(" {} ", data.name), msg, t);
+            return note_panel(f, area, &format!(" {} ", data.name), msg, t);
         }
         Some(Err(e)) => {
-            return noted(f, area, &format!(" {} ", data.name), e, t);
+            return note_panel(f, area, &format!(" {} ", data.name), e, t);
         }
         Some(Ok(i)) => i,
     };
@@ -158,14 +158,6 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     draw_attention(state, data, w, f, attn);
     draw_probs(state, insp, w, &colours, f, probs);
     timeline(f, time, insp, w, &colours, t);
-}
-
-/// A bordered panel titled `title` with a one-line `msg` in the middle.
-fn noted(f: &mut Frame, area: Rect, title: &str, msg: &str, t: &Theme) {
-    let b = block(title.to_string(), t);
-    let inner = b.inner(area);
-    f.render_widget(b, area);
-    note(f, inner, msg, t);
 }
 
 fn pct(insp: &Inspection, p: f32) -> String {
@@ -303,17 +295,17 @@ fn draw_attention(state: &State, data: &InspectionData, w: usize, f: &mut Frame,
         } else {
             "no attention maps for this window yet: press a to compute them"
         };
-        return noted(f, area, " attention ", msg, t);
+        return note_panel(f, area, " attention ", msg, t);
     }
     let ready = state.images.inspect_attn.as_ref().filter(|a| {
         a.key.owner == AttnOwner::Inspection(data.name.clone()) && a.key.step == w as u64
     });
     match ready {
         None => {
-            noted(f, area, " attention ", "loading…", t);
+            note_panel(f, area, " attention ", "loading…", t);
         }
         Some(a) if a.error.is_some() => {
-            noted(
+            note_panel(
                 f,
                 area,
                 " attention ",

@@ -11,7 +11,7 @@ use ratatui::widgets::{List, ListItem, Paragraph};
 
 use crate::session::log_window::LogPosition;
 use crate::train::recipe::{self, RecipeItem};
-use crate::tui::draw_helpers::{block, duration, note, split};
+use crate::tui::draw_helpers::{block, duration, note, note_panel, split};
 use crate::tui::gpu::GpuReadings;
 use crate::tui::loader::RunLog;
 use crate::tui::run_data::RunData;
@@ -356,10 +356,7 @@ fn checkpoints(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
         })
         .collect();
     if items.is_empty() {
-        let b = block(" checkpoints ", t);
-        let inner = b.inner(area);
-        f.render_widget(b, area);
-        note(f, inner, "none yet", t);
+        note_panel(f, area, " checkpoints ", "none yet", t);
     } else {
         f.render_widget(List::new(items).block(block(" checkpoints ", t)), area);
     }
