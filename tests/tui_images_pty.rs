@@ -43,6 +43,35 @@ fn settled(raw: &std::path::Path, needle: &str) -> String {
     }
 }
 
+/// Where the sixel pictures (`ESC P … q`) in `bytes` are drawn: the last cursor position
+/// (`ESC [ row ; col H`) before each.
+fn sixel_places(bytes: &[u8]) -> std::collections::BTreeSet<(u16, u16)> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut places = std::collections::BTreeSet::new();
+    let mut at = (0, 0);
+    let mut rest = &text[..];
+    while let Some(i) = rest.find('\x1b') {
+        rest = &rest[i + 1..];
+        let params: String = rest
+            .chars()
+            .skip(1)
+            .take_while(|c| c.is_ascii_digit() || *c == ';')
+            .collect();
+        let end = rest[1 + params.len()..].chars().next();
+        match (rest.chars().next(), end) {
+            (Some('['), Some('H')) => {
+                let mut rc = params.split(';').map(|v| v.parse().unwrap_or(1));
+                at = (rc.next().unwrap_or(1), rc.next().unwrap_or(1));
+            }
+            (Some('P'), Some('q')) => {
+                places.insert(at);
+            }
+            _ => {}
+        }
+    }
+    places
+}
+
 fn assert_gone(screen: &str, earlier: &[&str], what: &str) {
     for text in earlier {
         assert!(
@@ -140,9 +169,18 @@ fn sixel_pictures_leave_no_text_of_earlier_screens_behind() {
     let back = settled(&raw, "step 200");
     assert_gone(&back, &monitor_only, "step 400 → 200");
     // The Attention view draws its maps over the frame through the same protocol; its
-    // pictures fill their panels.
+    // pictures fill their panels: the heat map, and beside it the bottleneck groups and the
+    // cross-attention (a second picture on the same rows once went unwritten).
+    let before = std::fs::metadata(&raw).map_or(0, |m| m.len() as usize);
     keys(&["4"]);
     let attn = settled(&raw, "token");
+    let written = std::fs::read(&raw).unwrap_or_default();
+    let places = sixel_places(&written[before..]);
+    assert_eq!(
+        places.len(),
+        3,
+        "the Attention view's three pictures, drawn at (row, column) {places:?}\n{attn}"
+    );
     assert_gone(
         &attn,
         &["◀", "mask 90%", "original"],

@@ -7,8 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph};
-use ratatui_image::Image;
+use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph};
 use ratatui_image::protocol::Protocol;
 
 use crate::session::artifacts::AttnMeta;
@@ -18,6 +17,7 @@ use crate::tui::map_overlay::{GROUP_RGB, Grid, jet, normalised};
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
 use crate::tui::view_state::{AttnOwner, step_back};
+use crate::tui::widgets::picture::Picture;
 
 pub fn current_meta(state: &State) -> Option<(PathBuf, AttnMeta)> {
     let run = state.selected_run()?;
@@ -177,8 +177,7 @@ pub fn panel(
     };
     let picture = picture_area(inner);
     match overlay {
-        Some(_) if state.images.blanking => f.render_widget(Clear, picture),
-        Some(p) => f.render_widget(Image::new(p), picture),
+        Some(p) => f.render_widget(Picture::new(p, state.images.blanking), picture),
         None => grid(f, picture, g, t),
     }
     let legend = Rect {

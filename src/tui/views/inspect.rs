@@ -7,8 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
-use ratatui_image::Image;
+use ratatui::widgets::{Block, Paragraph};
 
 use super::attention::panel;
 use super::inspect_timeline::timeline;
@@ -21,6 +20,7 @@ use crate::tui::run_data::RunData;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
 use crate::tui::view_state::AttnOwner;
+use crate::tui::widgets::picture::Picture;
 
 /// The inspection shown: the one picked by name, else the newest.
 pub fn current(state: &State) -> Option<&InspectionData> {
@@ -270,12 +270,8 @@ fn draw_frame(
         .as_ref()
         .filter(|r| r.key.inspection == data.name && r.key.window == w);
     match ready {
-        Some(r) if r.protocol.is_some() => {
-            if state.images.blanking {
-                f.render_widget(Clear, inner);
-            } else if let Some(p) = &r.protocol {
-                f.render_widget(Image::new(p), inner);
-            }
+        Some(r) if let Some(p) = &r.protocol => {
+            f.render_widget(Picture::new(p, state.images.blanking), inner)
         }
         Some(r) => note(f, inner, r.error.as_deref().unwrap_or("no picture"), t),
         None => note(f, inner, "loading…", t),

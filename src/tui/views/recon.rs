@@ -8,14 +8,14 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, List, ListItem, ListState, Paragraph};
-use ratatui_image::Image;
+use ratatui::widgets::{List, ListItem, ListState, Paragraph};
 
 use crate::session::artifacts::ReconMeta;
 use crate::session::layout::step_dir_name;
 use crate::tui::draw_helpers::{block, note, split};
 use crate::tui::state::State;
 use crate::tui::view_state::step_back;
+use crate::tui::widgets::picture::Picture;
 
 /// The selected run's recon folder and meta at the selected step.
 pub fn current_meta(state: &State) -> Option<(PathBuf, ReconMeta)> {
@@ -160,8 +160,7 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
                 && r.key.run == run.map(|r| r.summary.id.clone()).unwrap_or_default() =>
         {
             match (&r.protocol, &r.error) {
-                (Some(_), _) if state.images.blanking => f.render_widget(Clear, image),
-                (Some(p), _) => f.render_widget(Image::new(p), image),
+                (Some(p), _) => f.render_widget(Picture::new(p, state.images.blanking), image),
                 (None, Some(e)) => note(f, image, e, t),
                 _ => note(f, image, "encoding…", t),
             }
