@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use data_common::*;
 use svfap_tui::data::augment::MixupConfig;
-use svfap_tui::data::demo::{DemoSpec, generate};
+use svfap_tui::data::demo_set::{DemoSpec, generate};
 use svfap_tui::data::loader::{DataOrder, Loader, LoaderConfig, MaskConfig};
 use svfap_tui::data::manifest::{Label, LabelKind, Manifest, ManifestEntry, PathMapping};
 use svfap_tui::data::{ViewConfig, ViewKind, load_clips};

@@ -336,3 +336,67 @@ fn the_headless_demo_runs_end_to_end_with_a_session_path_relative_to_the_cwd() {
         );
     }
 }
+
+/// What `tools/gpu-check` does on a GPU server whose binary has no FFmpeg, here on the CPU:
+/// demo data as frame folders, then one epoch of the training loop through `bench train`,
+/// summarised in a table row with the share of step time spent waiting for data.
+#[test]
+fn bench_train_runs_on_demo_frame_folders_and_prints_its_table_row() {
+    let base = session("bench-frames");
+    let data = base.join("data");
+    ok(svfap(&[
+        "demo-data",
+        data.to_str().unwrap(),
+        "--format",
+        "frames",
+        "--train",
+        "8",
+        "--test",
+        "2",
+        "--unlabeled",
+        "0",
+        "--size",
+        "48",
+        "--frames",
+        "16",
+    ]));
+    let first = std::fs::read_to_string(data.join("train.csv")).unwrap();
+    let folder = data.join(first.split_once(' ').unwrap().0);
+    assert!(folder.join("00016.jpg").is_file(), "{}", folder.display());
+    let out = ok(svfap(&[
+        "bench",
+        "train",
+        "--mode",
+        "finetune",
+        "--session",
+        base.to_str().unwrap(),
+        "--set",
+        "model.preset=\"test\"",
+        "--set",
+        "optim.batch_size=2",
+        "--set",
+        "data.workers=1",
+        "--set",
+        "data.stride=1",
+        "--set",
+        "data.augment=\"paper\"",
+    ]));
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("row |"))
+        .unwrap_or_else(|| panic!("no table row:\n{out}"));
+    assert!(
+        row.starts_with("row | cpu | test | finetune | f32 | 2 | 1 | 1 | "),
+        "{row}"
+    );
+    let waiting: f64 = row
+        .trim_end_matches(['|', ' ', '%'])
+        .rsplit("| ")
+        .next()
+        .unwrap()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap_or_else(|e| panic!("{row}: {e}"));
+    assert!((0.0..=100.0).contains(&waiting), "{row}");
+    assert!(out.contains("2 steps measured"), "{out}");
+}

@@ -1,14 +1,17 @@
 //! `svfap-tui bench train --mode pretrain|finetune`: the real training loop (loader threads,
 //! augmentation, model step, metrics, checkpoints) on the demo data with the demo configs,
-//! reduced to one epoch by default. Prints steps/s, clips/s and the share of step time the
-//! loop spent waiting for its batches, from the run's own `metrics.jsonl`.
+//! reduced to one epoch by default, on any backend (`--set backend=cuda`). Prints steps/s,
+//! clips/s and the share of step time the loop spent waiting for its batches, from the
+//! run's own `metrics.jsonl`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use svfap_tui::backend::{BackendChoice, device_info};
 use svfap_tui::session::{MetricRecord, MetricsTail};
+use svfap_tui::train::run_config::RunConfig;
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq)]
 pub enum TrainMode {
@@ -135,17 +138,41 @@ fn measure(args: &BenchTrainArgs, processes: usize) -> Result<()> {
             args.skip + 1
         );
     };
+    let config = RunConfig::load(&run.run_toml(), &[])
+        .with_context(|| format!("{}: cannot read", run.run_toml().display()))?;
+    let device = match config.backend {
+        BackendChoice::Cpu => svfap_tui::backend::device_info::cpu_line(),
+        other => device_info::nvidia_name(config.devices[0])
+            .unwrap_or_else(|| format!("{other} device {}", config.devices[0])),
+    };
+    let (steps_per_s, clips_per_s) = (t.steps as f64 / t.seconds, t.clips / t.seconds);
+    let waiting = 100.0 * t.waiting / t.seconds;
     println!(
-        "{:?} (demo preset, CPU {}), {processes} process(es): {} steps measured, {:.2} steps/s, {:.1} clips/s, median step {:.3} s, waiting for data {:.1}%, gradient all-reduce {:.1}% of step time ({:.1} ms a step)",
+        "{:?} on {} ({device}), model {}, {}, batch {} × {processes} process(es), {} loader workers: {} steps measured, {steps_per_s:.2} steps/s, {clips_per_s:.1} clips/s, median step {:.3} s, waiting for data {waiting:.1}%, gradient all-reduce {:.1}% of step time ({:.1} ms a step)",
         args.mode,
-        svfap_tui::backend::device_info::cpu_line(),
+        config.backend.name(),
+        config.model.preset,
+        config.precision(),
+        config.optim.batch_size,
+        config.data.workers,
         t.steps,
-        t.steps as f64 / t.seconds,
-        t.clips / t.seconds,
         t.median_step,
-        100.0 * t.waiting / t.seconds,
         100.0 * t.allreduce / t.seconds,
         1000.0 * t.allreduce / t.steps as f64
+    );
+    // One line for tables (tools/gpu-check collects them).
+    println!(
+        "row | {} | {} | {} | {} | {} | {processes} | {} | {clips_per_s:.2} | {:.3} | {waiting:.1}% |",
+        config.backend.name(),
+        config.model.preset,
+        match args.mode {
+            TrainMode::Pretrain => "pretrain",
+            TrainMode::Finetune => "finetune",
+        },
+        config.precision(),
+        config.optim.batch_size,
+        config.data.workers,
+        t.median_step,
     );
     if !args.keep {
         std::fs::remove_dir_all(&run.root)

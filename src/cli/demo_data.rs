@@ -1,10 +1,11 @@
 //! `svfap-tui demo-data <dir>`: writes the synthetic face-video set (train / test /
-//! unlabeled mp4 files and manifests in the released split format).
+//! unlabeled clips as mp4 files or frame folders, and manifests in the released split format).
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
+use svfap_tui::data::demo_set::{DemoFormat, DemoSpec, generate};
 
 use super::bounded;
 
@@ -33,6 +34,9 @@ pub struct DemoDataArgs {
     /// Generator threads (1–256).
     #[arg(long, default_value_t = 2, value_parser = bounded(1, 256))]
     pub workers: usize,
+    /// Clips as mp4 files or as frame folders (default: mp4 where this build has FFmpeg).
+    #[arg(long, value_enum, default_value_t = DemoFormat::for_this_build())]
+    pub format: DemoFormat,
 }
 
 impl DemoDataArgs {
@@ -46,14 +50,13 @@ impl DemoDataArgs {
             unlabeled: 490,
             size: 112,
             frames: 64,
-            workers: 2,
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get().min(16)),
+            format: DemoFormat::for_this_build(),
         }
     }
 }
 
-#[cfg(feature = "video")]
 pub fn run(args: &DemoDataArgs) -> Result<()> {
-    use svfap_tui::data::demo::{DemoSpec, generate};
     anyhow::ensure!(
         args.size.is_multiple_of(2) && args.size >= 32,
         "--size must be even and at least 32"
@@ -67,6 +70,7 @@ pub fn run(args: &DemoDataArgs) -> Result<()> {
         frames: args.frames,
         fps: 25,
         workers: args.workers,
+        format: args.format,
     };
     let start = std::time::Instant::now();
     let set = generate(&args.dir, &spec, &|done, total| {
@@ -101,9 +105,4 @@ pub fn run(args: &DemoDataArgs) -> Result<()> {
     );
     println!("  classes (DFEW order): happy, sad, neutral, angry, surprise, disgust, fear");
     Ok(())
-}
-
-#[cfg(not(feature = "video"))]
-pub fn run(_args: &DemoDataArgs) -> Result<()> {
-    anyhow::bail!("demo-data writes mp4 files and needs the `video` feature (FFmpeg)")
 }

@@ -11,55 +11,13 @@
 //! trained from scratch stays at chance through 624 steps, while the same fine-tuning from
 //! the demo's pre-training reaches ~35% UAR (README, "The CPU demo").
 //!
-//! Videos are real files encoded through FFmpeg; manifests use the released split format.
-
-use std::path::PathBuf;
+//! `demo_set` writes a whole set of these clips to disk.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 
 use super::frame::Frame;
-
-/// What to generate.
-#[derive(Debug, Clone)]
-pub struct DemoSpec {
-    pub seed: u64,
-    pub train: usize,
-    pub test: usize,
-    pub unlabeled: usize,
-    /// Square frame side in pixels (even).
-    pub size: usize,
-    pub frames: usize,
-    pub fps: i32,
-    pub workers: usize,
-}
-
-impl Default for DemoSpec {
-    fn default() -> Self {
-        Self {
-            seed: 0,
-            train: 210,
-            test: 70,
-            unlabeled: 490,
-            size: 112,
-            frames: 64,
-            fps: 25,
-            workers: 2,
-        }
-    }
-}
-
-/// The generated set.
-#[derive(Debug, Clone)]
-pub struct DemoSet {
-    pub dir: PathBuf,
-    pub train_manifest: PathBuf,
-    pub test_manifest: PathBuf,
-    pub pretrain_manifest: PathBuf,
-    pub clips: usize,
-    pub codec: String,
-}
 
 /// Expression deltas at full intensity (face units; eye_open is relative).
 #[derive(Debug, Clone, Copy, Default)]
@@ -409,114 +367,6 @@ pub fn render_clip(class: usize, seed: u64, size: usize, frames: usize) -> Vec<F
     (0..frames)
         .map(|t| face.render(t, frames, size, &mut rng))
         .collect()
-}
-
-#[cfg(feature = "video")]
-fn clip_seed(seed: u64, split: u64, i: usize) -> u64 {
-    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ (split << 56)
-        ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03)
-}
-
-/// Writes the demo set into `dir`: `videos/{train,test,unlabeled}/NNNNN.mp4`, `train.csv`,
-/// `test.csv` (labels in DFEW order), `pretrain.csv` (unlabeled + train videos, label 0),
-/// `classes.txt`. Classes are balanced (round robin) and shuffled by the seed.
-#[cfg(feature = "video")]
-pub fn generate(
-    dir: &std::path::Path,
-    spec: &DemoSpec,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> anyhow::Result<DemoSet> {
-    use super::encode::{EncodeSpec, VideoWriter, pick_encoder};
-    use super::manifest::write_manifest;
-    use super::registry::dataset;
-    use anyhow::Context;
-    use rand::seq::SliceRandom;
-
-    let classes = dataset("DFEW").unwrap().labels;
-    let mut jobs: Vec<(&str, u64, usize, Option<usize>)> = Vec::new();
-    for (split, name, n) in [
-        (0u64, "train", spec.train),
-        (1, "test", spec.test),
-        (2, "unlabeled", spec.unlabeled),
-    ] {
-        std::fs::create_dir_all(dir.join("videos").join(name))
-            .with_context(|| format!("{}: cannot create", dir.display()))?;
-        let mut labels: Vec<usize> = (0..n).map(|i| i % classes.len()).collect();
-        labels.shuffle(&mut StdRng::seed_from_u64(clip_seed(
-            spec.seed,
-            split,
-            usize::MAX,
-        )));
-        for (i, &c) in labels.iter().enumerate() {
-            jobs.push((name, split, i, if split == 2 { None } else { Some(c) }));
-        }
-    }
-    let first = dir.join("videos/train/probe.mp4");
-    let codec = pick_encoder(&first).to_string();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let total = jobs.len();
-    let workers = spec.workers.max(1);
-    let results: Vec<anyhow::Result<()>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                let jobs = &jobs;
-                let done = &done;
-                scope.spawn(move || -> anyhow::Result<()> {
-                    for (name, split, i, label) in jobs.iter().skip(w).step_by(workers) {
-                        let seed = clip_seed(spec.seed, *split, *i);
-                        // Unlabeled clips show any expression, neutral included.
-                        let class = label.unwrap_or((seed % 7) as usize);
-                        let frames = render_clip(class, seed, spec.size, spec.frames);
-                        let path = dir.join("videos").join(name).join(format!("{i:05}.mp4"));
-                        let mut es = EncodeSpec::new(spec.size, spec.size, spec.fps);
-                        es.gop = 16;
-                        let mut wr = VideoWriter::create(&path, es)?;
-                        for (t, f) in frames.iter().enumerate() {
-                            wr.write(f, t as i64)?;
-                        }
-                        wr.finish()?;
-                        let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                        progress(d, total);
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a generator thread panicked")))
-            })
-            .collect()
-    });
-    for r in results {
-        r?;
-    }
-    let rows = |name: &str| -> Vec<(String, usize)> {
-        jobs.iter()
-            .filter(|j| j.0 == name)
-            .map(|(n, _, i, l)| (format!("videos/{n}/{i:05}.mp4"), l.unwrap_or(0)))
-            .collect()
-    };
-    let train_manifest = dir.join("train.csv");
-    let test_manifest = dir.join("test.csv");
-    let pretrain_manifest = dir.join("pretrain.csv");
-    write_manifest(&train_manifest, &rows("train"))?;
-    write_manifest(&test_manifest, &rows("test"))?;
-    let mut pre = rows("unlabeled");
-    pre.extend(rows("train").into_iter().map(|(p, _)| (p, 0)));
-    write_manifest(&pretrain_manifest, &pre)?;
-    std::fs::write(dir.join("classes.txt"), classes.join("\n") + "\n")?;
-    Ok(DemoSet {
-        dir: dir.to_path_buf(),
-        train_manifest,
-        test_manifest,
-        pretrain_manifest,
-        clips: total,
-        codec,
-    })
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod augment;
 pub mod decode_options;
 pub mod demo;
+pub mod demo_set;
 pub mod error;
 pub mod folder;
 pub mod frame;

@@ -29,7 +29,8 @@ pub struct World {
     pub local_size: usize,
     /// Host of each rank.
     pub hosts: Vec<String>,
-    /// How long a training collective may wait for the slowest rank.
+    /// How long a training collective may wait for the slowest rank (MPI collectives only).
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
     timeout: Duration,
     on_timeout: Mutex<Option<TimeoutHook>>,
     #[cfg(feature = "mpi")]
@@ -197,10 +198,12 @@ impl World {
 
     /// Rank 0 gives up first and records why; the others wait a little longer, so that the
     /// one rank that writes `status.json` is the one that decides.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
     fn rank_timeout(&self) -> Duration {
         self.scaled(self.timeout)
     }
 
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
     fn scaled(&self, timeout: Duration) -> Duration {
         if self.is_root() {
             timeout
@@ -210,6 +213,7 @@ impl World {
     }
 
     /// Runs the timeout hook and says why the job ends (the caller aborts it).
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
     fn timed_out(&self, what: &str) {
         let message = format!(
             "{what} did not complete within {} s on rank {} of {}",

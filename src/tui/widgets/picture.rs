@@ -58,10 +58,11 @@ mod tests {
     use ratatui_image::picker::{Picker, ProtocolType};
 
     fn protocol(kind: ProtocolType, cols: u16, rows: u16) -> Protocol {
-        let mut picker = Picker::from_fontsize((8, 16));
+        // Half-blocks' picker with the protocol swapped: a fixed 10×20 font, no terminal query.
+        let mut picker = Picker::halfblocks();
         picker.set_protocol_type(kind);
         // A noisy picture makes a long sixel (its width as text is far past the buffer).
-        let img = RgbImage::from_fn(u32::from(cols) * 8, u32::from(rows) * 16, |x, y| {
+        let img = RgbImage::from_fn(u32::from(cols) * 10, u32::from(rows) * 20, |x, y| {
             image::Rgb([
                 (x * 37 % 251) as u8,
                 (y * 91 % 241) as u8,
