@@ -400,3 +400,37 @@ fn bench_train_runs_on_demo_frame_folders_and_prints_its_table_row() {
     assert!((0.0..=100.0).contains(&waiting), "{row}");
     assert!(out.contains("2 steps measured"), "{out}");
 }
+
+/// A SLURM batch script creates the run first and lets `srun` start its ranks:
+/// `launch --create-only` prints the new run folder (queued, nothing trained) and
+/// `run RUN_DIR` trains it.
+#[test]
+fn a_run_created_only_waits_queued_until_run_starts_it() {
+    let base = session("create-only");
+    let config = write_config(&base, "pretrain", "");
+    let s = base.join("s");
+    let printed = ok(svfap(&[
+        "launch",
+        config.to_str().unwrap(),
+        "--session",
+        s.to_str().unwrap(),
+        "--create-only",
+    ]));
+    let run = only_run(&s);
+    assert_eq!(printed.trim(), run.root.to_str().unwrap());
+    let status = RunStatus::read(&run.status_json()).unwrap();
+    assert_eq!((status.state, status.step), (RunState::Queued, 0));
+    assert!(!run.metrics_jsonl().exists() || losses_logged(&run) == 0);
+    ok(svfap(&["run", run.root.to_str().unwrap()]));
+    assert_eq!(
+        RunStatus::read(&run.status_json()).unwrap().state,
+        RunState::Finished
+    );
+    assert!(losses_logged(&run) > 0);
+}
+
+fn losses_logged(run: &RunDir) -> usize {
+    MetricsTail::new(run.metrics_jsonl())
+        .poll(usize::MAX)
+        .map_or(0, |t| t.records.iter().filter(|r| r.name == "loss").count())
+}

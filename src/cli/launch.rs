@@ -1,5 +1,6 @@
 //! `svfap-tui launch <config.toml>`: freeze a config into a new run folder and run it
-//! (in the foreground, or detached with `--detach`).
+//! (in the foreground, or detached with `--detach`), or only create it (`--create-only`) for
+//! a scheduler to start (`srun svfap-tui run RUN_DIR` in a SLURM batch script).
 
 use std::path::PathBuf;
 
@@ -24,14 +25,29 @@ pub struct LaunchArgs {
     pub overrides: Vec<String>,
     /// Start the worker in its own process session with output to the run's log.txt and
     /// return at once (survives closing the terminal or a dropped SSH link).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "create_only")]
     pub detach: bool,
+    /// Only create the run folder (state `queued`) and print its path, for a scheduler to
+    /// start: `RUN=$(svfap-tui launch CONFIG --create-only)`, then
+    /// `srun --mpi=pmix svfap-tui run "$RUN"`.
+    #[arg(long)]
+    pub create_only: bool,
 }
 
 pub fn run(args: &LaunchArgs) -> Result<()> {
     ensure_session(&args.session)?;
     let config = prepare_config(&args.config, &args.session, &args.overrides)?;
     let run = create_run(&config, &args.session)?;
+    if args.create_only {
+        println!("{}", run.root.display());
+        eprintln!(
+            "created run {} ({} device(s)); start it with `svfap-tui run {}`",
+            run.id(),
+            config.devices.len(),
+            run.root.display()
+        );
+        return Ok(());
+    }
     if args.detach {
         let pid = spawn_worker(&run, false, config.devices.len())?;
         println!("{}", run.root.display());
