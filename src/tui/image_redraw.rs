@@ -6,24 +6,47 @@
 //! every image area blank (plain spaces, which the terminal writes over old text and old
 //! graphics), then with the images. Half-blocks are ordinary cells and need none of this.
 
+use ratatui::layout::Rect;
+
+use super::imager::{AttnKey, ReconKey};
 use super::state::State;
+use super::view::View;
+use super::view_state::{AttnSel, ReconSel};
 
 /// What decides the graphics on screen; a change needs a blank pass first.
-pub fn frame_key(state: &State) -> String {
-    let g = &state.gui;
-    let overlay = g.help || g.dialog.is_some() || g.monitor.picker.is_some();
-    let recon = state.images.recon.as_ref().map(|r| &r.key);
-    let attn = state.images.attn.as_ref().map(|a| &a.key);
-    format!(
-        "{:?} {:?} {overlay} {recon:?} {attn:?} {:?} {:?} {:?}",
-        g.view, state.size, g.recon, g.attn, g.selected
-    )
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameKey {
+    view: View,
+    size: Rect,
+    /// Help, a dialog or the metric picker over the view.
+    overlay: bool,
+    recon: Option<ReconKey>,
+    attn: Option<AttnKey>,
+    recon_sel: ReconSel,
+    attn_sel: AttnSel,
+    selected: Option<String>,
+}
+
+impl FrameKey {
+    pub fn of(state: &State) -> Self {
+        let g = &state.gui;
+        Self {
+            view: g.view,
+            size: state.size,
+            overlay: g.help || g.dialog.is_some() || g.monitor.picker.is_some(),
+            recon: state.images.recon.as_ref().map(|r| r.key.clone()),
+            attn: state.images.attn.as_ref().map(|a| a.key.clone()),
+            recon_sel: g.recon.clone(),
+            attn_sel: g.attn.clone(),
+            selected: g.selected.clone(),
+        }
+    }
 }
 
 /// Remembers the key of the last frame drawn.
 #[derive(Debug, Default)]
 pub struct ImageRedraw {
-    last: Option<String>,
+    last: Option<FrameKey>,
 }
 
 impl ImageRedraw {
@@ -33,7 +56,7 @@ impl ImageRedraw {
         if state.images.protocol == "halfblocks" {
             return false;
         }
-        let key = frame_key(state);
+        let key = FrameKey::of(state);
         let changed = self.last.as_ref() != Some(&key);
         self.last = Some(key);
         changed
