@@ -180,18 +180,37 @@ fn draw_footer(state: &State, f: &mut Frame, area: Rect) {
     let view = state.gui.view;
     let key = Style::default().fg(t.accent).add_modifier(Modifier::BOLD);
     let text = Style::default().fg(t.muted);
-    let mut spans = Vec::new();
-    let mut push = |keys: Vec<String>, label: &str| {
-        if let Some(k) = keys.first() {
-            spans.push(Span::styled(format!(" {k}"), key));
-            spans.push(Span::styled(format!(" {label}"), text));
-        }
+    let hint = |a: &Action, label: &str| {
+        let k = state.keymap.keys_for(view, a).into_iter().next()?;
+        Some((format!(" {k}"), format!(" {label}")))
     };
-    push(state.keymap.keys_for(view, &Action::NextView), "view");
+    let width = |h: &(String, String)| (h.0.chars().count() + h.1.chars().count()) as u16;
+    // `view`, `help` and `quit` always show; the view's own keys follow in order while they
+    // fit whole (a narrow terminal drops the last ones; `?` lists them all).
+    let first: Vec<_> = hint(&Action::NextView, "view").into_iter().collect();
+    let last: Vec<_> = [hint(&Action::Help, "help"), hint(&Action::Quit, "quit")]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut room = area
+        .width
+        .saturating_sub(first.iter().chain(&last).map(width).sum());
+    let mut middle = Vec::new();
     for a in footer_actions(view) {
-        push(state.keymap.keys_for(view, a), short_label(view, a));
+        let Some(h) = hint(a, short_label(view, a)) else {
+            continue;
+        };
+        if width(&h) > room {
+            break;
+        }
+        room -= width(&h);
+        middle.push(h);
     }
-    push(state.keymap.keys_for(view, &Action::Help), "help");
-    push(state.keymap.keys_for(view, &Action::Quit), "quit");
+    let spans: Vec<Span> = first
+        .into_iter()
+        .chain(middle)
+        .chain(last)
+        .flat_map(|(k, label)| [Span::styled(k, key), Span::styled(label, text)])
+        .collect();
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -103,3 +103,23 @@ pub fn num(v: f64) -> String {
         format!("{v:.4}")
     }
 }
+
+/// Indices of the table columns, given as (width, priority), that fit in `room` cells with
+/// one space between columns: the lowest priorities (highest numbers) are dropped first, so
+/// a narrow terminal loses whole columns instead of cutting every value. The column of
+/// priority 0 always stays.
+pub fn columns_that_fit(columns: &[(u16, u8)], room: u16) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..columns.len()).collect();
+    order.sort_by_key(|&c| columns[c].1);
+    let mut keep: Vec<usize> = Vec::new();
+    let mut used = 0usize;
+    for c in order {
+        let need = columns[c].0 as usize + usize::from(!keep.is_empty());
+        if used + need <= room as usize || keep.is_empty() {
+            used += need;
+            keep.push(c);
+        }
+    }
+    keep.sort();
+    keep
+}

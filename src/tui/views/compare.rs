@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table, TableState};
 
 use crate::session::cv_scan::CvResult;
-use crate::tui::draw_helpers::{block, note};
+use crate::tui::draw_helpers::{block, columns_that_fit, note};
 use crate::tui::state::State;
 pub use crate::tui::views::compare_diff::{config_diff, diff_runs, marked_diff};
 use crate::tui::views::compare_rows::short;
@@ -45,7 +45,16 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     let [top, bottom] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(bottom_h)]).areas(area);
     let sort = state.gui.compare.sort_col % COLUMNS.len();
-    let header = Row::new(
+    let keep = columns_that_fit(&TABLE, top.width.saturating_sub(2));
+    let fitting = |mut cells: Vec<Cell<'static>>| {
+        cells.resize(TABLE.len(), Cell::from(""));
+        Row::new(
+            keep.iter()
+                .map(|&c| std::mem::take(&mut cells[c]))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let header = fitting(
         COLUMNS
             .iter()
             .enumerate()
@@ -61,7 +70,8 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
                 };
                 Cell::from(format!("{c}{arrow}"))
             })
-            .chain(["values", "best", "Δ paper"].map(Cell::from)),
+            .chain(["values", "best", "Δ paper"].map(Cell::from))
+            .collect(),
     )
     .style(Style::default().fg(t.title).add_modifier(Modifier::BOLD));
     // The paper's rows first, one per dataset the runs report on.
@@ -96,31 +106,27 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
                 }));
             }
             cells.push(Cell::from("paper"));
-            Row::new(cells).style(paper_style)
+            fitting(cells).style(paper_style)
         })
         .collect();
     let cursor = state.gui.compare.cursor.min(rows.len() - 1);
     for (i, r) in rows.iter().enumerate() {
-        body.push(run_row(state, r));
+        body.push(fitting(run_cells(state, r)));
         // A selected cross-validation shows its folds under it.
         if i == cursor
             && let Some(cv) = r.cv.and_then(|c| state.data.cvs.get(c))
         {
-            body.extend(fold_rows(state, cv));
+            let muted = Style::default().fg(state.theme.muted);
+            body.extend(fold_cells(cv).into_iter().map(|c| fitting(c).style(muted)));
         }
     }
-    let widths = [
-        Constraint::Min(27),
-        Constraint::Length(11),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(10),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(15),
-        Constraint::Length(11),
-    ];
+    let widths: Vec<Constraint> = keep
+        .iter()
+        .map(|&c| match c {
+            0 => Constraint::Min(TABLE[0].0),
+            _ => Constraint::Length(TABLE[c].0),
+        })
+        .collect();
     let table = Table::new(body, widths)
         .header(header)
         .block(block(
@@ -139,8 +145,24 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     confusion::draw(state, rows.get(cursor), f, conf);
 }
 
-/// A run's (or a cross-validation's pooled) row.
-fn run_row<'a>(state: &State, r: &CompareRow) -> Row<'a> {
+/// The table's columns (run, dataset, UAR, WAR, F1, CCC, ACC, values, best, Δ paper) as
+/// (width, priority): a narrow terminal drops F1, CCC, ACC, best and values before it cuts
+/// the run, its dataset, UAR, WAR and the delta to the paper.
+const TABLE: [(u16, u8); 10] = [
+    (27, 0),
+    (11, 2),
+    (6, 0),
+    (6, 1),
+    (6, 5),
+    (10, 6),
+    (6, 7),
+    (6, 4),
+    (15, 8),
+    (11, 3),
+];
+
+/// A run's (or a cross-validation's pooled) cells.
+fn run_cells(state: &State, r: &CompareRow) -> Vec<Cell<'static>> {
     let t = &state.theme;
     let marked = row_runs(state, r)
         .iter()
@@ -199,7 +221,7 @@ fn run_row<'a>(state: &State, r: &CompareRow) -> Row<'a> {
         )),
         None => Cell::from(""),
     });
-    Row::new(cells)
+    cells
 }
 
 /// `61.20±1.84 UAR`: the folds' mean ± std of the first headline metric they have.
@@ -213,9 +235,8 @@ pub fn spread(cv: &CvResult) -> Option<String> {
     })
 }
 
-/// One muted row per fold of a cross-validation: its run and its own test metrics.
-fn fold_rows<'a>(state: &State, cv: &CvResult) -> Vec<Row<'a>> {
-    let t = &state.theme;
+/// One row per fold of a cross-validation: its run and its own test metrics.
+fn fold_cells(cv: &CvResult) -> Vec<Vec<Cell<'static>>> {
     let Some(s) = &cv.summary else {
         return Vec::new();
     };
@@ -237,7 +258,7 @@ fn fold_rows<'a>(state: &State, cv: &CvResult) -> Vec<Row<'a>> {
                 ));
             }
             cells.push(Cell::from("fold"));
-            Row::new(cells).style(Style::default().fg(t.muted))
+            cells
         })
         .collect()
 }

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::tui::action::Action;
-use crate::tui::draw_helpers::{block, duration, note, num};
+use crate::tui::draw_helpers::{block, columns_that_fit, duration, note, num};
 use crate::tui::run_data::{RunData, ShownState};
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
@@ -80,7 +80,7 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     let detail_h = if area.height >= 16 { 7 } else { 0 };
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(detail_h)]).areas(area);
-    let keep = columns_that_fit(table_area.width);
+    let keep = fitting_columns(table_area.width);
     let header = Row::new(keep.iter().map(|&c| COLUMNS[c].0))
         .style(Style::default().fg(t.title).add_modifier(Modifier::BOLD));
     let rows: Vec<Row> = vis
@@ -131,23 +131,11 @@ const COLUMNS: [(&str, u16, u8); 10] = [
     ("best", 13, 1),
 ];
 
-/// Indices of the columns that fit in `width` cells, dropping the lowest priorities first.
-pub fn columns_that_fit(width: u16) -> Vec<usize> {
-    // Borders, the highlight symbol, and one space between columns.
-    let room = width.saturating_sub(4) as usize;
-    let mut order: Vec<usize> = (0..COLUMNS.len()).collect();
-    order.sort_by_key(|&c| COLUMNS[c].2);
-    let mut keep: Vec<usize> = Vec::new();
-    let mut used = 0usize;
-    for c in order {
-        let need = COLUMNS[c].1 as usize + usize::from(!keep.is_empty());
-        if used + need <= room || keep.is_empty() {
-            used += need;
-            keep.push(c);
-        }
-    }
-    keep.sort();
-    keep
+/// Indices of the columns that fit in a table `width` cells wide.
+fn fitting_columns(width: u16) -> Vec<usize> {
+    let columns = COLUMNS.map(|(_, w, priority)| (w, priority));
+    // Borders and the highlight symbol.
+    columns_that_fit(&columns, width.saturating_sub(4))
 }
 
 /// `4/22` for a run in its 4th of 22 epochs (the status counts epochs from 0); `22/22`
