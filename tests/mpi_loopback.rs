@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use common_cli::ok;
 use common_runs::{demo_data, final_checkpoint, only_run, session};
-use svfap_tui::session::{MetricsTail, RunDir, RunState, RunStatus};
+use svfap_tui::session::{MetricsTail, RunDir, RunLock, RunState, RunStatus};
 use svfap_tui::train::crash_point::VARIABLE as CRASH_POINT;
 
 /// A 2-epoch pre-training of the `test` preset: 24 clips, micro-batches of 2, 4 clips a step.
@@ -280,4 +280,41 @@ fn two_ranks_share_the_evaluation_and_score_what_one_process_scores() {
     assert_eq!(evals[0]["predictions"].as_array().unwrap().len(), 7);
     assert_eq!(evals[0]["predictions"], evals[1]["predictions"]);
     assert_eq!(evals[0]["metrics"], evals[1]["metrics"]);
+}
+
+/// A second job for a run that already has a worker (here this test holds the run's lock)
+/// is refused on rank 0 naming the holder, and the whole job ends at once: the other rank
+/// must not wait in a collective for a rank 0 that has left (it waited the collective
+/// timeout, then failed with a misleading message).
+#[test]
+fn a_second_job_on_a_run_with_a_worker_ends_at_once_naming_the_holder() {
+    let base = session("mpi-held");
+    let config = config(&base, "[0, 1]", 1, 120);
+    let s = base.join("s");
+    ok(svfap(
+        &[
+            "launch",
+            config.to_str().unwrap(),
+            "--session",
+            s.to_str().unwrap(),
+            "--create-only",
+        ],
+        None,
+    ));
+    let run = only_run(&s);
+    let _held = RunLock::acquire(&run).unwrap();
+    let started = std::time::Instant::now();
+    let out = svfap(&["run", run.root.to_str().unwrap()], None);
+    let elapsed = started.elapsed();
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        elapsed < std::time::Duration::from_secs(60),
+        "took {elapsed:?}: {}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains(&format!("already has a worker (pid {}", std::process::id())),
+        "{}",
+        text(&out)
+    );
 }

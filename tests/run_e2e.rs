@@ -434,3 +434,36 @@ fn losses_logged(run: &RunDir) -> usize {
         .poll(usize::MAX)
         .map_or(0, |t| t.records.iter().filter(|r| r.name == "loss").count())
 }
+
+/// `srun -n 2 svfap-tui run RUN` without `--mpi=pmix` gives each task no MPI rank: each
+/// started its own mpirun on the same run folder and one job hung. Refused at once, saying
+/// how to start it.
+#[test]
+fn srun_tasks_without_an_mpi_interface_are_refused_naming_the_fix() {
+    let base = session("srun-plain");
+    let config = write_config(&base, "pretrain", "");
+    let s = base.join("s");
+    ok(svfap(&[
+        "launch",
+        config.to_str().unwrap(),
+        "--session",
+        s.to_str().unwrap(),
+        "--create-only",
+    ]));
+    let run = only_run(&s);
+    let out = Command::new(env!("CARGO_BIN_EXE_svfap-tui"))
+        .args(["run", run.root.to_str().unwrap()])
+        .env("SLURM_JOB_ID", "7")
+        .env("SLURM_PROCID", "1")
+        .env("SLURM_NTASKS", "2")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("task 2 of 2") && stderr.contains("srun --mpi=pmix"),
+        "{stderr}"
+    );
+    let status = RunStatus::read(&run.status_json()).unwrap();
+    assert_eq!(status.state, RunState::Queued, "nothing ran");
+}

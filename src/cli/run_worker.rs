@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use svfap_tui::distributed::world::started_by_launcher;
+use svfap_tui::distributed::world::{srun_task_without_mpi, started_by_launcher};
 use svfap_tui::session::RunDir;
 use svfap_tui::session::run_lock::holder;
 use svfap_tui::train::data_adapter::open_source;
@@ -53,6 +53,13 @@ pub fn run(args: &RunArgs, resume: bool) -> Result<()> {
             run.log_txt().display()
         );
         return Ok(());
+    }
+    if let Some((task, tasks)) = srun_task_without_mpi(|v| std::env::var(v).ok()) {
+        anyhow::bail!(
+            "started by srun as task {task} of {tasks} without an MPI process interface, so \
+             no task knows its rank; start the run with `srun --mpi=pmix …` (or set \
+             MpiDefault=pmix in slurm.conf)"
+        );
     }
     if processes > 1 && !started_by_launcher() {
         return run_processes(&run, resume, processes);

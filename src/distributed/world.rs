@@ -62,6 +62,23 @@ pub fn started_by_launcher() -> bool {
         .any(|v| std::env::var_os(v).is_some())
 }
 
+/// `Some((task, tasks))` (1-based) when SLURM's `srun` started this process as one of
+/// several tasks without an MPI process interface (`--mpi=pmix`): no launcher variable
+/// gives it a rank, so it would take the whole run for itself (or start its own mpirun)
+/// beside the other tasks. `env` reads a variable.
+pub fn srun_task_without_mpi(env: impl Fn(&str) -> Option<String>) -> Option<(usize, usize)> {
+    if LAUNCHER_SIZE_VARIABLES
+        .iter()
+        .chain(&LAUNCHER_RANK_VARIABLES)
+        .any(|v| env(v).is_some())
+    {
+        return None;
+    }
+    let tasks: usize = env("SLURM_NTASKS")?.parse().ok()?;
+    let task: usize = env("SLURM_PROCID")?.parse().ok()?;
+    (tasks > 1).then_some((task + 1, tasks))
+}
+
 /// The world size the launcher announced, where it says (Open MPI and PMI do).
 #[cfg(not(feature = "mpi"))]
 fn launcher_size() -> Option<usize> {
@@ -236,6 +253,30 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn srun_tasks_without_an_mpi_interface_are_recognised() {
+        fn env<'a>(vars: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<String> + 'a {
+            move |name| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        }
+        let plain = [("SLURM_NTASKS", "4"), ("SLURM_PROCID", "2")];
+        assert_eq!(srun_task_without_mpi(env(&plain)), Some((3, 4)));
+        // srun --mpi=pmix: PMIx gives the rank.
+        let pmix = [
+            ("SLURM_NTASKS", "4"),
+            ("SLURM_PROCID", "2"),
+            ("PMIX_RANK", "2"),
+        ];
+        assert_eq!(srun_task_without_mpi(env(&pmix)), None);
+        // One task (an `salloc` shell, or `srun -n 1`) may start its own mpirun.
+        let one = [("SLURM_NTASKS", "1"), ("SLURM_PROCID", "0")];
+        assert_eq!(srun_task_without_mpi(env(&one)), None);
+        assert_eq!(srun_task_without_mpi(env(&[])), None);
+    }
 
     #[test]
     fn a_world_of_one_changes_nothing() {

@@ -146,12 +146,28 @@ impl RunStatus {
             .map(|t| (now_unix - t).max(0.0))
     }
 
-    /// True for a `running` run whose heartbeat is older than [`STALE_AFTER_SECONDS`].
+    /// True for a `running` run whose worker is gone: its heartbeat is older than
+    /// [`STALE_AFTER_SECONDS`], or its process (on this host) no longer exists — a worker
+    /// killed with SIGKILL (an OOM kill, SLURM cancelling the job step) cannot say so itself.
     pub fn is_stale(&self, now_unix: f64) -> bool {
         self.state == RunState::Running
-            && self
+            && (self
                 .heartbeat_age(now_unix)
                 .is_none_or(|a| a > STALE_AFTER_SECONDS)
+                || self.worker_is_dead_here())
+    }
+
+    /// The recorded worker ran on this host and its process is gone.
+    fn worker_is_dead_here(&self) -> bool {
+        let Some(pid) = self.pid.and_then(|p| i32::try_from(p).ok()) else {
+            return false;
+        };
+        if pid <= 0 || self.host != super::host::hostname() {
+            return false;
+        }
+        // SAFETY: kill(2) with signal 0 only checks that the process exists.
+        let rc = unsafe { libc::kill(pid, 0) };
+        rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
     }
 
     /// Fraction done in [0, 1] from steps (or epochs when steps are unknown).
@@ -169,6 +185,30 @@ impl RunStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_running_status_whose_worker_died_on_this_host_is_stale_at_once() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let mut s = RunStatus {
+            state: RunState::Running,
+            pid: Some(dead),
+            host: crate::session::host::hostname(),
+            ..RunStatus::default()
+        };
+        s.touch();
+        let now = crate::session::now_unix();
+        assert!(s.is_stale(now), "fresh heartbeat, dead worker");
+        s.pid = Some(std::process::id());
+        assert!(!s.is_stale(now), "a live worker");
+        s.pid = Some(dead);
+        s.host = "some-other-host".into();
+        assert!(
+            !s.is_stale(now),
+            "another host's worker is judged by its heartbeat"
+        );
+    }
 
     #[test]
     fn status_round_trips_and_reads_the_contract_example() {

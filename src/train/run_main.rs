@@ -50,17 +50,24 @@ pub fn run_worker(
     let config = RunConfig::load(&run.run_toml(), &[])?;
     let world = Rc::new(World::join(Duration::from_secs(config.collective_timeout))?);
     share_cores(&world);
-    if world.is_root() {
-        run_as(&run, require_checkpoint, open_source, config, world)
-    } else {
+    if !world.is_root() {
         // Rank 0 speaks for the job; the others' output would only repeat it.
         quiet_stdout();
-        let result = run_as(&run, require_checkpoint, open_source, config, world.clone());
-        if let Err(e) = &result {
-            super::say_err!("rank {} of {}: {e:#}", world.rank, world.size);
-        }
-        result
     }
+    let result = run_as(&run, require_checkpoint, open_source, config, world.clone());
+    if world.size > 1
+        && let Err(e) = &result
+    {
+        // Failed before training started (the run's lock held by another worker, no
+        // checkpoint to resume from): the other ranks wait in a collective for this one.
+        super::say_err!(
+            "rank {} of {}: {e:#}; ending the job",
+            world.rank,
+            world.size
+        );
+        world.abort(1);
+    }
+    result
 }
 
 fn run_as(
