@@ -187,6 +187,41 @@ fn help_scrolls_at_80_by_24_to_its_last_line() {
     assert_eq!(text(&h.render()), top);
 }
 
+/// At 80×24 tables drop whole columns and the footer whole hints instead of cutting them:
+/// Compare once showed a UAR of 28.57 as `28.5`, and the footer lost `? help` off its end.
+#[test]
+fn at_80_by_24_tables_and_the_footer_drop_whole_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = assets(dir.path());
+    let root = full_session(dir.path());
+    let mut h =
+        svfap_tui::tui::App::headless(options(&root, &assets), 80, 24, fixtures::NOW).unwrap();
+    select(&mut h, FINISHED);
+    for view in View::ALL {
+        show(&mut h, view);
+        let t = text(&h.render());
+        let tabs = t.lines().next().unwrap_or_default();
+        assert!(
+            tabs.contains("3 Recon ") && tabs.ends_with("6 Inspect"),
+            "{tabs:?}"
+        );
+        let footer = t.lines().last().unwrap_or_default();
+        assert!(
+            footer.contains("? help") && footer.contains("q quit"),
+            "{}: {footer:?}",
+            view.name()
+        );
+        assert!(!footer.ends_with(char::is_alphanumeric) || footer.ends_with("quit"));
+        if view == View::Compare {
+            insta::assert_snapshot!("compare_80x24", t);
+            for column in ["UAR", "WAR", "Δ paper"] {
+                assert!(t.contains(column), "{column} kept:\n{t}");
+            }
+            assert!(!t.contains("CCC"), "CCC dropped first:\n{t}");
+        }
+    }
+}
+
 #[test]
 fn the_light_theme_paints_every_cell_including_the_charts() {
     let dir = tempfile::tempdir().unwrap();

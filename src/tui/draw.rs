@@ -45,14 +45,28 @@ pub fn draw(state: &State, f: &mut Frame) {
 
 fn draw_header(state: &State, f: &mut Frame, area: Rect) {
     let t = &state.theme;
+    let tabs_width = |title: fn(View) -> &'static str| -> usize {
+        View::ALL
+            .iter()
+            .map(|v| 3 + title(*v).chars().count())
+            .sum()
+    };
+    let name = format!("{} ", state.session_name);
+    let brand = " svfap-tui ";
+    let room = area.width as usize;
+    // On a narrow terminal the long tab titles shorten first, then the session name goes.
+    let title = if brand.len() + name.chars().count() + tabs_width(View::title) <= room {
+        View::title
+    } else {
+        View::short_title
+    };
     let mut spans = vec![Span::styled(
-        " svfap-tui ",
+        brand,
         Style::default().fg(t.title).add_modifier(Modifier::BOLD),
     )];
-    spans.push(Span::styled(
-        format!("{} ", state.session_name),
-        Style::default().fg(t.muted),
-    ));
+    if brand.len() + name.chars().count() + tabs_width(title) <= room {
+        spans.push(Span::styled(name, Style::default().fg(t.muted)));
+    }
     for (i, v) in View::ALL.iter().enumerate() {
         let style = if *v == state.gui.view {
             Style::default()
@@ -63,7 +77,7 @@ fn draw_header(state: &State, f: &mut Frame, area: Rect) {
             Style::default().fg(t.fg)
         };
         spans.push(Span::raw(" "));
-        spans.push(Span::styled(format!("{} {}", i + 1, v.title()), style));
+        spans.push(Span::styled(format!("{} {}", i + 1, title(*v)), style));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

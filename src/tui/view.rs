@@ -30,6 +30,13 @@ impl View {
             View::Inspect => "inspect",
         }
     }
+    /// The tab title on a narrow terminal.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            View::Recon => "Recon",
+            other => other.title(),
+        }
+    }
     pub fn title(self) -> &'static str {
         match self {
             View::Runs => "Runs",
