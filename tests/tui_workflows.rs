@@ -212,6 +212,10 @@ fn at_80_by_24_tables_and_the_footer_drop_whole_items() {
             view.name()
         );
         assert!(!footer.ends_with(char::is_alphanumeric) || footer.ends_with("quit"));
+        if view == View::Monitor {
+            let header = t.lines().nth(1).unwrap_or_default();
+            assert!(header.trim_end().ends_with("ETA -"), "{header:?}");
+        }
         if view == View::Compare {
             insta::assert_snapshot!("compare_80x24", t);
             for column in ["UAR", "WAR", "Δ paper"] {

@@ -185,7 +185,15 @@ fn header(state: &State, run: &RunData, f: &mut Frame, area: Rect) {
             Style::default().fg(t.warn),
         ));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    let mut line = Line::from(spans);
+    // On a narrow terminal the id loses its kind (the Runs view's short form) before the
+    // ETA at the end is cut.
+    if line.width() > area.width as usize
+        && let Some((_, stamp, name)) = crate::session::layout::split_run_id(&run.summary.id)
+    {
+        line.spans[0].content = format!(" {stamp}-{name} ").into();
+    }
+    f.render_widget(Paragraph::new(line), area);
 }
 
 /// The run's departures from the paper's recipe (effective batch, lr, epochs, the rest).
