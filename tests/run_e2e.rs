@@ -406,17 +406,7 @@ fn bench_train_runs_on_demo_frame_folders_and_prints_its_table_row() {
 /// `run RUN_DIR` trains it.
 #[test]
 fn a_run_created_only_waits_queued_until_run_starts_it() {
-    let base = session("create-only");
-    let config = write_config(&base, "pretrain", "");
-    let s = base.join("s");
-    let printed = ok(svfap(&[
-        "launch",
-        config.to_str().unwrap(),
-        "--session",
-        s.to_str().unwrap(),
-        "--create-only",
-    ]));
-    let run = only_run(&s);
+    let (run, printed) = created_run("create-only");
     assert_eq!(printed.trim(), run.root.to_str().unwrap());
     let status = RunStatus::read(&run.status_json()).unwrap();
     assert_eq!((status.state, status.step), (RunState::Queued, 0));
@@ -427,6 +417,21 @@ fn a_run_created_only_waits_queued_until_run_starts_it() {
         RunState::Finished
     );
     assert!(losses_logged(&run) > 0);
+}
+
+/// A pre-training run folder made by `launch --create-only`, and what that printed.
+fn created_run(name: &str) -> (RunDir, String) {
+    let base = session(name);
+    let config = write_config(&base, "pretrain", "");
+    let s = base.join("s");
+    let printed = ok(svfap(&[
+        "launch",
+        config.to_str().unwrap(),
+        "--session",
+        s.to_str().unwrap(),
+        "--create-only",
+    ]));
+    (only_run(&s), printed)
 }
 
 fn losses_logged(run: &RunDir) -> usize {
@@ -440,17 +445,7 @@ fn losses_logged(run: &RunDir) -> usize {
 /// how to start it.
 #[test]
 fn srun_tasks_without_an_mpi_interface_are_refused_naming_the_fix() {
-    let base = session("srun-plain");
-    let config = write_config(&base, "pretrain", "");
-    let s = base.join("s");
-    ok(svfap(&[
-        "launch",
-        config.to_str().unwrap(),
-        "--session",
-        s.to_str().unwrap(),
-        "--create-only",
-    ]));
-    let run = only_run(&s);
+    let (run, _) = created_run("srun-plain");
     let out = Command::new(env!("CARGO_BIN_EXE_svfap-tui"))
         .args(["run", run.root.to_str().unwrap()])
         .env("SLURM_JOB_ID", "7")

@@ -14,44 +14,49 @@ pub struct DemoDataArgs {
     /// Output folder (created).
     pub dir: PathBuf,
     /// Seed: the same seed gives the same set.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = DemoSpec::default().seed)]
     pub seed: u64,
     /// Labelled training clips (balanced over the 7 DFEW classes).
-    #[arg(long, default_value_t = 210, value_parser = bounded(0, 100_000))]
+    #[arg(long, default_value_t = DemoSpec::default().train, value_parser = bounded(0, 100_000))]
     pub train: usize,
     /// Labelled test clips.
-    #[arg(long, default_value_t = 70, value_parser = bounded(0, 100_000))]
+    #[arg(long, default_value_t = DemoSpec::default().test, value_parser = bounded(0, 100_000))]
     pub test: usize,
     /// Unlabeled clips for pre-training (pretrain.csv also lists the training clips).
-    #[arg(long, default_value_t = 490, value_parser = bounded(0, 1_000_000))]
+    #[arg(long, default_value_t = DemoSpec::default().unlabeled, value_parser = bounded(0, 1_000_000))]
     pub unlabeled: usize,
     /// Frame side in pixels (even, 32–1024).
-    #[arg(long, default_value_t = 112, value_parser = bounded(32, 1024))]
+    #[arg(long, default_value_t = DemoSpec::default().size, value_parser = bounded(32, 1024))]
     pub size: usize,
     /// Frames per clip (25 fps; 1–1024).
-    #[arg(long, default_value_t = 64, value_parser = bounded(1, 1024))]
+    #[arg(long, default_value_t = DemoSpec::default().frames, value_parser = bounded(1, 1024))]
     pub frames: usize,
-    /// Generator threads (1–256).
-    #[arg(long, default_value_t = 2, value_parser = bounded(1, 256))]
+    /// Generator threads (1–256; default: the cores, up to 16).
+    #[arg(long, default_value_t = default_workers(), value_parser = bounded(1, 256))]
     pub workers: usize,
     /// Clips as mp4 files or as frame folders (default: mp4 where this build has FFmpeg).
     #[arg(long, value_enum, default_value_t = DemoFormat::for_this_build())]
     pub format: DemoFormat,
 }
 
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().min(16))
+}
+
 impl DemoDataArgs {
     /// The default set into `dir` (what `svfap-tui demo-data <dir>` writes).
     pub fn defaults(dir: PathBuf) -> Self {
+        let spec = DemoSpec::default();
         Self {
             dir,
-            seed: 0,
-            train: 210,
-            test: 70,
-            unlabeled: 490,
-            size: 112,
-            frames: 64,
-            workers: std::thread::available_parallelism().map_or(2, |n| n.get().min(16)),
-            format: DemoFormat::for_this_build(),
+            seed: spec.seed,
+            train: spec.train,
+            test: spec.test,
+            unlabeled: spec.unlabeled,
+            size: spec.size,
+            frames: spec.frames,
+            workers: default_workers(),
+            format: spec.format,
         }
     }
 }
