@@ -58,8 +58,9 @@ pub fn run_worker(
     if world.size > 1
         && let Err(e) = &result
     {
-        // Failed before training started (the run's lock held by another worker, no
-        // checkpoint to resume from): the other ranks wait in a collective for this one.
+        // Whenever a rank fails (before training too: the run's lock held by another
+        // worker, no checkpoint to resume from), the others wait in a collective for it.
+        // A failure in training is in status.json by now (rank 0 wrote it).
         super::say_err!(
             "rank {} of {}: {e:#}; ending the job",
             world.rank,
@@ -160,16 +161,10 @@ fn run_as(
     drop(rank_heartbeat);
     drop(heartbeat);
     if !root {
-        if let Err(e) = &result {
-            // Rank 0 and the others wait in a collective for this rank: end the job.
-            super::say_err!(
-                "rank {} of {}: {e:#}; ending the job",
-                world.rank,
-                world.size
-            );
-            world.abort(1);
+        // A failed rank returns its error; `run_worker` ends the job.
+        if result.is_ok() {
+            world.barrier("the end of the run", None);
         }
-        world.barrier("the end of the run", None);
         return result;
     }
     let (state, error) = match &result {
@@ -184,11 +179,7 @@ fn run_as(
         s.touch();
         record_final_status(&s, run, reserve.and_then(Result::ok))
     };
-    if world.size > 1 {
-        if result.is_err() {
-            super::say_err!("rank 0 failed; ending the job");
-            world.abort(1);
-        }
+    if world.size > 1 && result.is_ok() {
         world.barrier("the end of the run", None);
     }
     match result {

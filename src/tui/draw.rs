@@ -53,9 +53,9 @@ fn draw_header(state: &State, f: &mut Frame, area: Rect) {
     };
     let name = format!("{} ", state.session_name);
     let brand = " svfap-tui ";
-    let room = area.width as usize;
+    let with_name = |title| brand.len() + name.chars().count() + tabs_width(title);
     // On a narrow terminal the long tab titles shorten first, then the session name goes.
-    let title = if brand.len() + name.chars().count() + tabs_width(View::title) <= room {
+    let title = if with_name(View::title) <= area.width as usize {
         View::title
     } else {
         View::short_title
@@ -64,7 +64,7 @@ fn draw_header(state: &State, f: &mut Frame, area: Rect) {
         brand,
         Style::default().fg(t.title).add_modifier(Modifier::BOLD),
     )];
-    if brand.len() + name.chars().count() + tabs_width(title) <= room {
+    if with_name(title) <= area.width as usize {
         spans.push(Span::styled(name, Style::default().fg(t.muted)));
     }
     for (i, v) in View::ALL.iter().enumerate() {

@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Cell, Clear, Paragraph, Row, Wrap};
 
 use super::state::Level;
 use super::theme::Theme;
@@ -104,22 +104,55 @@ pub fn num(v: f64) -> String {
     }
 }
 
-/// Indices of the table columns, given as (width, priority), that fit in `room` cells with
-/// one space between columns: the lowest priorities (highest numbers) are dropped first, so
-/// a narrow terminal loses whole columns instead of cutting every value. The column of
-/// priority 0 always stays.
-pub fn columns_that_fit(columns: &[(u16, u8)], room: u16) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..columns.len()).collect();
-    order.sort_by_key(|&c| columns[c].1);
-    let mut keep: Vec<usize> = Vec::new();
-    let mut used = 0usize;
-    for c in order {
-        let need = columns[c].0 as usize + usize::from(!keep.is_empty());
-        if used + need <= room as usize || keep.is_empty() {
-            used += need;
-            keep.push(c);
+/// The columns of a table, given as (width, priority), that fit in `room` cells with one
+/// space between columns: the lowest priorities (highest numbers) are dropped first, so a
+/// narrow terminal loses whole columns instead of cutting every value. The column of
+/// priority 0 always stays; the first column takes what the others leave.
+pub struct FittedColumns {
+    keep: Vec<usize>,
+    widths: Vec<Constraint>,
+}
+
+impl FittedColumns {
+    pub fn new(columns: &[(u16, u8)], room: u16) -> Self {
+        let mut order: Vec<usize> = (0..columns.len()).collect();
+        order.sort_by_key(|&c| columns[c].1);
+        let mut keep: Vec<usize> = Vec::new();
+        let mut used = 0usize;
+        for c in order {
+            let need = columns[c].0 as usize + usize::from(!keep.is_empty());
+            if used + need <= room as usize || keep.is_empty() {
+                used += need;
+                keep.push(c);
+            }
         }
+        keep.sort();
+        let widths = keep
+            .iter()
+            .map(|&c| match c {
+                0 => Constraint::Min(columns[0].0),
+                _ => Constraint::Length(columns[c].0),
+            })
+            .collect();
+        Self { keep, widths }
     }
-    keep.sort();
-    keep
+
+    /// The kept cells of a row of every column (missing ones at the end are empty).
+    pub fn row<'a>(&self, mut cells: Vec<Cell<'a>>) -> Row<'a> {
+        if let Some(&last) = self.keep.last()
+            && cells.len() <= last
+        {
+            cells.resize(last + 1, Cell::from(""));
+        }
+        Row::new(
+            self.keep
+                .iter()
+                .map(|&c| std::mem::take(&mut cells[c]))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    pub fn widths(&self) -> Vec<Constraint> {
+        self.widths.clone()
+    }
 }

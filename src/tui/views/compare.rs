@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table, TableState};
 
 use crate::session::cv_scan::CvResult;
-use crate::tui::draw_helpers::{block, columns_that_fit, note};
+use crate::tui::draw_helpers::{FittedColumns, block, note};
 use crate::tui::state::State;
 pub use crate::tui::views::compare_diff::{config_diff, diff_runs, marked_diff};
 use crate::tui::views::compare_rows::short;
@@ -45,15 +45,8 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     let [top, bottom] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(bottom_h)]).areas(area);
     let sort = state.gui.compare.sort_col % COLUMNS.len();
-    let keep = columns_that_fit(&TABLE, top.width.saturating_sub(2));
-    let fitting = |mut cells: Vec<Cell<'static>>| {
-        cells.resize(TABLE.len(), Cell::from(""));
-        Row::new(
-            keep.iter()
-                .map(|&c| std::mem::take(&mut cells[c]))
-                .collect::<Vec<_>>(),
-        )
-    };
+    let columns = FittedColumns::new(&TABLE, top.width.saturating_sub(2));
+    let fitting = |cells| columns.row(cells);
     let header = fitting(
         COLUMNS
             .iter()
@@ -120,14 +113,7 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
             body.extend(fold_cells(cv).into_iter().map(|c| fitting(c).style(muted)));
         }
     }
-    let widths: Vec<Constraint> = keep
-        .iter()
-        .map(|&c| match c {
-            0 => Constraint::Min(TABLE[0].0),
-            _ => Constraint::Length(TABLE[c].0),
-        })
-        .collect();
-    let table = Table::new(body, widths)
+    let table = Table::new(body, columns.widths())
         .header(header)
         .block(block(
             " runs × datasets · UAR/WAR/F1 in % as the paper prints them ",

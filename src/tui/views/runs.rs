@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::tui::action::Action;
-use crate::tui::draw_helpers::{block, columns_that_fit, duration, note, num};
+use crate::tui::draw_helpers::{FittedColumns, block, duration, note, num};
 use crate::tui::run_data::{RunData, ShownState};
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
@@ -80,24 +80,15 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
     let detail_h = if area.height >= 16 { 7 } else { 0 };
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(detail_h)]).areas(area);
-    let keep = fitting_columns(table_area.width);
-    let header = Row::new(keep.iter().map(|&c| COLUMNS[c].0))
+    let columns = fitting_columns(table_area.width);
+    let header = columns
+        .row(COLUMNS.iter().map(|c| Cell::from(c.0)).collect())
         .style(Style::default().fg(t.title).add_modifier(Modifier::BOLD));
     let rows: Vec<Row> = vis
         .iter()
-        .map(|&i| {
-            let mut cells = row(state, &state.data.runs[i]);
-            Row::new(keep.iter().map(|&c| std::mem::take(&mut cells[c])))
-        })
+        .map(|&i| columns.row(row(state, &state.data.runs[i])))
         .collect();
-    let widths: Vec<Constraint> = keep
-        .iter()
-        .map(|&c| match c {
-            0 => Constraint::Min(COLUMNS[0].1),
-            _ => Constraint::Length(COLUMNS[c].1),
-        })
-        .collect();
-    let table = Table::new(rows, widths)
+    let table = Table::new(rows, columns.widths())
         .header(header)
         .block(block(title, t))
         .row_highlight_style(
@@ -131,11 +122,11 @@ const COLUMNS: [(&str, u16, u8); 10] = [
     ("best", 13, 1),
 ];
 
-/// Indices of the columns that fit in a table `width` cells wide.
-fn fitting_columns(width: u16) -> Vec<usize> {
+/// The columns that fit in a table `width` cells wide.
+fn fitting_columns(width: u16) -> FittedColumns {
     let columns = COLUMNS.map(|(_, w, priority)| (w, priority));
     // Borders and the highlight symbol.
-    columns_that_fit(&columns, width.saturating_sub(4))
+    FittedColumns::new(&columns, width.saturating_sub(4))
 }
 
 /// `4/22` for a run in its 4th of 22 epochs (the status counts epochs from 0); `22/22`
