@@ -134,6 +134,7 @@ impl BackendArgs {
 }
 
 fn main() -> std::process::ExitCode {
+    svfap_tui::backend::malloc_settings::reuse_freed_buffers();
     svfap_tui::backend::make_this_thread_a_cpu_worker();
     let cli = Cli::parse();
     let result = match cli.command {

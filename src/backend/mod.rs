@@ -7,6 +7,7 @@ mod choice;
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 mod cubecl_config;
 pub mod device_info;
+pub mod malloc_settings;
 
 pub use choice::{BackendChoice, not_built};
 

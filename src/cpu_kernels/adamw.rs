@@ -2,14 +2,14 @@
 //! m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p(1 − lr·wd) − lr · m̂ / (√v̂ + ε), with
 //! m̂ = m / (1−β₁ᵗ), v̂ = v / (1−β₂ᵗ) and g the gradient times `grad_scale` (clipping).
 //! As tensor ops that is a dozen passes over every parameter, each allocating; here it
-//! is one parallel pass that updates the moments in place.
+//! is one parallel pass that updates the parameter and the moments in place.
 
 use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
 use burn::tensor::TensorMetadata;
 use rayon::prelude::*;
 
-use super::buffers::{tensor, values};
+use super::buffers::values;
 use super::parallel::{CHUNK, simd_kernel};
 use super::{OnCpu, back};
 use crate::backend::Cpu;
@@ -42,7 +42,7 @@ pub fn adamw<B: Backend>(
         OnCpu::of(v),
     ) {
         (OnCpu::Inference(p), OnCpu::Inference(g), OnCpu::Inference(m), OnCpu::Inference(v)) => {
-            let (p, m, v) = fused(&p, &g, m, v, update);
+            let (p, m, v) = fused(p, &g, m, v, update);
             (
                 back::<B, 1, Cpu>(p),
                 back::<B, 1, Cpu>(m),
@@ -90,20 +90,20 @@ struct Constants {
 }
 
 simd_kernel! {
-    fn update_chunk(p: &[f32], g: &[f32], m: &mut [f32], v: &mut [f32], out: &mut [f32], c: Constants) {
-        for i in 0..out.len() {
+    fn update_chunk(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: Constants) {
+        for i in 0..p.len() {
             let g = g[i] * c.grad_scale;
             m[i] = c.beta1 * m[i] + (1.0 - c.beta1) * g;
             v[i] = c.beta2 * v[i] + (1.0 - c.beta2) * g * g;
             let m_hat = m[i] * c.inv_correction1;
             let v_hat = v[i] * c.inv_correction2;
-            out[i] = p[i] * c.decay - c.lr * m_hat / (v_hat.sqrt() + c.eps);
+            p[i] = p[i] * c.decay - c.lr * m_hat / (v_hat.sqrt() + c.eps);
         }
     }
 }
 
 fn fused(
-    p: &FlexTensor,
+    mut p: FlexTensor,
     g: &FlexTensor,
     mut m: FlexTensor,
     mut v: FlexTensor,
@@ -120,21 +120,23 @@ fn fused(
         lr: u.lr as f32,
         eps: u.eps as f32,
     };
-    let (p_values, g_values) = (values(p), values(g));
-    let n = p_values.len();
+    let g_values = values(g);
+    let n = p.shape().num_elements();
     assert!(
         g_values.len() == n && m.shape().num_elements() == n && v.shape().num_elements() == n,
         "adamw: parameter, gradient and moments differ in size"
     );
+    // In place where the buffers are not shared (`storage_mut` copies shared ones first).
+    p = p.to_contiguous();
     m = m.to_contiguous();
     v = v.to_contiguous();
-    let mut out = vec![0.0; n];
-    out.par_chunks_mut(CHUNK)
+    p.storage_mut::<f32>()
+        .par_chunks_mut(CHUNK)
         .zip(m.storage_mut::<f32>().par_chunks_mut(CHUNK))
         .zip(v.storage_mut::<f32>().par_chunks_mut(CHUNK))
-        .zip(p_values.par_chunks(CHUNK).zip(g_values.par_chunks(CHUNK)))
-        .for_each(|(((out, m), v), (p, g))| update_chunk(p, g, m, v, out, c));
-    (tensor(out, p.shape()), m, v)
+        .zip(g_values.par_chunks(CHUNK))
+        .for_each(|(((p, m), v), g)| update_chunk(p, g, m, v, c));
+    (p, m, v)
 }
 
 #[cfg(test)]

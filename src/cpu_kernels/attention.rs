@@ -17,7 +17,7 @@ use burn::tensor::ops::FloatTensor;
 use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
 
-use super::buffers::{tensor, values};
+use super::buffers::{tensor, values, written_in_full};
 use super::parallel::simd_kernel;
 use super::vector_math::{self, exp};
 use super::{OnCpu, back};
@@ -264,8 +264,9 @@ simd_kernel! {
     }
 }
 
-/// The attention output [B, Nq, C]; the softmax weights [B, H, Nq, Nk] go to `keep_probs`.
-fn forward(plan: &Plan, q: &[f32], kv: &[f32], keep_probs: Option<&mut [f32]>) -> Vec<f32> {
+/// The attention output [B, Nq, C]; the softmax weights [B, H, Nq, Nk] are written through
+/// `keep_probs` when given (every task's Nq×Nk block, in full).
+fn forward(plan: &Plan, q: &[f32], kv: &[f32], keep_probs: Option<Shared>) -> Vec<f32> {
     plan.check(q, kv);
     let Plan {
         nq,
@@ -276,18 +277,17 @@ fn forward(plan: &Plan, q: &[f32], kv: &[f32], keep_probs: Option<&mut [f32]>) -
     } = *plan;
     let c = plan.width();
     let scale = plan.scale();
-    let mut out = vec![0.0; plan.batch * nq * c];
-    let out_buf = Shared(out.as_mut_ptr());
-    let task = |bh: usize, probs: &mut [f32]| {
+    let task = |out: Shared, bh: usize, probs: *mut f32| {
         let (b, h, [qs, ks, vs]) = plan.task(bh);
         // SAFETY: `check` sized the inputs; this task writes only its clip's rows of its
-        // head's columns of `out`.
+        // head's columns of `out`, and its own Nq×Nk block of weights, which the first
+        // product writes in full before the softmax reads it.
         unsafe {
             let q = q.as_ptr().add(qs);
             let k = kv.as_ptr().add(ks);
             product(
                 (nq, nk, d),
-                probs.as_mut_ptr(),
+                probs,
                 (1, nk),
                 q,
                 (1, plan.q.width),
@@ -295,14 +295,14 @@ fn forward(plan: &Plan, q: &[f32], kv: &[f32], keep_probs: Option<&mut [f32]>) -
                 (plan.k.width, 1),
                 scale,
             );
-            softmax_rows(probs, nk);
+            softmax_rows(std::slice::from_raw_parts_mut(probs, nq * nk), nk);
             let v = kv.as_ptr().add(vs);
-            let o = out_buf.at(b * nq * c + h * d);
+            let o = out.at(b * nq * c + h * d);
             product(
                 (nq, d, nk),
                 o,
                 (1, c),
-                probs.as_ptr(),
+                probs,
                 (1, nk),
                 v,
                 (1, plan.v.width),
@@ -310,16 +310,19 @@ fn forward(plan: &Plan, q: &[f32], kv: &[f32], keep_probs: Option<&mut [f32]>) -
             );
         }
     };
-    match keep_probs {
-        Some(probs) => probs
-            .par_chunks_mut(nq * nk)
-            .enumerate()
-            .for_each(|(bh, p)| task(bh, p)),
-        None => (0..plan.batch * heads)
-            .into_par_iter()
-            .for_each_init(|| vec![0.0; nq * nk], |p, bh| task(bh, p)),
+    // SAFETY: the heads' columns of all clips' rows cover the output, and each task's second
+    // product writes its part in full (`read_dst` false).
+    unsafe {
+        written_in_full(plan.batch * nq * c, |out| {
+            let out = Shared(out);
+            let tasks = (0..plan.batch * heads).into_par_iter();
+            match keep_probs {
+                Some(probs) => tasks.for_each(|bh| task(out, bh, probs.at(bh * nq * nk))),
+                None => tasks
+                    .for_each_init(|| vec![0.0; nq * nk], |p, bh| task(out, bh, p.as_mut_ptr())),
+            }
+        })
     }
-    out
 }
 
 /// Writes ∂L/∂q, ∂L/∂k and ∂L/∂v into `grad_q` and `grad_kv` (laid out as q and kv; the
@@ -418,17 +421,22 @@ impl Backward<Cpu, 1> for SelfAttentionBackward {
         let grad_out = grads.consume::<Cpu>(&ops.node);
         let [Some(parent)] = ops.parents else { return };
         let data = values(&qkv);
-        let mut grad = vec![0.0; data.len()];
-        let buf = Shared(grad.as_mut_ptr());
-        backward(
-            &plan,
-            &data,
-            &data,
-            &values(&probs),
-            &values(&grad_out),
-            buf,
-            buf,
-        );
+        // SAFETY: the backward pass writes the q, k and v columns of every head and clip,
+        // which cover `qkv`'s layout.
+        let grad = unsafe {
+            written_in_full(data.len(), |grad| {
+                let buf = Shared(grad);
+                backward(
+                    &plan,
+                    &data,
+                    &data,
+                    &values(&probs),
+                    &values(&grad_out),
+                    buf,
+                    buf,
+                )
+            })
+        };
         grads.register::<Cpu>(parent.id, tensor(grad, qkv.shape()));
     }
 }
@@ -436,15 +444,17 @@ impl Backward<Cpu, 1> for SelfAttentionBackward {
 /// Runs the forward pass `run` with a buffer for the softmax weights: (output, weights).
 fn keeping_probs(
     plan: &Plan,
-    run: impl FnOnce(Option<&mut [f32]>) -> FlexTensor,
+    run: impl FnOnce(Option<Shared>) -> FlexTensor,
 ) -> (FlexTensor, FlexTensor) {
-    let mut probs = vec![0.0; plan.probs_len()];
-    let out = run(Some(&mut probs));
+    let mut out = None;
+    // SAFETY: the forward pass writes every task's block of weights in full.
+    let probs = unsafe { written_in_full(plan.probs_len(), |p| out = Some(run(Some(Shared(p))))) };
+    let out = out.expect("the forward pass ran");
     (out, tensor(probs, [plan.probs_len()].into()))
 }
 
 fn train_self(plan: Plan, qkv: FloatTensor<CpuTrain>) -> FloatTensor<CpuTrain> {
-    let run = |probs: Option<&mut [f32]>| {
+    let run = |probs: Option<Shared>| {
         let data = values(&qkv.primitive);
         plan.output(forward(&plan, &data, &data, probs))
     };
@@ -472,18 +482,25 @@ impl Backward<Cpu, 2> for CrossAttentionBackward {
         let (plan, q, kv, probs) = ops.state;
         let grad_out = grads.consume::<Cpu>(&ops.node);
         let (q_data, kv_data) = (values(&q), values(&kv));
-        let mut grad_q = vec![0.0; q_data.len()];
-        let mut grad_kv = vec![0.0; kv_data.len()];
-        let (gq, gkv) = (Shared(grad_q.as_mut_ptr()), Shared(grad_kv.as_mut_ptr()));
-        backward(
-            &plan,
-            &q_data,
-            &kv_data,
-            &values(&probs),
-            &values(&grad_out),
-            gq,
-            gkv,
-        );
+        let mut grad_q = None;
+        // SAFETY: the backward pass writes every head's columns of q (all of q's width) and
+        // of k and v (all of kv's width) for every clip.
+        let grad_kv = unsafe {
+            written_in_full(kv_data.len(), |gkv| {
+                grad_q = Some(written_in_full(q_data.len(), |gq| {
+                    backward(
+                        &plan,
+                        &q_data,
+                        &kv_data,
+                        &values(&probs),
+                        &values(&grad_out),
+                        Shared(gq),
+                        Shared(gkv),
+                    )
+                }))
+            })
+        };
+        let grad_q = grad_q.expect("the backward pass ran");
         let [q_parent, kv_parent] = ops.parents;
         if let Some(parent) = q_parent {
             grads.register::<Cpu>(parent.id, tensor(grad_q, q.shape()));
@@ -499,7 +516,7 @@ fn train_cross(
     q: FloatTensor<CpuTrain>,
     kv: FloatTensor<CpuTrain>,
 ) -> FloatTensor<CpuTrain> {
-    let run = |probs: Option<&mut [f32]>| {
+    let run = |probs: Option<Shared>| {
         plan.output(forward(
             &plan,
             &values(&q.primitive),

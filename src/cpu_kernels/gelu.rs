@@ -1,6 +1,8 @@
 //! GELU, x·Φ(x) (exact form, as timm's `nn.GELU` in the released MLPs), and its gradient
 //! Φ(x) + x·φ(x), as fused, parallel, vectorised CPU loops with their own autodiff step.
 
+use std::mem::MaybeUninit;
+
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
@@ -28,34 +30,30 @@ pub fn fused_gelu<B: Backend, const D: usize>(
 }
 
 simd_kernel! {
-    fn gelu_chunk(x: &[f32], out: &mut [f32]) {
+    fn gelu_chunk(x: &[f32], out: &mut [MaybeUninit<f32>]) {
+        assert_eq!(x.len(), out.len());
         for (out, &x) in out.iter_mut().zip(x) {
-            *out = x * normal_cdf_pdf(x).0;
+            out.write(x * normal_cdf_pdf(x).0);
         }
     }
 }
 
 simd_kernel! {
-    fn gelu_grad_chunk(x: &[f32], grad: &[f32], out: &mut [f32]) {
+    fn gelu_grad_chunk(x: &[f32], grad: &[f32], out: &mut [MaybeUninit<f32>]) {
+        assert!(x.len() == out.len() && grad.len() == out.len());
         for ((out, &x), &grad) in out.iter_mut().zip(x).zip(grad) {
             let (cdf, pdf) = normal_cdf_pdf(x);
-            *out = grad * (cdf + x * pdf);
+            out.write(grad * (cdf + x * pdf));
         }
     }
 }
 
 fn forward(x: &FlexTensor) -> FlexTensor {
-    let x_values = values(x);
-    let mut out = vec![0.0; x_values.len()];
-    map1(&x_values, &mut out, gelu_chunk);
-    tensor(out, x.shape())
+    tensor(map1(&values(x), gelu_chunk), x.shape())
 }
 
 fn backward(x: &FlexTensor, grad: &FlexTensor) -> FlexTensor {
-    let (x_values, grad_values) = (values(x), values(grad));
-    let mut out = vec![0.0; x_values.len()];
-    map2(&x_values, &grad_values, &mut out, gelu_grad_chunk);
-    tensor(out, x.shape())
+    tensor(map2(&values(x), &values(grad), gelu_grad_chunk), x.shape())
 }
 
 /// The autodiff step: keeps the input, and in the backward pass multiplies the incoming

@@ -13,7 +13,7 @@ use burn::tensor::ops::FloatTensor;
 use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
 
-use super::buffers::{tensor, values};
+use super::buffers::{Room, tensor, values};
 use super::{OnCpu, back};
 use crate::backend::{Cpu, CpuTrain};
 
@@ -39,8 +39,10 @@ pub fn linear<B: Backend>(
 /// burn-flex's threshold for splitting a product over the cores (multiply-adds).
 const PARALLEL_FROM: usize = 192 * 192 * 192;
 
-/// A new row-major m×n = lhs (m×k) · rhs (k×n); strides given as (column, row).
+/// A new row-major m×n = lhs (m×k) · rhs (k×n) in `room` (m×n values); strides given as
+/// (column, row).
 fn product(
+    room: Room,
     (m, n, k): (usize, usize, usize),
     lhs: &[f32],
     lhs_strides: (usize, usize),
@@ -48,40 +50,42 @@ fn product(
     rhs_strides: (usize, usize),
 ) -> Vec<f32> {
     assert!(
-        lhs.len() == m * k && rhs.len() == k * n,
+        lhs.len() == m * k && rhs.len() == k * n && room.len() == m * n,
         "linear: product sizes"
     );
-    let mut dst = vec![0.0; m * n];
     let parallelism = if m * n * k >= PARALLEL_FROM {
         Parallelism::Rayon(0)
     } else {
         Parallelism::None
     };
-    // SAFETY: the slices hold exactly the m×n, m×k and k×n matrices the strides describe.
+    // SAFETY: the slices hold exactly the m×k and k×n matrices the strides describe, and
+    // gemm writes all m×n values of dst without reading them (`read_dst` false; zeros when
+    // k is 0).
     unsafe {
-        gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            lhs.as_ptr(),
-            lhs_strides.0 as isize,
-            lhs_strides.1 as isize,
-            rhs.as_ptr(),
-            rhs_strides.0 as isize,
-            rhs_strides.1 as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
+        room.fill(|dst| {
+            gemm(
+                m,
+                n,
+                k,
+                dst,
+                1,
+                n as isize,
+                false,
+                lhs.as_ptr(),
+                lhs_strides.0 as isize,
+                lhs_strides.1 as isize,
+                rhs.as_ptr(),
+                rhs_strides.0 as isize,
+                rhs_strides.1 as isize,
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                parallelism,
+            )
+        })
     }
-    dst
 }
 
 fn sizes(x: &FlexTensor, w: &FlexTensor) -> (usize, usize, usize) {
@@ -99,6 +103,7 @@ fn forward(x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> FlexTensor {
     let bias = values(b);
     assert_eq!(bias.len(), d_out, "linear: bias length");
     let mut out = product(
+        Room::new(rows * d_out),
         (rows, d_out, d_in),
         &values(x),
         (1, d_in),
@@ -126,31 +131,51 @@ impl Backward<Cpu, 3> for LinearBackward {
         let grad_out = grads.consume::<Cpu>(&ops.node);
         let grad_out = values(&grad_out);
         let [x_node, w_node, b_node] = ops.parents;
-        if let Some(node) = x_node {
-            let grad = product(
-                (rows, d_in, d_out),
-                &grad_out,
-                (1, d_out),
-                &values(&w),
-                (d_out, 1),
-            );
+        let room_x = x_node.as_ref().map(|_| Room::new(rows * d_in));
+        let room_w = w_node.as_ref().map(|_| Room::new(d_in * d_out));
+        // ∂x and (∂W, ∂b) side by side: the two products have the same size, so on a few
+        // cores each gets its own instead of both taking turns on all of them.
+        let (grad_x, (grad_w, grad_b)) = rayon::join(
+            || {
+                room_x.map(|room| {
+                    product(
+                        room,
+                        (rows, d_in, d_out),
+                        &grad_out,
+                        (1, d_out),
+                        &values(&w),
+                        (d_out, 1),
+                    )
+                })
+            },
+            || {
+                let grad_w = room_w.map(|room| {
+                    product(
+                        room,
+                        (d_in, d_out, rows),
+                        &values(&x),
+                        (d_in, 1),
+                        &grad_out,
+                        (1, d_out),
+                    )
+                });
+                let grad_b = b_node.as_ref().map(|_| {
+                    let mut grad = vec![0.0; d_out];
+                    for row in grad_out.chunks_exact(d_out) {
+                        grad.iter_mut().zip(row).for_each(|(g, r)| *g += r);
+                    }
+                    grad
+                });
+                (grad_w, grad_b)
+            },
+        );
+        if let (Some(node), Some(grad)) = (x_node, grad_x) {
             grads.register::<Cpu>(node.id, tensor(grad, [rows, d_in].into()));
         }
-        if let Some(node) = w_node {
-            let grad = product(
-                (d_in, d_out, rows),
-                &values(&x),
-                (d_in, 1),
-                &grad_out,
-                (1, d_out),
-            );
+        if let (Some(node), Some(grad)) = (w_node, grad_w) {
             grads.register::<Cpu>(node.id, tensor(grad, [d_in, d_out].into()));
         }
-        if let Some(node) = b_node {
-            let mut grad = vec![0.0; d_out];
-            for row in grad_out.chunks_exact(d_out) {
-                grad.iter_mut().zip(row).for_each(|(g, r)| *g += r);
-            }
+        if let (Some(node), Some(grad)) = (b_node, grad_b) {
             grads.register::<Cpu>(node.id, tensor(grad, [d_out].into()));
         }
     }

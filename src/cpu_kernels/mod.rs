@@ -13,6 +13,7 @@
 //! - `layer_norm`, `gelu`: one parallel, vectorised pass each way.
 //! - `tubes`: clips cut into tubes by row copies.
 //! - `adamw`: the optimiser update in one pass.
+//! - `sum_squares`: Σ x² for the gradient norm.
 
 pub mod adamw;
 pub mod attention;
@@ -21,6 +22,7 @@ pub mod gelu;
 pub mod layer_norm;
 pub mod linear;
 pub mod parallel;
+pub mod sum_squares;
 pub mod tubes;
 mod vector_math;
 

@@ -6,29 +6,49 @@
 //! Intel Xeon (2 threads, demo and small presets), where wide vectors lower the clock and the
 //! loops are bound by memory, not arithmetic.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 /// Elements per task: below two tasks' worth the loop runs on the calling thread.
 pub const CHUNK: usize = 16 * 1024;
 
-/// `out[i] = f(a[i])` for a per-chunk kernel `f`.
-pub fn map1(a: &[f32], out: &mut [f32], kernel: fn(&[f32], &mut [f32])) {
-    if a.len() < 2 * CHUNK {
-        return kernel(a, out);
-    }
-    out.par_chunks_mut(CHUNK)
-        .zip(a.par_chunks(CHUNK))
-        .for_each(|(out, a)| kernel(a, out));
+/// A new buffer `out[i] = f(a[i])` for a per-chunk kernel `f` that writes all of its `out`
+/// (not zero-filled first: that would be a serial pass before the parallel one).
+pub fn map1(a: &[f32], kernel: fn(&[f32], &mut [MaybeUninit<f32>])) -> Vec<f32> {
+    filled(a.len(), |out| {
+        if a.len() < 2 * CHUNK {
+            return kernel(a, out);
+        }
+        out.par_chunks_mut(CHUNK)
+            .zip(a.par_chunks(CHUNK))
+            .for_each(|(out, a)| kernel(a, out));
+    })
 }
 
-/// `out[i] = f(a[i], b[i])` for a per-chunk kernel `f`.
-pub fn map2(a: &[f32], b: &[f32], out: &mut [f32], kernel: fn(&[f32], &[f32], &mut [f32])) {
-    if a.len() < 2 * CHUNK {
-        return kernel(a, b, out);
-    }
-    out.par_chunks_mut(CHUNK)
-        .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
-        .for_each(|(out, (a, b))| kernel(a, b, out));
+/// A new buffer `out[i] = f(a[i], b[i])` for a per-chunk kernel `f` that writes all of its
+/// `out`.
+pub fn map2(a: &[f32], b: &[f32], kernel: fn(&[f32], &[f32], &mut [MaybeUninit<f32>])) -> Vec<f32> {
+    assert_eq!(a.len(), b.len(), "element-wise kernel: operand lengths");
+    filled(a.len(), |out| {
+        if a.len() < 2 * CHUNK {
+            return kernel(a, b, out);
+        }
+        out.par_chunks_mut(CHUNK)
+            .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
+            .for_each(|(out, (a, b))| kernel(a, b, out));
+    })
+}
+
+/// A buffer of `len` values written by `fill`, which the element-wise kernels' contract
+/// (every output written) makes whole.
+fn filled(len: usize, fill: impl FnOnce(&mut [MaybeUninit<f32>])) -> Vec<f32> {
+    let mut buffer = Vec::with_capacity(len);
+    fill(&mut buffer.spare_capacity_mut()[..len]);
+    // SAFETY: `map1`/`map2` kernels write every element of the chunk they are given, and the
+    // chunks cover the buffer.
+    unsafe { buffer.set_len(len) };
+    buffer
 }
 
 /// True when the gemm crate takes its AVX-512 kernels (it checks for AVX-512 F).

@@ -16,6 +16,7 @@ use burn::tensor::backend::AutodiffBackend;
 
 use super::param_rules::ParamRule;
 use crate::cpu_kernels::adamw::{AdamWUpdate, adamw};
+use crate::cpu_kernels::sum_squares::sum_of_squares;
 
 type Inner<B> = <B as AutodiffBackend>::InnerBackend;
 
@@ -174,7 +175,7 @@ pub fn grad_norm<B: AutodiffBackend, M: AutodiffModule<B>>(
     impl<B: AutodiffBackend> ModuleVisitor<B> for SumSquares<'_, B> {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
             if let Some(g) = self.grads.get::<Inner<B>, D>(param.id) {
-                self.sums.push(g.powi_scalar(2).sum());
+                self.sums.push(sum_of_squares(g));
             }
         }
     }
