@@ -53,7 +53,7 @@ pub fn peak_tflops(device_name: &str, half: bool) -> Option<f64> {
 }
 
 /// The CPU's model name and the vector extension its kernels run with, for benchmark
-/// output: `Intel(R) Xeon(R) Processor, gemm AVX-512, kernels AVX2+FMA`.
+/// output: `Intel(R) Xeon(R) Processor, gemm and GELU AVX-512, other kernels AVX2+FMA`.
 pub fn cpu_line() -> String {
     format!(
         "{}, {}",

@@ -13,7 +13,7 @@ use burn::tensor::TensorMetadata;
 use burn::tensor::ops::FloatTensor;
 
 use super::buffers::{tensor, values};
-use super::parallel::{map1, map2, simd_kernel};
+use super::parallel::{map1, map2, wide_simd_kernel};
 use super::vector_math::normal_cdf_pdf;
 use super::{OnCpu, back};
 use crate::backend::{Cpu, CpuTrain};
@@ -29,7 +29,7 @@ pub fn fused_gelu<B: Backend, const D: usize>(
     }
 }
 
-simd_kernel! {
+wide_simd_kernel! {
     fn gelu_chunk(x: &[f32], out: &mut [MaybeUninit<f32>]) {
         assert_eq!(x.len(), out.len());
         for (out, &x) in out.iter_mut().zip(x) {
@@ -38,7 +38,7 @@ simd_kernel! {
     }
 }
 
-simd_kernel! {
+wide_simd_kernel! {
     fn gelu_grad_chunk(x: &[f32], grad: &[f32], out: &mut [MaybeUninit<f32>]) {
         assert!(x.len() == out.len() && grad.len() == out.len());
         for ((out, &x), &grad) in out.iter_mut().zip(x).zip(grad) {
