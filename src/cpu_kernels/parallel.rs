@@ -120,16 +120,12 @@ macro_rules! wide_simd_kernel {
         $(#[$doc])*
         fn $name($($arg: $ty),*) {
             #[inline(always)]
-            fn body($($arg: $ty),*) $body
+            fn wide_body($($arg: $ty),*) $body
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f,avx2,fma")]
                 fn avx512($($arg: $ty),*) {
-                    body($($arg),*)
-                }
-                #[target_feature(enable = "avx2,fma")]
-                fn avx2($($arg: $ty),*) {
-                    body($($arg),*)
+                    wide_body($($arg),*)
                 }
                 if $crate::cpu_kernels::parallel::avx512_usable()
                     && $crate::cpu_kernels::parallel::avx2_usable()
@@ -137,12 +133,13 @@ macro_rules! wide_simd_kernel {
                     // SAFETY: the CPU has the features `avx512` is compiled for.
                     return unsafe { avx512($($arg),*) };
                 }
-                if $crate::cpu_kernels::parallel::avx2_usable() {
-                    // SAFETY: the CPU has the features `avx2` is compiled for.
-                    return unsafe { avx2($($arg),*) };
+            }
+            $crate::cpu_kernels::parallel::simd_kernel! {
+                fn narrow($($arg: $ty),*) {
+                    wide_body($($arg),*)
                 }
             }
-            body($($arg),*)
+            narrow($($arg),*)
         }
     };
 }
