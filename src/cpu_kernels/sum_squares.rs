@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use super::buffers::{tensor, values};
 use super::parallel::{CHUNK, simd_kernel};
+use super::vector_math;
 use super::{OnCpu, back};
 use crate::backend::Cpu;
 
@@ -26,26 +27,16 @@ pub fn sum_of_squares<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, 
     }
 }
 
-/// Σ x² of one chunk: sixteen f32 lanes (vectorised), added up in f64.
+/// Σ x² of one chunk (`vector_math::dot` of the chunk with itself), in f64 for the total.
 fn chunk_sum_of_squares(x: &[f32]) -> f64 {
-    let mut lanes = [0.0f32; LANES];
-    lane_sums(x, &mut lanes);
-    lanes.iter().map(|&s| s as f64).sum()
+    let mut sum = 0.0;
+    chunk_dot_self(x, &mut sum);
+    sum as f64
 }
 
-const LANES: usize = 16;
-
 simd_kernel! {
-    fn lane_sums(x: &[f32], lanes: &mut [f32; LANES]) {
-        let mut blocks = x.chunks_exact(LANES);
-        for block in &mut blocks {
-            for (lane, &v) in lanes.iter_mut().zip(block) {
-                *lane += v * v;
-            }
-        }
-        for (lane, &v) in lanes.iter_mut().zip(blocks.remainder()) {
-            *lane += v * v;
-        }
+    fn chunk_dot_self(x: &[f32], sum: &mut f32) {
+        *sum = vector_math::dot(x, x);
     }
 }
 
