@@ -8,8 +8,10 @@ mod choice;
 mod cubecl_config;
 pub mod device_info;
 pub mod malloc_settings;
+mod same_type;
 
 pub use choice::{BackendChoice, not_built};
+pub use same_type::same_type;
 
 pub type Cpu = burn::backend::Flex;
 pub type CpuTrain = burn::backend::Autodiff<Cpu>;

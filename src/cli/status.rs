@@ -60,7 +60,7 @@ pub fn table(session: &std::path::Path, now: f64) -> String {
         }
         let data = RunData {
             metrics,
-            ..RunData::new(summary, None)
+            ..RunData::new(summary, None, None)
         };
         let s = data.summary.status.clone().unwrap_or_default();
         let frac = |a: u64, b: u64| {

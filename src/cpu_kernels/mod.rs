@@ -26,14 +26,14 @@ pub mod sum_squares;
 pub mod tubes;
 mod vector_math;
 
-use std::any::{Any, TypeId};
+use std::any::TypeId;
 
 use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
 use burn::tensor::TensorPrimitive;
 use burn::tensor::ops::FloatTensor;
 
-use crate::backend::{Cpu, CpuTrain};
+use crate::backend::{Cpu, CpuTrain, same_type};
 
 /// A tensor of backend `B` seen as what the kernels can take.
 enum OnCpu<B: Backend, const D: usize> {
@@ -73,15 +73,6 @@ impl<B: Backend, const D: usize> OnCpu<B, D> {
             Self::Training(t) => back::<B, D, CpuTrain>(t),
             Self::Elsewhere(t) => t,
         }
-    }
-}
-
-/// `value` as a `T` when `A` is `T`, else `value` back.
-fn same_type<A: 'static, T: 'static>(value: A) -> Result<T, A> {
-    let mut slot = Some(value);
-    match (&mut slot as &mut dyn Any).downcast_mut::<Option<T>>() {
-        Some(as_t) => Ok(as_t.take().expect("slot was filled above")),
-        None => Err(slot.expect("slot is untouched when the types differ")),
     }
 }
 

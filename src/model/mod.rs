@@ -26,6 +26,7 @@ pub mod precision;
 pub mod presets;
 pub mod pretrainer;
 pub mod probe;
+mod recomputed_attention;
 pub mod sinusoid;
 pub mod spatial_attention;
 pub mod target;

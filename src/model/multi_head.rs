@@ -9,6 +9,7 @@ use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 
 use super::precision::product_dtype;
+use super::recomputed_attention::tracked_attention;
 use crate::cpu_kernels::attention::{fused_cross_attention, fused_self_attention};
 
 /// Self-attention over `qkv` [B, N, 3C] (q, k, v side by side) → [B, N, C], heads merged.
@@ -31,12 +32,16 @@ pub fn cross_attention<B: Backend>(
     })
 }
 
-/// softmax(q·kᵀ/√d)·v per head from burn's ops. In f32 it is burn's attention op (flash
-/// attention in inference on CubeCL backends). Under autocast the two products run in the
-/// half type and the softmax in f32, as PyTorch's autocast does.
+/// softmax(q·kᵀ/√d)·v per head from burn's ops. In f32, training on a CubeCL backend takes
+/// the op that keeps no weights for the backward pass (`recomputed_attention`), anything
+/// else burn's attention op (flash attention in inference on CubeCL backends). Under
+/// autocast the two products run in the half type and the softmax in f32, as PyTorch's
+/// autocast does.
 fn attend<B: Backend>(q: Tensor<B, 4>, k: Tensor<B, 4>, v: Tensor<B, 4>) -> Tensor<B, 4> {
     let Some(half) = product_dtype() else {
-        return attention(q, k, v, None, None, AttentionModuleOptions::default());
+        return tracked_attention(q, k, v).unwrap_or_else(|[q, k, v]| {
+            attention(q, k, v, None, None, AttentionModuleOptions::default())
+        });
     };
     let scale = (q.dims()[3] as f64).powf(-0.5);
     let scores = q

@@ -347,11 +347,17 @@ impl App {
             .drain(..)
             .map(|r| (r.summary.id.clone(), r))
             .collect();
+        // Canonical once per scan: config paths inside it are no difference between runs.
+        let root = &self.state.session.root;
+        let session_root = std::fs::canonicalize(root)
+            .unwrap_or_else(|_| root.clone())
+            .display()
+            .to_string();
         self.state.data.runs = summaries
             .into_iter()
             .map(|s| {
                 let previous = old.remove(&s.id);
-                RunData::new(s, previous)
+                RunData::new(s, previous, Some(&session_root))
             })
             .collect();
         self.state.data.scanned = true;

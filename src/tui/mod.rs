@@ -9,6 +9,7 @@
 
 pub mod action;
 pub mod app;
+pub mod config_leaves;
 pub mod ctx;
 pub mod draw;
 pub mod draw_helpers;

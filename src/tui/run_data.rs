@@ -5,6 +5,7 @@ use super::series::RunMetrics;
 use crate::session::RunState;
 use crate::session::scan::RunSummary;
 use crate::train::recipe::{self, RecipeItem};
+use crate::tui::config_leaves::{ConfigLeaves, config_leaves};
 
 #[derive(Debug, Clone, Default)]
 pub struct RunData {
@@ -14,6 +15,8 @@ pub struct RunData {
     /// worked out once per scan, not per drawn frame; `None` when it trains nothing or
     /// does not parse.
     pub recipe: Option<Vec<RecipeItem>>,
+    /// `summary.config`'s leaves for Compare's config diff, also worked out once per scan.
+    pub config_leaves: Option<ConfigLeaves>,
 }
 
 /// How a run is shown: its state, or `lost` when a running run's heartbeat stopped.
@@ -43,18 +46,26 @@ impl ShownState {
 }
 
 impl RunData {
-    /// `previous` is this run's data before the scan: its metrics carry over, and its
-    /// recipe check when the config did not change.
-    pub fn new(summary: RunSummary, previous: Option<RunData>) -> Self {
-        let (metrics, recipe) = match previous {
-            Some(p) if p.summary.config == summary.config => (p.metrics, p.recipe),
-            Some(p) => (p.metrics, recipe_of(&summary)),
-            None => (RunMetrics::default(), recipe_of(&summary)),
+    /// `previous` is this run's data before the scan: its metrics carry over, and what is
+    /// worked out from the config when the config did not change. `session_root`: the
+    /// session's canonical path, which the config leaves write `<session>`.
+    pub fn new(summary: RunSummary, previous: Option<RunData>, session_root: Option<&str>) -> Self {
+        let (metrics, recipe, config_leaves) = match previous {
+            Some(p) if p.summary.config == summary.config => (p.metrics, p.recipe, p.config_leaves),
+            previous => (
+                previous.map(|p| p.metrics).unwrap_or_default(),
+                recipe_of(&summary),
+                summary
+                    .config
+                    .as_ref()
+                    .map(|c| config_leaves(c, session_root)),
+            ),
         };
         Self {
             summary,
             metrics,
             recipe,
+            config_leaves,
         }
     }
     pub fn id(&self) -> &str {

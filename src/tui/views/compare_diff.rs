@@ -3,66 +3,20 @@
 //! difference), the shared start of long values elided and their ends kept (the useful
 //! part of a path or a checkpoint name).
 
-use std::collections::BTreeMap;
-
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::widgets::{Row, Table};
 
+use crate::tui::config_leaves::ConfigLeaves;
 use crate::tui::draw_helpers::{block, note, note_panel};
 use crate::tui::state::State;
 
-/// Dotted path → value for every leaf of a config.
-pub fn flatten(v: &toml::Value) -> BTreeMap<String, String> {
-    fn walk(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, String>) {
-        match v {
-            toml::Value::Table(t) => {
-                for (k, x) in t {
-                    let key = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    walk(&key, x, out);
-                }
-            }
-            toml::Value::String(s) => {
-                out.insert(prefix.to_string(), s.clone());
-            }
-            other => {
-                out.insert(prefix.to_string(), other.to_string());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk("", v, &mut out);
-    out
-}
-
-/// Keys whose values differ between the configs: (key, value per config, `-` when absent).
-/// Each config's own session folder (`sessions[i]`, when given) is written `<session>` first.
-pub fn config_diff(
-    configs: &[Option<&toml::Value>],
-    sessions: &[Option<String>],
-) -> Vec<(String, Vec<String>)> {
-    let flat: Vec<BTreeMap<String, String>> = configs
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let mut m = c.map(flatten).unwrap_or_default();
-            if let Some(Some(root)) = sessions.get(i).filter(|s| s.is_some()) {
-                for v in m.values_mut() {
-                    if let Some(rest) = v.strip_prefix(root.as_str())
-                        && (rest.is_empty() || rest.starts_with('/'))
-                    {
-                        *v = format!("<session>{rest}");
-                    }
-                }
-            }
-            m
-        })
-        .collect();
+/// Keys whose values differ between the configs' leaves: (key, value per config, `-` when
+/// absent); a run without a config counts as one without keys.
+pub fn config_diff(configs: &[Option<&ConfigLeaves>]) -> Vec<(String, Vec<String>)> {
+    let empty = ConfigLeaves::new();
+    let flat: Vec<&ConfigLeaves> = configs.iter().map(|c| c.unwrap_or(&empty)).collect();
     let mut keys: Vec<&String> = flat.iter().flat_map(|m| m.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -124,16 +78,11 @@ pub fn diff_runs(state: &State) -> Vec<String> {
 /// The marked runs' differences as the panel and the export show them.
 pub fn marked_diff(state: &State) -> (Vec<String>, Vec<(String, Vec<String>)>) {
     let ids = diff_runs(state);
-    let configs: Vec<Option<&toml::Value>> = ids
+    let configs: Vec<Option<&ConfigLeaves>> = ids
         .iter()
-        .map(|id| state.data.run(id).and_then(|r| r.summary.config.as_ref()))
+        .map(|id| state.data.run(id).and_then(|r| r.config_leaves.as_ref()))
         .collect();
-    let session = std::fs::canonicalize(&state.session.root)
-        .unwrap_or_else(|_| state.session.root.clone())
-        .display()
-        .to_string();
-    let sessions = vec![Some(session); ids.len()];
-    let diff = config_diff(&configs, &sessions);
+    let diff = config_diff(&configs);
     (ids, diff)
 }
 
@@ -187,24 +136,33 @@ pub fn draw(state: &State, f: &mut Frame, area: Rect) {
 mod tests {
     use super::*;
 
-    fn value(text: &str) -> toml::Value {
-        toml::from_str(text).unwrap()
-    }
-
     #[test]
-    fn paths_inside_each_session_are_no_difference() {
-        let a = value("[data]\nroot = \"/home/a/sessions/s1/data\"\nfold = 1");
-        let b = value("[data]\nroot = \"/mnt/copy/s1/data\"\nfold = 2");
-        let diff = config_diff(
-            &[Some(&a), Some(&b)],
-            &[
-                Some("/home/a/sessions/s1".into()),
-                Some("/mnt/copy/s1".into()),
-            ],
-        );
+    fn only_differing_keys_are_listed_and_a_missing_one_reads_dash() {
+        let leaves = |pairs: &[(&str, &str)]| -> ConfigLeaves {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let a = leaves(&[("data.root", "<session>/data"), ("data.fold", "1")]);
+        let b = leaves(&[
+            ("data.root", "<session>/data"),
+            ("data.fold", "2"),
+            ("x", "y"),
+        ]);
         assert_eq!(
-            diff,
-            vec![("data.fold".to_string(), vec!["1".into(), "2".into()])]
+            config_diff(&[Some(&a), Some(&b), None]),
+            vec![
+                (
+                    "data.fold".to_string(),
+                    vec!["1".into(), "2".into(), "-".into()]
+                ),
+                (
+                    "data.root".to_string(),
+                    vec!["<session>/data".into(), "<session>/data".into(), "-".into()]
+                ),
+                ("x".to_string(), vec!["-".into(), "y".into(), "-".into()]),
+            ]
         );
     }
 
